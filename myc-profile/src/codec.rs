@@ -3,7 +3,7 @@
 //! # Encoding
 //! [`ProfileEncoder`] serializes the profile to compact JSON (struct keys in upstream order,
 //! `meta` keys sorted), compresses it in a single shot with a reused zstd context (level 3 by
-//! default) and base64-encodes it. Single-shot compression writes the **frame content size**
+//! default, with upstream's minimum match length) and base64-encodes it. Single-shot compression writes the **frame content size**
 //! (frame header descriptor `0x60`), which the Python SDK needs and upstream's streaming encoder
 //! omits; upstream Rust decoders read both.
 //!
@@ -204,6 +204,15 @@ impl ProfileEncoder {
         compressor
             .set_parameter(zstd_safe::CParameter::ContentSizeFlag(true))
             .map_err(encode_err)?;
+        if options.level == DEFAULT_LEVEL {
+            // With a known source size zstd picks its small-input level-3 table (min match 4),
+            // which compresses profile JSON a few bytes worse than upstream's streaming encoder.
+            // Min match 5 (level 3's unknown-size value) keeps our headers within 8 bytes of
+            // upstream's on every vector despite the added content-size field.
+            compressor
+                .set_parameter(zstd_safe::CParameter::MinMatch(5))
+                .map_err(encode_err)?;
+        }
         Ok(Self {
             compressor,
             json: Vec::with_capacity(1024),
