@@ -259,7 +259,7 @@ impl<'a> Access<'a> {
         let roles: Vec<String> = roles.into_iter().map(Into::into).collect();
         let keep = roles.clone();
         self.retain(FilterStep::Roles(roles), move |r| {
-            keep.iter().any(|s| *s == r.role)
+            keep.contains(&r.role)
         })
     }
 
