@@ -37,14 +37,25 @@ fn inputs() -> Vec<(String, Profile)> {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
         .join("vectors/mycelium");
     let mut out: Vec<(String, Profile)> = Vec::new();
-    for name in ["01_minimal", "02_single_tenant_one_license", "04_flags_meta_staff", "05_url_form_licenses"] {
-        let text = std::fs::read_to_string(dir.join(format!("{name}.json"))).expect("shared vectors");
-        out.push((name.split('_').next().unwrap().to_owned(), serde_json::from_str(&text).unwrap()));
+    for name in [
+        "01_minimal",
+        "02_single_tenant_one_license",
+        "04_flags_meta_staff",
+        "05_url_form_licenses",
+    ] {
+        let text =
+            std::fs::read_to_string(dir.join(format!("{name}.json"))).expect("shared vectors");
+        out.push((
+            name.split('_').next().unwrap().to_owned(),
+            serde_json::from_str(&text).unwrap(),
+        ));
     }
     // 200 licences with random-looking UUIDs (deterministic).
     let mut state: u128 = 0x243F_6A88_85A3_08D3_1319_8A2E_0370_7344;
     let mut next = || {
-        state = state.wrapping_mul(0x2360_ED05_1FC6_5DA4_4385_DF64_9FCC_F645).wrapping_add(0x5851_F42D_4C95_7F2D);
+        state = state
+            .wrapping_mul(0x2360_ED05_1FC6_5DA4_4385_DF64_9FCC_F645)
+            .wrapping_add(0x5851_F42D_4C95_7F2D);
         Uuid::from_u128(state)
     };
     let mut big = out[1].1.clone();
@@ -57,7 +68,11 @@ fn inputs() -> Vec<(String, Profile)> {
                 acc_name: format!("Account {i}"),
                 role: ["reader", "editor", "billing"][i % 3].to_owned(),
                 role_id: next(),
-                perm: if i % 2 == 0 { Permission::Read } else { Permission::Write },
+                perm: if i % 2 == 0 {
+                    Permission::Read
+                } else {
+                    Permission::Write
+                },
                 verified: true,
                 permit_flags: None,
                 deny_flags: None,
@@ -81,7 +96,11 @@ fn criterion_dir() -> PathBuf {
 }
 
 fn mean_ns(group: &str, function: &str, input: &str) -> Option<f64> {
-    let path = criterion_dir().join(group).join(function).join(input).join("new/estimates.json");
+    let path = criterion_dir()
+        .join(group)
+        .join(function)
+        .join(input)
+        .join("new/estimates.json");
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
     v["mean"]["point_estimate"].as_f64()
 }
@@ -98,7 +117,9 @@ fn main() {
 
     let mut group = c.benchmark_group("encode");
     for (name, p) in &inputs {
-        group.bench_with_input(BenchmarkId::new("baseline", name), p, |b, p| b.iter(|| baseline_encode(black_box(p))));
+        group.bench_with_input(BenchmarkId::new("baseline", name), p, |b, p| {
+            b.iter(|| baseline_encode(black_box(p)))
+        });
         let mut out = String::new();
         group.bench_with_input(BenchmarkId::new("ours", name), p, |b, p| {
             b.iter(|| encoder.encode_into(black_box(p), &mut out).unwrap())
@@ -110,12 +131,16 @@ fn main() {
     for (name, p) in &inputs {
         let upstream_header = baseline_encode(p);
         let our_header = encoder.encode(p).unwrap();
-        group.bench_with_input(BenchmarkId::new("baseline", name), &upstream_header, |b, h| {
-            b.iter(|| baseline_decode(black_box(h)))
-        });
-        group.bench_with_input(BenchmarkId::new("ours-upstream-frame", name), &upstream_header, |b, h| {
-            b.iter(|| decoder.decode(black_box(h)).unwrap())
-        });
+        group.bench_with_input(
+            BenchmarkId::new("baseline", name),
+            &upstream_header,
+            |b, h| b.iter(|| baseline_decode(black_box(h))),
+        );
+        group.bench_with_input(
+            BenchmarkId::new("ours-upstream-frame", name),
+            &upstream_header,
+            |b, h| b.iter(|| decoder.decode(black_box(h)).unwrap()),
+        );
         group.bench_with_input(BenchmarkId::new("ours", name), &our_header, |b, h| {
             b.iter(|| decoder.decode(black_box(h)).unwrap())
         });
@@ -123,13 +148,18 @@ fn main() {
     group.finish();
     c.final_summary();
 
-    println!("\nmyc-profile header codec vs upstream pipeline (same run; >1.00x = faster than baseline)");
+    println!(
+        "\nmyc-profile header codec vs upstream pipeline (same run; >1.00x = faster than baseline)"
+    );
     println!(
         "{:<14} {:>13} {:>13} {:>22} {:>16}",
         "input", "encode (≥3x)", "decode (≥1.5x)", "decode upstream frame", "size (≤ +8 B)"
     );
     for (name, p) in &inputs {
-        let ratio = |group: &str, ours: &str| match (mean_ns(group, "baseline", name), mean_ns(group, ours, name)) {
+        let ratio = |group: &str, ours: &str| match (
+            mean_ns(group, "baseline", name),
+            mean_ns(group, ours, name),
+        ) {
             (Some(base), Some(o)) if o > 0.0 => format!("{:.2}x", base / o),
             _ => "n/a".to_owned(),
         };

@@ -258,9 +258,7 @@ impl<'a> Access<'a> {
     {
         let roles: Vec<String> = roles.into_iter().map(Into::into).collect();
         let keep = roles.clone();
-        self.retain(FilterStep::Roles(roles), move |r| {
-            keep.contains(&r.role)
-        })
+        self.retain(FilterStep::Roles(roles), move |r| keep.contains(&r.role))
     }
 
     /// Keeps licences whose permit flags contain all of `flags` (licences without flags drop).

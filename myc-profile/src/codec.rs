@@ -409,35 +409,33 @@ thread_local! {
     static DECODER: RefCell<Option<ProfileDecoder>> = const { RefCell::new(None) };
 }
 
+/// Runs `f` with this thread's cached codec, creating it on first use (or a fresh one if the
+/// cached one is somehow in use).
+fn with_cached<C, T>(
+    key: &'static std::thread::LocalKey<RefCell<Option<C>>>,
+    make: fn() -> Result<C, HeaderError>,
+    f: impl FnOnce(&mut C) -> Result<T, HeaderError>,
+) -> Result<T, HeaderError> {
+    key.with(|slot| match slot.try_borrow_mut() {
+        Ok(mut slot) => match slot.as_mut() {
+            Some(codec) => f(codec),
+            None => f(slot.insert(make()?)),
+        },
+        Err(_) => f(&mut make()?),
+    })
+}
+
 /// Encodes `profile` with default options, using this thread's reusable encoder.
 pub fn encode(profile: &Profile) -> Result<String, HeaderError> {
-    ENCODER.with(|slot| match slot.try_borrow_mut() {
-        Ok(mut slot) => {
-            if slot.is_none() {
-                *slot = Some(ProfileEncoder::new()?);
-            }
-            match slot.as_mut() {
-                Some(encoder) => encoder.encode(profile),
-                None => ProfileEncoder::new()?.encode(profile),
-            }
-        }
-        Err(_) => ProfileEncoder::new()?.encode(profile),
+    with_cached(&ENCODER, ProfileEncoder::new, |encoder| {
+        encoder.encode(profile)
     })
 }
 
 /// Decodes `value` with default options, using this thread's reusable decoder.
 pub fn decode(value: &str) -> Result<Profile, HeaderError> {
-    DECODER.with(|slot| match slot.try_borrow_mut() {
-        Ok(mut slot) => {
-            if slot.is_none() {
-                *slot = Some(ProfileDecoder::new()?);
-            }
-            match slot.as_mut() {
-                Some(decoder) => decoder.decode(value),
-                None => ProfileDecoder::new()?.decode(value),
-            }
-        }
-        Err(_) => ProfileDecoder::new()?.decode(value),
+    with_cached(&DECODER, ProfileDecoder::new, |decoder| {
+        decoder.decode(value)
     })
 }
 
