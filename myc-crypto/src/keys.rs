@@ -100,7 +100,8 @@ impl Kek {
         self.version
     }
 
-    pub(crate) fn wrap(&self, scope: Uuid, generation: u32, dek: &[u8; 32]) -> Result<WrappedDek> {
+    /// Wraps a 32-byte DEK for `scope` at `generation` (bound into the AAD).
+    pub fn wrap(&self, scope: Uuid, generation: u32, dek: &[u8; 32]) -> Result<WrappedDek> {
         let nonce = random::array::<NONCE_LEN>()?;
         let mut out = Vec::with_capacity(WRAPPED_LEN);
         out.push(WRAP_VERSION);
@@ -117,7 +118,8 @@ impl Kek {
         Ok(WrappedDek(out))
     }
 
-    pub(crate) fn unwrap(
+    /// Unwraps a DEK wrapped under this KEK for `scope` at `generation`.
+    pub fn unwrap(
         &self,
         scope: Uuid,
         generation: u32,
