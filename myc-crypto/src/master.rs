@@ -111,7 +111,7 @@ impl MasterKey {
     /// padded or not). Surrounding whitespace is ignored.
     pub fn from_text(text: &str) -> Result<Self> {
         let text = text.trim();
-        let bytes = if text.len() % 2 == 0
+        let bytes = if text.len().is_multiple_of(2)
             && !text.is_empty()
             && text.bytes().all(|b| b.is_ascii_hexdigit())
         {

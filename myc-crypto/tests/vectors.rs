@@ -1,6 +1,6 @@
 //! Known-answer tests: Wycheproof AES-GCM and HKDF-SHA256, RFC 5869, C2SP XAES-256-GCM, and the
 //! upstream Mycelium envelope vector.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use aes_gcm::aead::generic_array::GenericArray;
 use aes_gcm::{AeadInPlace, Aes256Gcm, KeyInit, Nonce, Tag};
@@ -71,9 +71,12 @@ fn wycheproof_hkdf_sha256() {
     assert!(ran >= 80, "ran {ran}");
 }
 
+/// (IKM, salt, info, expected OKM hex).
+type HkdfCase<'a> = (&'a [u8], Vec<u8>, Vec<u8>, &'a str);
+
 #[test]
 fn rfc5869_appendix_a() {
-    let cases: [(&[u8], Vec<u8>, Vec<u8>, &str); 3] = [
+    let cases: [HkdfCase<'_>; 3] = [
         (
             &[0x0b; 22],
             (0x00..=0x0c).collect(),
@@ -138,12 +141,7 @@ fn c2sp_xaes_256_gcm() {
 }
 
 fn shared_vector() -> serde_json::Value {
-    let path = std::env::var_os("MYC_SHARED_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared")
-        })
-        .join("vectors/mycelium/envelope_encryption.json");
+    let path = myc_testkit::shared_dir().join("vectors/mycelium/envelope_encryption.json");
     serde_json::from_str(
         &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
     )

@@ -11,7 +11,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -19,6 +18,7 @@ use base64::engine::general_purpose::STANDARD;
 use criterion::{BenchmarkId, Criterion};
 use myc_profile::codec::{ProfileDecoder, ProfileEncoder};
 use myc_profile::{LicensedResource, LicensedResources, Permission, Profile};
+use myc_testkit::bench::speedup;
 use uuid::Uuid;
 
 fn baseline_encode(p: &Profile) -> String {
@@ -32,10 +32,7 @@ fn baseline_decode(h: &str) -> Profile {
 }
 
 fn inputs() -> Vec<(String, Profile)> {
-    let dir = std::env::var_os("MYC_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
-        .join("vectors/mycelium");
+    let dir = myc_testkit::shared_dir().join("vectors/mycelium");
     let mut out: Vec<(String, Profile)> = Vec::new();
     for name in [
         "01_minimal",
@@ -81,28 +78,6 @@ fn inputs() -> Vec<(String, Profile)> {
     ));
     out.push(("200-licences".to_owned(), big));
     out
-}
-
-fn criterion_dir() -> PathBuf {
-    if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        return PathBuf::from(home);
-    }
-    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
-        return PathBuf::from(target).join("criterion");
-    }
-    // <target>/<profile>/deps/<bench binary>
-    let exe = std::env::current_exe().unwrap();
-    exe.ancestors().nth(3).unwrap().join("criterion")
-}
-
-fn mean_ns(group: &str, function: &str, input: &str) -> Option<f64> {
-    let path = criterion_dir()
-        .join(group)
-        .join(function)
-        .join(input)
-        .join("new/estimates.json");
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
-    v["mean"]["point_estimate"].as_f64()
 }
 
 fn main() {
@@ -156,13 +131,7 @@ fn main() {
         "input", "encode (≥3x)", "decode (≥1.5x)", "decode upstream frame", "size (≤ +8 B)"
     );
     for (name, p) in &inputs {
-        let ratio = |group: &str, ours: &str| match (
-            mean_ns(group, "baseline", name),
-            mean_ns(group, ours, name),
-        ) {
-            (Some(base), Some(o)) if o > 0.0 => format!("{:.2}x", base / o),
-            _ => "n/a".to_owned(),
-        };
+        let ratio = |group: &str, ours: &str| speedup(group, "baseline", ours, name);
         let base_len = baseline_encode(p).len();
         let our_len = encoder.encode(p).unwrap().len();
         println!(

@@ -1,7 +1,7 @@
 //! A zstd bomb (1 GiB of zeros) is rejected without allocating beyond the decode limit.
 //!
 //! Alone in its test binary so the peak-RSS reading is not disturbed by other tests.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::Write;
 

@@ -1,6 +1,6 @@
 //! The `myc-profile` binary: output, exit codes and one-line errors.
 #![cfg(feature = "cli")]
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 

@@ -1,6 +1,6 @@
 //! Property tests: arbitrary profiles, URL forms and connection strings round-trip; arbitrary
 //! input never panics a decoder.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 

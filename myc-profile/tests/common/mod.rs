@@ -1,15 +1,12 @@
 //! Helpers shared by the integration tests.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
 
 /// `shared/vectors/mycelium`, found beside the repository (CI clones it there) or through
 /// `MYC_SHARED_DIR`. A missing directory fails the test: the vectors are mandatory.
 pub(crate) fn vectors_dir() -> PathBuf {
-    let shared = std::env::var_os("MYC_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    let dir = shared.join("vectors/mycelium");
+    let dir = myc_testkit::shared_dir().join("vectors/mycelium");
     assert!(
         dir.is_dir(),
         "interop vectors not found at {} (set MYC_SHARED_DIR)",
