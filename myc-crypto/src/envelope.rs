@@ -9,6 +9,7 @@ use zeroize::Zeroizing;
 
 use crate::format::{self, CIPHERTEXT_VERSION, HEADER_LEN};
 use crate::keys::Dek;
+use crate::keys::WRAP_NONCE_LEN;
 use crate::store::{DekStore, Insert};
 use crate::xaes::NONCE_LEN;
 use crate::{Error, KekRing, Result, random};
@@ -40,7 +41,7 @@ pub struct Envelope<S> {
     keks: KekRing,
     store: S,
     deks: RwLock<HashMap<(Uuid, u32), Arc<Dek>>>,
-    latest: RwLock<HashMap<Uuid, u32>>,
+    latest: RwLock<HashMap<Uuid, Arc<Dek>>>,
 }
 
 impl<S> std::fmt::Debug for Envelope<S> {
@@ -115,7 +116,7 @@ impl<S: DekStore> Envelope<S> {
     pub fn open(&self, scope: Uuid, field: &str, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
         let parsed = format::parse(ciphertext)?;
         let dek = self.dek(scope, parsed.generation)?;
-        open_with(&dek, scope, field, ciphertext)
+        open_with(&dek, scope, field, &parsed)
     }
 
     /// Opens the text form.
@@ -137,7 +138,7 @@ impl<S: DekStore> Envelope<S> {
                 None => 1,
             };
             if let Some(dek) = self.create_dek(scope, next, true)? {
-                write(&self.latest).insert(scope, dek.generation);
+                write(&self.latest).insert(scope, dek);
                 return Ok(next);
             }
             // Someone else created that generation: go one further.
@@ -178,37 +179,56 @@ impl<S: DekStore> Envelope<S> {
             // Refuse early, before writing anything, if an old version is not configured.
             self.keks.get(dek.wrapped.kek_version())?;
         }
-        for dek in stored {
-            if dek.wrapped.kek_version() == to.version() {
-                report.already_current += 1;
-                continue;
-            }
-            let key = self.keks.get(dek.wrapped.kek_version())?.unwrap(
-                dek.scope,
-                dek.generation,
-                &dek.wrapped,
-            )?;
+        // One system call fetches the nonces for a whole chunk: a bulk rewrap would otherwise
+        // spend most of its time in getrandom. The buffer never outlives this call, so a fork
+        // cannot duplicate it.
+        const CHUNK: usize = 256;
+        let pending: Vec<_> = stored
+            .into_iter()
+            .filter(|d| d.wrapped.kek_version() != to.version())
+            .collect();
+        report.already_current = report.total - pending.len();
+        let mut nonces = Zeroizing::new(vec![0u8; CHUNK * WRAP_NONCE_LEN]);
+        for chunk in pending.chunks(CHUNK) {
             if dry_run {
-                report.rewrapped += 1;
+                for dek in chunk {
+                    // Prove every DEK unwraps before reporting it as rewrappable.
+                    self.keks.get(dek.wrapped.kek_version())?.unwrap(
+                        dek.scope,
+                        dek.generation,
+                        &dek.wrapped,
+                    )?;
+                }
+                report.rewrapped += chunk.len();
                 continue;
             }
-            let rewrapped = to.wrap(dek.scope, dek.generation, &key)?;
-            if self
-                .store
-                .compare_and_swap(dek.scope, dek.generation, &dek.wrapped, &rewrapped)?
-            {
-                report.rewrapped += 1;
-            } else {
-                report.conflicts += 1;
+            random::fill(&mut nonces[..chunk.len() * WRAP_NONCE_LEN])?;
+            for (dek, nonce) in chunk.iter().zip(nonces.chunks_exact(WRAP_NONCE_LEN)) {
+                let key = self.keks.get(dek.wrapped.kek_version())?.unwrap(
+                    dek.scope,
+                    dek.generation,
+                    &dek.wrapped,
+                )?;
+                let nonce: &[u8; WRAP_NONCE_LEN] = nonce.try_into().map_err(|_| Error::Decrypt)?;
+                let rewrapped = to.wrap_with_nonce(dek.scope, dek.generation, &key, nonce)?;
+                if self.store.compare_and_swap(
+                    dek.scope,
+                    dek.generation,
+                    &dek.wrapped,
+                    &rewrapped,
+                )? {
+                    report.rewrapped += 1;
+                } else {
+                    report.conflicts += 1;
+                }
             }
         }
         Ok(report)
     }
 
     fn current_dek(&self, scope: Uuid) -> Result<Arc<Dek>> {
-        let cached = read(&self.latest).get(&scope).copied();
-        if let Some(generation) = cached {
-            return self.dek(scope, generation);
+        if let Some(dek) = read(&self.latest).get(&scope) {
+            return Ok(dek.clone());
         }
         let dek = match self.store.latest(scope)? {
             Some((generation, wrapped)) => self.unwrap_and_cache(scope, generation, &wrapped)?,
@@ -221,7 +241,7 @@ impl<S: DekStore> Envelope<S> {
                 }
             },
         };
-        write(&self.latest).insert(scope, dek.generation);
+        write(&self.latest).insert(scope, dek.clone());
         Ok(dek)
     }
 
@@ -284,7 +304,7 @@ fn seal_with(dek: &Dek, scope: Uuid, field: &str, plaintext: &[u8]) -> Result<Ve
     let aad = format::data_aad(&out[..format::BOUND_HEADER_LEN], scope, field)?;
     let tag = dek
         .xaes
-        .seal_in_place(&nonce, &aad, &mut out[HEADER_LEN..])
+        .seal_in_place(&nonce, aad.as_slice(), &mut out[HEADER_LEN..])
         .map_err(|_| Error::Malformed {
             what: "plaintext",
             reason: "too long for AES-GCM",
@@ -293,17 +313,35 @@ fn seal_with(dek: &Dek, scope: Uuid, field: &str, plaintext: &[u8]) -> Result<Ve
     Ok(out)
 }
 
-fn open_with(dek: &Dek, scope: Uuid, field: &str, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
-    let parsed = format::parse(ciphertext)?;
+fn open_with(
+    dek: &Dek,
+    scope: Uuid,
+    field: &str,
+    parsed: &format::Parsed<'_>,
+) -> Result<Zeroizing<Vec<u8>>> {
     // Key commitment first, in constant time: a ciphertext made to open under two keys
     // carries only one key's commitment.
-    if !bool::from(parsed.commitment.ct_eq(&dek.commitment)) {
+    if !commitments_equal(parsed.commitment, &dek.commitment) {
         return Err(Error::Decrypt);
     }
     let aad = format::data_aad(parsed.bound_header, scope, field)?;
     let mut buf = Zeroizing::new(parsed.body.to_vec());
     dek.xaes
-        .open_in_place(parsed.nonce, &aad, &mut buf, parsed.tag)
+        .open_in_place(parsed.nonce, aad.as_slice(), &mut buf, parsed.tag)
         .map_err(|_| Error::Decrypt)?;
     Ok(buf)
+}
+
+/// Constant-time equality of two commitments: fold the difference of every word without a
+/// data-dependent branch, then one `subtle` comparison of the folded value.
+fn commitments_equal(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    let mut diff = 0u64;
+    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        let mut xw = [0u8; 8];
+        let mut yw = [0u8; 8];
+        xw.copy_from_slice(x);
+        yw.copy_from_slice(y);
+        diff |= u64::from_ne_bytes(xw) ^ u64::from_ne_bytes(yw);
+    }
+    bool::from(diff.ct_eq(&0))
 }

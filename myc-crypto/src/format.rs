@@ -20,8 +20,8 @@ pub(crate) const BOUND_HEADER_LEN: usize = 1 + 4 + 32;
 
 /// Format version byte of wrapped DEKs.
 pub const WRAP_VERSION: u8 = 0x01;
-/// Wrapped DEK length: version, KEK version, nonce, encrypted 32-byte DEK, tag.
-pub const WRAPPED_LEN: usize = 1 + 4 + NONCE_LEN + 32 + TAG_LEN;
+/// Wrapped DEK length: version, KEK version, 12-byte nonce, encrypted 32-byte DEK, tag.
+pub const WRAPPED_LEN: usize = 1 + 4 + 12 + 32 + TAG_LEN;
 /// Text form prefix of wrapped DEKs.
 pub const WRAPPED_TEXT_PREFIX: &str = "mycw1:";
 
@@ -77,16 +77,34 @@ pub fn ciphertext_generation(ciphertext: &[u8]) -> Result<u32> {
     Ok(parse(ciphertext)?.generation)
 }
 
+/// The largest data AAD: bound header ‖ scope ‖ length byte ‖ field.
+const MAX_DATA_AAD: usize = BOUND_HEADER_LEN + 16 + 1 + MAX_FIELD_LEN;
+
+/// A data AAD on the stack (no allocation per message).
+pub(crate) struct DataAad {
+    buf: [u8; MAX_DATA_AAD],
+    len: usize,
+}
+
+impl DataAad {
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
 /// The AAD of a data ciphertext: bound header ‖ scope (16 bytes) ‖ len(field) (1 byte) ‖ field.
-pub(crate) fn data_aad(bound_header: &[u8], scope: Uuid, field: &str) -> Result<Vec<u8>> {
-    if field.is_empty() || field.len() > MAX_FIELD_LEN {
+pub(crate) fn data_aad(bound_header: &[u8], scope: Uuid, field: &str) -> Result<DataAad> {
+    if field.is_empty() || field.len() > MAX_FIELD_LEN || bound_header.len() != BOUND_HEADER_LEN {
         return Err(Error::InvalidField);
     }
-    let mut aad = Vec::with_capacity(bound_header.len() + 17 + field.len());
-    aad.extend_from_slice(bound_header);
-    aad.extend_from_slice(scope.as_bytes());
-    aad.push(field.len() as u8);
-    aad.extend_from_slice(field.as_bytes());
+    let mut aad = DataAad {
+        buf: [0u8; MAX_DATA_AAD],
+        len: BOUND_HEADER_LEN + 17 + field.len(),
+    };
+    aad.buf[..BOUND_HEADER_LEN].copy_from_slice(bound_header);
+    aad.buf[BOUND_HEADER_LEN..BOUND_HEADER_LEN + 16].copy_from_slice(scope.as_bytes());
+    aad.buf[BOUND_HEADER_LEN + 16] = field.len() as u8;
+    aad.buf[BOUND_HEADER_LEN + 17..aad.len].copy_from_slice(field.as_bytes());
     Ok(aad)
 }
 

@@ -11,12 +11,15 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use crate::format::{self, WRAP_VERSION, WRAPPED_LEN, WRAPPED_TEXT_PREFIX};
-use crate::xaes::{NONCE_LEN, TAG_LEN, Xaes256Gcm};
+use aes_gcm::aead::generic_array::GenericArray;
+use aes_gcm::{AeadInPlace, Aes256Gcm, KeyInit};
+
+use crate::xaes::Xaes256Gcm;
 use crate::{Error, MasterKey, Purpose, Result, random};
 
 const COMMITMENT_LABEL: &[u8] = b"myc-crypto/v1/key-commitment";
 
-/// A DEK wrapped under a KEK: `0x01 ‖ kek_version (u32 BE) ‖ nonce (24) ‖ enc(DEK) (32) ‖ tag (16)`.
+/// A DEK wrapped under a KEK: `0x01 ‖ kek_version (u32 BE) ‖ nonce (12) ‖ enc(DEK) (32) ‖ tag (16)`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct WrappedDek(Vec<u8>);
 
@@ -69,10 +72,19 @@ impl WrappedDek {
     }
 }
 
+/// Nonce length of DEK wraps.
+pub(crate) const WRAP_NONCE_LEN: usize = 12;
+const WRAP_TAG_LEN: usize = 16;
+
 /// A key-encryption key of one version.
+///
+/// Wraps use AES-256-GCM with a random 96-bit nonce: a KEK version wraps one key per scope and
+/// generation (plus rewraps into it), orders of magnitude below the 2^32 wraps at which random
+/// 96-bit nonces start to risk a collision. Data keys, which seal unbounded numbers of values,
+/// use XAES-256-GCM instead.
 pub struct Kek {
     version: u32,
-    xaes: Xaes256Gcm,
+    cipher: Aes256Gcm,
 }
 
 impl fmt::Debug for Kek {
@@ -91,7 +103,7 @@ impl Kek {
     pub fn from_bytes(version: u32, key: &[u8; 32]) -> Self {
         Self {
             version,
-            xaes: Xaes256Gcm::new(key),
+            cipher: Aes256Gcm::new(GenericArray::from_slice(key)),
         }
     }
 
@@ -102,17 +114,27 @@ impl Kek {
 
     /// Wraps a 32-byte DEK for `scope` at `generation` (bound into the AAD).
     pub fn wrap(&self, scope: Uuid, generation: u32, dek: &[u8; 32]) -> Result<WrappedDek> {
-        let nonce = random::array::<NONCE_LEN>()?;
+        self.wrap_with_nonce(scope, generation, dek, &random::array::<WRAP_NONCE_LEN>()?)
+    }
+
+    /// Wraps with a caller-drawn random nonce (bulk rewraps draw many in one system call).
+    pub(crate) fn wrap_with_nonce(
+        &self,
+        scope: Uuid,
+        generation: u32,
+        dek: &[u8; 32],
+        nonce: &[u8; WRAP_NONCE_LEN],
+    ) -> Result<WrappedDek> {
         let mut out = Vec::with_capacity(WRAPPED_LEN);
         out.push(WRAP_VERSION);
         out.extend_from_slice(&self.version.to_be_bytes());
-        out.extend_from_slice(&nonce);
+        out.extend_from_slice(nonce);
         out.extend_from_slice(dek);
         let aad = format::wrap_aad(scope, generation, self.version);
-        let body_at = 5 + NONCE_LEN;
+        let body_at = 5 + WRAP_NONCE_LEN;
         let tag = self
-            .xaes
-            .seal_in_place(&nonce, &aad, &mut out[body_at..])
+            .cipher
+            .encrypt_in_place_detached(GenericArray::from_slice(nonce), &aad, &mut out[body_at..])
             .map_err(|_| Error::Decrypt)?;
         out.extend_from_slice(&tag);
         Ok(WrappedDek(out))
@@ -125,21 +147,17 @@ impl Kek {
         generation: u32,
         wrapped: &WrappedDek,
     ) -> Result<Zeroizing<[u8; 32]>> {
-        let bytes = wrapped.as_bytes();
         if wrapped.kek_version() != self.version {
             return Err(Error::UnknownKekVersion(wrapped.kek_version()));
         }
-        let nonce: &[u8; NONCE_LEN] = bytes[5..5 + NONCE_LEN]
-            .try_into()
-            .map_err(|_| Error::Decrypt)?;
-        let tag: &[u8; TAG_LEN] = bytes[WRAPPED_LEN - TAG_LEN..]
-            .try_into()
-            .map_err(|_| Error::Decrypt)?;
+        let bytes = wrapped.as_bytes();
+        let nonce = GenericArray::from_slice(&bytes[5..5 + WRAP_NONCE_LEN]);
+        let tag = GenericArray::from_slice(&bytes[WRAPPED_LEN - WRAP_TAG_LEN..]);
         let mut dek = Zeroizing::new([0u8; 32]);
-        dek.copy_from_slice(&bytes[5 + NONCE_LEN..WRAPPED_LEN - TAG_LEN]);
+        dek.copy_from_slice(&bytes[5 + WRAP_NONCE_LEN..WRAPPED_LEN - WRAP_TAG_LEN]);
         let aad = format::wrap_aad(scope, generation, self.version);
-        self.xaes
-            .open_in_place(nonce, &aad, dek.as_mut(), tag)
+        self.cipher
+            .decrypt_in_place_detached(nonce, &aad, dek.as_mut(), tag)
             .map_err(|_| Error::Decrypt)?;
         Ok(dek)
     }

@@ -44,8 +44,9 @@
 //! value moved to another scope or field, or relabelled to another generation, fails to open.
 //! Overhead: 77 bytes.
 //!
-//! **Wrapped DEK** (text form `mycw1:` + base64): `0x01` ‖ KEK version (4, BE) ‖ nonce (24) ‖
-//! encrypted DEK (32) ‖ tag (16), XAES-256-GCM under the KEK with AAD =
+//! **Wrapped DEK** (text form `mycw1:` + base64): `0x01` ‖ KEK version (4, BE) ‖ nonce (12) ‖
+//! encrypted DEK (32) ‖ tag (16), AES-256-GCM under the KEK (random nonce; a KEK wraps far fewer
+//! than the 2^32 keys that would make that a concern) with AAD =
 //! `"myc-crypto/v1/dek-wrap"` ‖ scope ‖ generation (4) ‖ `0x01` ‖ KEK version (4).
 //!
 //! # Threat model
