@@ -1,0 +1,232 @@
+//! nkeys: operator, account, user, server and curve keys, and seed files.
+
+use std::fmt;
+use std::path::Path;
+
+use nkeys::{KeyPair, KeyPairType};
+use zeroize::Zeroizing;
+
+use crate::{Error, Result};
+
+/// The kinds of nkey a decentralized-auth hierarchy uses, by their public-key prefix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KeyKind {
+    /// `O…`
+    Operator,
+    /// `A…`
+    Account,
+    /// `U…`
+    User,
+    /// `N…`
+    Server,
+    /// `X…` (curve keys for xkey encryption)
+    Curve,
+}
+
+impl KeyKind {
+    /// The public-key prefix character.
+    pub fn prefix(self) -> char {
+        match self {
+            Self::Operator => 'O',
+            Self::Account => 'A',
+            Self::User => 'U',
+            Self::Server => 'N',
+            Self::Curve => 'X',
+        }
+    }
+
+    /// The kind of a public key, by prefix.
+    pub fn of_public_key(key: &str) -> Option<Self> {
+        match key.chars().next()? {
+            'O' => Some(Self::Operator),
+            'A' => Some(Self::Account),
+            'U' => Some(Self::User),
+            'N' => Some(Self::Server),
+            'X' => Some(Self::Curve),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Operator => "operator",
+            Self::Account => "account",
+            Self::User => "user",
+            Self::Server => "server",
+            Self::Curve => "curve",
+        }
+    }
+
+    fn pair_type(self) -> Option<KeyPairType> {
+        match self {
+            Self::Operator => Some(KeyPairType::Operator),
+            Self::Account => Some(KeyPairType::Account),
+            Self::User => Some(KeyPairType::User),
+            Self::Server => Some(KeyPairType::Server),
+            Self::Curve => None,
+        }
+    }
+}
+
+/// A signing nkey (operator, account, user or server). The seed is never printed, and the
+/// key material is zeroized on drop by the underlying Ed25519 key.
+pub struct Nkey {
+    kind: KeyKind,
+    pair: KeyPair,
+}
+
+impl fmt::Debug for Nkey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Nkey({:?}, {})", self.kind, self.public_key())
+    }
+}
+
+impl Nkey {
+    /// A fresh random key of `kind` (not [`KeyKind::Curve`]).
+    pub fn generate(kind: KeyKind) -> Result<Self> {
+        let pair_type = kind.pair_type().ok_or_else(|| Error::Key {
+            expected: kind.name(),
+            reason: "curve keys do not sign".into(),
+        })?;
+        Ok(Self {
+            kind,
+            pair: KeyPair::new(pair_type),
+        })
+    }
+
+    /// From a seed (`SO…`, `SA…`, `SU…`, `SN…`), which must be of `kind`.
+    pub fn from_seed(kind: KeyKind, seed: &str) -> Result<Self> {
+        let pair = KeyPair::from_seed(seed.trim()).map_err(|e| Error::Key {
+            expected: kind.name(),
+            reason: e.to_string(),
+        })?;
+        let key = Self { kind, pair };
+        if KeyKind::of_public_key(&key.public_key()) != Some(kind) {
+            return Err(Error::Key {
+                expected: kind.name(),
+                reason: "seed is of another kind".into(),
+            });
+        }
+        Ok(key)
+    }
+
+    /// Reads a seed file (one seed, surrounding whitespace ignored).
+    pub fn from_seed_file(kind: KeyKind, path: &Path) -> Result<Self> {
+        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| io_err(path, &e))?);
+        Self::from_seed(kind, &text)
+    }
+
+    /// The key kind.
+    pub fn kind(&self) -> KeyKind {
+        self.kind
+    }
+
+    /// The public key (`O…`, `A…`, …).
+    pub fn public_key(&self) -> String {
+        self.pair.public_key()
+    }
+
+    /// The seed, in a zeroizing string.
+    pub fn seed(&self) -> Result<Zeroizing<String>> {
+        self.pair
+            .seed()
+            .map(Zeroizing::new)
+            .map_err(|e| Error::Key {
+                expected: self.kind.name(),
+                reason: e.to_string(),
+            })
+    }
+
+    /// Writes the seed to a new file with mode 0600 (refuses to overwrite).
+    pub fn write_seed_file(&self, path: &Path) -> Result<()> {
+        write_private(path, self.seed()?.as_bytes(), false)
+    }
+
+    /// Signs `message` (raw 64-byte Ed25519 signature).
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
+        self.pair.sign(message).map_err(|e| Error::Key {
+            expected: self.kind.name(),
+            reason: e.to_string(),
+        })
+    }
+}
+
+/// Verifies `signature` over `message` by public key `public_key`.
+pub fn verify(public_key: &str, message: &[u8], signature: &[u8]) -> Result<()> {
+    let pair = KeyPair::from_public_key(public_key).map_err(|e| Error::Key {
+        expected: "public",
+        reason: e.to_string(),
+    })?;
+    pair.verify(message, signature)
+        .map_err(|_| Error::BadSignature)
+}
+
+/// True when `key` is a well-formed public key of `kind`.
+pub fn is_public_key(kind: KeyKind, key: &str) -> bool {
+    KeyKind::of_public_key(key) == Some(kind) && nkeys::from_public_key(key).is_ok()
+}
+
+pub(crate) fn io_err(path: &Path, e: &std::io::Error) -> Error {
+    Error::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// Writes `bytes` to `path` with mode 0600: a new file, or (with `replace`) atomically over an
+/// old one.
+pub fn write_private(path: &Path, bytes: &[u8], replace: bool) -> Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let target = if replace {
+        path.with_extension(format!("tmp.{}", std::process::id()))
+    } else {
+        path.to_path_buf()
+    };
+    if replace {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let mut file = options.open(&target).map_err(|e| io_err(&target, &e))?;
+    file.write_all(bytes).map_err(|e| io_err(&target, &e))?;
+    file.sync_all().map_err(|e| io_err(&target, &e))?;
+    if replace {
+        std::fs::rename(&target, path).map_err(|e| io_err(path, &e))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_and_seeds() {
+        for kind in [
+            KeyKind::Operator,
+            KeyKind::Account,
+            KeyKind::User,
+            KeyKind::Server,
+        ] {
+            let key = Nkey::generate(kind).unwrap();
+            assert_eq!(KeyKind::of_public_key(&key.public_key()), Some(kind));
+            assert!(is_public_key(kind, &key.public_key()));
+            let again = Nkey::from_seed(kind, &key.seed().unwrap()).unwrap();
+            assert_eq!(again.public_key(), key.public_key());
+            let sig = key.sign(b"m").unwrap();
+            verify(&key.public_key(), b"m", &sig).unwrap();
+            assert_eq!(
+                verify(&key.public_key(), b"n", &sig),
+                Err(Error::BadSignature)
+            );
+            assert!(!format!("{key:?}").contains(key.seed().unwrap().as_str()));
+        }
+        let account = Nkey::generate(KeyKind::Account).unwrap();
+        assert!(Nkey::from_seed(KeyKind::User, &account.seed().unwrap()).is_err());
+        assert!(Nkey::generate(KeyKind::Curve).is_err());
+    }
+}

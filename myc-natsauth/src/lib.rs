@@ -1,0 +1,34 @@
+//! NATS decentralized auth in Rust: nkeys, JWT v2 claims, signing and verification, trust
+//! chains, creds files and server configuration — what `nsc` does, as a library.
+//!
+//! ```
+//! use myc_natsauth::claims::{Account, Claims, Operator, User};
+//! use myc_natsauth::{KeyKind, Nkey};
+//!
+//! // Operator → account → user, as in `nsc add operator/account/user`.
+//! let operator = Nkey::generate(KeyKind::Operator)?;
+//! let account = Nkey::generate(KeyKind::Account)?;
+//! let user = Nkey::generate(KeyKind::User)?;
+//!
+//! let operator_jwt = Claims::new(operator.public_key(), "OP", Operator::default()).encode(&operator)?;
+//! let account_jwt = Claims::new(account.public_key(), "APP", Account::default()).encode(&operator)?;
+//! let mut user_claims = Claims::new(user.public_key(), "svc", User::default());
+//! user_claims.nats.limits.permissions.publish.allow = vec!["orders.>".into()];
+//! let user_jwt = user_claims.encode(&account)?;
+//!
+//! let decoded = Claims::<User>::decode(&user_jwt)?;
+//! assert_eq!(decoded.iss, account.public_key());
+//! # let _ = (operator_jwt, account_jwt);
+//! # Ok::<(), myc_natsauth::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod claims;
+pub mod creds;
+mod error;
+pub mod jwt;
+mod keys;
+
+pub use error::{Error, Result};
+pub use keys::{KeyKind, Nkey, is_public_key, verify, write_private};
