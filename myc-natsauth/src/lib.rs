@@ -29,6 +29,7 @@ pub mod creds;
 mod error;
 pub mod jwt;
 mod keys;
+pub mod server_config;
 
 pub use error::{Error, Result};
 pub use keys::{KeyKind, Nkey, is_public_key, verify, write_private};

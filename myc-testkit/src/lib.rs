@@ -3,7 +3,10 @@
 //! - [`bench`]: read criterion's estimates back to print ratios against a baseline measured in
 //!   the same run.
 //! - [`shared_dir`]: where `shared/` (interop vectors) lives beside the repository.
+//! - [`nats`]: real nats-server processes with generated configs.
 #![forbid(unsafe_code)]
+// Test support: a missing server binary must fail the test loudly, never skip it.
+#![allow(clippy::panic)]
 
 use std::path::PathBuf;
 
@@ -13,6 +16,8 @@ pub fn shared_dir() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
 }
+
+pub mod nats;
 
 pub mod bench {
     //! Ratios from criterion results.

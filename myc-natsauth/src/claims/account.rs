@@ -320,7 +320,7 @@ pub enum SigningKey {
     /// Signs users with their own permissions.
     Plain(String),
     /// Signs users that get the scope's template.
-    Scoped(UserScope),
+    Scoped(Box<UserScope>),
 }
 
 impl SigningKey {

@@ -1,0 +1,500 @@
+//! Claims and server configs proven against real nats-server processes (2.15.1, and Debian's
+//! 2.9.x when installed), over real connections with async-nats.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::Duration;
+
+use async_nats::{Client, ConnectErrorKind, ConnectOptions};
+use futures::StreamExt;
+use myc_natsauth::claims::{
+    Account, Activation, Claims, Export, ExportType, Import, Operator, SigningKey, User,
+    UserPermissionLimits, UserScope,
+};
+use myc_natsauth::server_config::{Resolver, ServerConfig};
+use myc_natsauth::{KeyKind, Nkey, creds, jwt};
+use myc_testkit::nats::{self, NatsServer, ServerKind};
+
+/// An operator with a system account, plus application accounts.
+struct Site {
+    operator: Nkey,
+    operator_jwt: String,
+    system: (Nkey, String),
+    accounts: Vec<(Nkey, String)>,
+}
+
+impl Site {
+    fn new() -> Self {
+        let operator = Nkey::generate(KeyKind::Operator).unwrap();
+        let sys = Nkey::generate(KeyKind::Account).unwrap();
+        let mut op = Claims::new(operator.public_key(), "OP", Operator::default());
+        op.nats.system_account = sys.public_key();
+        let operator_jwt = op.encode(&operator).unwrap();
+        let sys_jwt = Claims::new(sys.public_key(), "SYS", Account::default())
+            .encode(&operator)
+            .unwrap();
+        Self {
+            operator,
+            operator_jwt,
+            system: (sys, sys_jwt),
+            accounts: Vec::new(),
+        }
+    }
+
+    /// Adds an account configured by `f`; returns its index.
+    fn account(&mut self, name: &str, f: impl FnOnce(&mut Claims<Account>)) -> usize {
+        let key = Nkey::generate(KeyKind::Account).unwrap();
+        let mut claims = Claims::new(key.public_key(), name, Account::default());
+        f(&mut claims);
+        claims.nats.normalize();
+        let token = claims.encode(&self.operator).unwrap();
+        self.accounts.push((key, token));
+        self.accounts.len() - 1
+    }
+
+    fn start(&self, kind: ServerKind, binary: &std::path::Path) -> NatsServer {
+        let mut preload = vec![(self.system.0.public_key(), self.system.1.clone())];
+        preload.extend(
+            self.accounts
+                .iter()
+                .map(|(k, j)| (k.public_key(), j.clone())),
+        );
+        let config = ServerConfig::new(self.operator_jwt.clone(), self.system.0.public_key())
+            .resolver(Resolver::memory(preload));
+        NatsServer::start(kind, binary, |_| config.render()).unwrap()
+    }
+
+    fn key(&self, account: usize) -> &Nkey {
+        &self.accounts[account].0
+    }
+}
+
+/// Creds for a new user of `account`, configured by `f`, signed by `signer` (default: the account).
+fn user_creds(account: &Nkey, signer: Option<&Nkey>, f: impl FnOnce(&mut Claims<User>)) -> String {
+    let user = Nkey::generate(KeyKind::User).unwrap();
+    let mut claims = Claims::new(user.public_key(), "user", User::default());
+    if signer.is_some() {
+        claims.nats.issuer_account = account.public_key();
+    }
+    f(&mut claims);
+    let token = claims.encode(signer.unwrap_or(account)).unwrap();
+    creds::format(&token, &user.seed().unwrap()).to_string()
+}
+
+async fn connect(server: &NatsServer, creds: &str) -> Result<Client, async_nats::ConnectError> {
+    ConnectOptions::with_credentials(creds)
+        .unwrap()
+        .connection_timeout(Duration::from_secs(3))
+        .connect(server.url())
+        .await
+}
+
+async fn receives(sub: &mut async_nats::Subscriber, within_ms: u64) -> Option<String> {
+    tokio::time::timeout(Duration::from_millis(within_ms), sub.next())
+        .await
+        .ok()
+        .flatten()
+        .map(|m| String::from_utf8_lossy(&m.payload).into_owned())
+}
+
+/// Publishes probes on `subject` until `sub` sees one: proves the server has processed the
+/// subscription (async-nats's `flush` does not guarantee a queued SUB reached the server).
+async fn await_interest(publisher: &Client, sub: &mut async_nats::Subscriber, subject: &str) {
+    for _ in 0..100 {
+        publisher
+            .publish(subject.to_owned(), "probe".into())
+            .await
+            .unwrap();
+        publisher.flush().await.unwrap();
+        if receives(sub, 50).await.is_some() {
+            while receives(sub, 50).await.is_some() {}
+            return;
+        }
+    }
+    panic!("subscription to {subject} never became active");
+}
+
+/// Waits until the server log contains `needle` (evidence the server processed something).
+async fn await_log(server: &NatsServer, needle: &str) {
+    for _ in 0..100 {
+        if server.log().contains(needle) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("server never logged {needle:?}");
+}
+
+/// A request retried while the responder's subscription is still on its way to the server.
+async fn request_when_ready(client: &Client, subject: &str) -> async_nats::Message {
+    for _ in 0..100 {
+        match client.request(subject.to_owned(), "?".into()).await {
+            Ok(reply) => return reply,
+            Err(e) if e.kind() == async_nats::RequestErrorKind::NoResponders => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(e) => panic!("request to {subject}: {e}"),
+        }
+    }
+    panic!("no responders on {subject}");
+}
+
+fn allow(claims: &mut Claims<User>, publish: &[&str], subscribe: &[&str]) {
+    claims.nats.limits.permissions.publish.allow = publish.iter().map(|s| s.to_string()).collect();
+    claims.nats.limits.permissions.subscribe.allow =
+        subscribe.iter().map(|s| s.to_string()).collect();
+}
+
+#[tokio::test]
+async fn publish_and_subscribe_permissions() {
+    for (kind, binary) in nats::available() {
+        let mut site = Site::new();
+        let app = site.account("APP", |_| {});
+        let server = site.start(kind, &binary);
+        let watcher = connect(&server, &user_creds(site.key(app), None, |_| {}))
+            .await
+            .unwrap();
+        let limited = user_creds(site.key(app), None, |c| {
+            allow(c, &["orders.>"], &["orders.>", "_INBOX.>"]);
+            c.nats.limits.permissions.publish.deny = vec!["orders.secret".into()];
+            c.nats.limits.permissions.subscribe.deny = vec!["orders.private.>".into()];
+        });
+        let client = connect(&server, &limited).await.unwrap();
+
+        let mut all = watcher.subscribe(">").await.unwrap();
+        await_interest(&watcher, &mut all, "probe").await;
+        client.publish("orders.new", "ok".into()).await.unwrap();
+        client
+            .publish("orders.secret", "denied".into())
+            .await
+            .unwrap();
+        client.publish("billing.x", "denied".into()).await.unwrap();
+        client.flush().await.unwrap();
+        assert_eq!(
+            receives(&mut all, 2000).await.as_deref(),
+            Some("ok"),
+            "{kind:?}"
+        );
+        assert_eq!(
+            receives(&mut all, 300).await,
+            None,
+            "{kind:?}: denied publishes must not arrive"
+        );
+
+        // The denied subscription gets its own connection: async-nats may close the wrong local
+        // subscription when the server's permission error arrives (a client quirk, not ours).
+        let mut open = client.subscribe("orders.open").await.unwrap();
+        await_interest(&watcher, &mut open, "orders.open").await;
+        let other = connect(&server, &limited).await.unwrap();
+        let mut private = other.subscribe("orders.private.x").await.unwrap();
+        await_log(&server, "Subscription Violation").await;
+        watcher
+            .publish("orders.private.x", "hidden".into())
+            .await
+            .unwrap();
+        watcher
+            .publish("orders.open", "visible".into())
+            .await
+            .unwrap();
+        watcher.flush().await.unwrap();
+        assert_eq!(
+            receives(&mut open, 2000).await.as_deref(),
+            Some("visible"),
+            "{kind:?}"
+        );
+        assert_eq!(
+            receives(&mut private, 300).await,
+            None,
+            "{kind:?}: denied subscription must not deliver"
+        );
+    }
+}
+
+#[tokio::test]
+async fn cross_account_services_public_private_and_renamed() {
+    for (kind, binary) in nats::available() {
+        let mut site = Site::new();
+        let hub = site.account("HUB", |c| {
+            c.nats
+                .exports
+                .push(Export::new("mycelium", "mycelium.>", ExportType::Service));
+            let mut private = Export::new("private", "private.>", ExportType::Service);
+            private.token_req = true;
+            c.nats.exports.push(private);
+        });
+        let hub_key = site.key(hub).public_key();
+        let org_key = Nkey::generate(KeyKind::Account).unwrap();
+        // Activation for ORG to import HUB's private export, signed by HUB.
+        let activation = Claims::new(
+            org_key.public_key(),
+            "act",
+            Activation::new("private.>", ExportType::Service),
+        )
+        .encode(site.key(hub))
+        .unwrap();
+        let mut org = Claims::new(org_key.public_key(), "ORG", Account::default());
+        let mut public = Import::new(
+            "mycelium",
+            hub_key.clone(),
+            "mycelium.>",
+            ExportType::Service,
+        );
+        public.local_subject = "hub.>".into();
+        org.nats.imports.push(public);
+        let mut private = Import::new("private", hub_key.clone(), "private.>", ExportType::Service);
+        private.token = activation;
+        org.nats.imports.push(private);
+        let org_jwt = org.encode(&site.operator).unwrap();
+        site.accounts.push((org_key, org_jwt));
+        // A third account imports the private export without a token.
+        let rogue = site.account("ROGUE", |c| {
+            c.nats.imports.push(Import::new(
+                "private",
+                hub_key.clone(),
+                "private.>",
+                ExportType::Service,
+            ));
+        });
+        let server = site.start(kind, &binary);
+
+        let responder = connect(
+            &server,
+            &user_creds(site.key(hub), None, |c| {
+                allow(c, &[], &["mycelium.>", "private.>"]);
+                c.nats.limits.permissions.response =
+                    Some(myc_natsauth::claims::ResponsePermission { max: 1, ttl: 0 });
+            }),
+        )
+        .await
+        .unwrap();
+        let mut requests = futures::stream::select(
+            responder.subscribe("mycelium.>").await.unwrap(),
+            responder.subscribe("private.>").await.unwrap(),
+        );
+        responder.flush().await.unwrap();
+        tokio::spawn({
+            let responder = responder.clone();
+            async move {
+                while let Some(msg) = requests.next().await {
+                    if let Some(reply) = msg.reply {
+                        let body = format!("answer to {}", msg.subject);
+                        let _ = responder.publish(reply, body.into()).await;
+                    }
+                }
+            }
+        });
+
+        let org_user = connect(&server, &user_creds(site.key(1), None, |_| {}))
+            .await
+            .unwrap();
+        let reply = request_when_ready(&org_user, "hub.secrets.db").await;
+        assert_eq!(
+            reply.payload,
+            "answer to mycelium.secrets.db".as_bytes(),
+            "{kind:?}: renamed import"
+        );
+        let reply = request_when_ready(&org_user, "private.x").await;
+        assert_eq!(
+            reply.payload,
+            "answer to private.x".as_bytes(),
+            "{kind:?}: private export with activation"
+        );
+
+        let rogue_user = connect(&server, &user_creds(site.key(rogue), None, |_| {}))
+            .await
+            .unwrap();
+        let refused = tokio::time::timeout(
+            Duration::from_secs(3),
+            rogue_user.request("private.x", "?".into()),
+        )
+        .await;
+        assert!(
+            !matches!(refused, Ok(Ok(_))),
+            "{kind:?}: private export without activation must not answer"
+        );
+    }
+}
+
+#[tokio::test]
+async fn stream_export_and_import() {
+    for (kind, binary) in nats::available() {
+        let mut site = Site::new();
+        let agent = site.account("AGENT", |c| {
+            c.nats
+                .exports
+                .push(Export::new("metrics", "metrics.>", ExportType::Stream))
+        });
+        let agent_key = site.key(agent).public_key();
+        let control = site.account("CONTROL", |c| {
+            let mut import = Import::new(
+                "metrics",
+                agent_key.clone(),
+                "metrics.>",
+                ExportType::Stream,
+            );
+            import.local_subject = "agents.metrics.>".into();
+            c.nats.imports.push(import);
+        });
+        let server = site.start(kind, &binary);
+        let consumer = connect(&server, &user_creds(site.key(control), None, |_| {}))
+            .await
+            .unwrap();
+        let producer = connect(
+            &server,
+            &user_creds(site.key(agent), None, |c| {
+                allow(c, &["metrics.>"], &["_INBOX.>"])
+            }),
+        )
+        .await
+        .unwrap();
+        let mut sub = consumer.subscribe("agents.metrics.>").await.unwrap();
+        await_interest(&producer, &mut sub, "metrics.probe").await;
+        producer.publish("metrics.cpu", "42".into()).await.unwrap();
+        producer.flush().await.unwrap();
+        assert_eq!(
+            receives(&mut sub, 2000).await.as_deref(),
+            Some("42"),
+            "{kind:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn expiry_not_before_and_revocation() {
+    for (kind, binary) in nats::available() {
+        let now = jwt::now();
+        let revoked_user = Nkey::generate(KeyKind::User).unwrap();
+        let mut site = Site::new();
+        let app = site.account("APP", |c| c.nats.revoke(revoked_user.public_key(), now + 5));
+        let server = site.start(kind, &binary);
+        let refused = |r: Result<Client, async_nats::ConnectError>| matches!(r, Err(e) if e.kind() == ConnectErrorKind::AuthorizationViolation);
+
+        assert!(
+            refused(
+                connect(
+                    &server,
+                    &user_creds(site.key(app), None, |c| c.exp = now - 10)
+                )
+                .await
+            ),
+            "{kind:?}: expired"
+        );
+        assert!(
+            refused(
+                connect(
+                    &server,
+                    &user_creds(site.key(app), None, |c| c.nbf = now + 3600)
+                )
+                .await
+            ),
+            "{kind:?}: not yet valid"
+        );
+        assert!(
+            connect(
+                &server,
+                &user_creds(site.key(app), None, |c| c.exp = now + 3600)
+            )
+            .await
+            .is_ok(),
+            "{kind:?}: valid"
+        );
+
+        // Revoked: a JWT issued at or before the revocation time is refused.
+        let mut claims = Claims::new(revoked_user.public_key(), "r", User::default());
+        let token = claims.encode_at(site.key(app), now).unwrap();
+        let creds_text = creds::format(&token, &revoked_user.seed().unwrap());
+        assert!(
+            refused(connect(&server, &creds_text).await),
+            "{kind:?}: revoked"
+        );
+        // Reissued after the revocation time: accepted again.
+        let token = claims.encode_at(site.key(app), now + 6).unwrap();
+        let creds_text = creds::format(&token, &revoked_user.seed().unwrap());
+        assert!(
+            connect(&server, &creds_text).await.is_ok(),
+            "{kind:?}: reissued"
+        );
+    }
+}
+
+#[tokio::test]
+async fn plain_and_scoped_signing_keys() {
+    for (kind, binary) in nats::available() {
+        let plain = Nkey::generate(KeyKind::Account).unwrap();
+        let scoped = Nkey::generate(KeyKind::Account).unwrap();
+        let mut site = Site::new();
+        let app = site.account("APP", |c| {
+            c.nats
+                .signing_keys
+                .push(SigningKey::Plain(plain.public_key()));
+            let mut template = UserPermissionLimits::default();
+            template.permissions.publish.allow = vec!["svc.{{name()}}.>".into()];
+            template.permissions.subscribe.allow = vec!["_INBOX.>".into()];
+            c.nats
+                .signing_keys
+                .push(SigningKey::Scoped(Box::new(UserScope::new(
+                    scoped.public_key(),
+                    "service",
+                    template,
+                ))));
+        });
+        let server = site.start(kind, &binary);
+        let watcher = connect(&server, &user_creds(site.key(app), None, |_| {}))
+            .await
+            .unwrap();
+        let mut all = watcher.subscribe("svc.>").await.unwrap();
+        await_interest(&watcher, &mut all, "svc.probe").await;
+
+        // Plain signing key: the user's own permissions apply.
+        let by_plain = connect(
+            &server,
+            &user_creds(site.key(app), Some(&plain), |c| {
+                allow(c, &["svc.plain.>"], &[])
+            }),
+        )
+        .await
+        .unwrap();
+        by_plain
+            .publish("svc.plain.x", "plain".into())
+            .await
+            .unwrap();
+        by_plain.flush().await.unwrap();
+        assert_eq!(
+            receives(&mut all, 2000).await.as_deref(),
+            Some("plain"),
+            "{kind:?}"
+        );
+
+        // Scoped key: no permissions on the user, the template with {{name()}} applies.
+        let scoped_creds = user_creds(site.key(app), Some(&scoped), |c| {
+            c.name = "billing".into();
+            c.nats.limits = UserPermissionLimits::none();
+        });
+        let by_scope = connect(&server, &scoped_creds).await.unwrap();
+        by_scope
+            .publish("svc.billing.invoice", "scoped".into())
+            .await
+            .unwrap();
+        by_scope
+            .publish("svc.other.invoice", "outside".into())
+            .await
+            .unwrap();
+        by_scope.flush().await.unwrap();
+        assert_eq!(
+            receives(&mut all, 2000).await.as_deref(),
+            Some("scoped"),
+            "{kind:?}"
+        );
+        assert_eq!(
+            receives(&mut all, 300).await,
+            None,
+            "{kind:?}: outside the template"
+        );
+
+        // A scoped-key user that carries its own limits is refused by the server.
+        let bad = user_creds(site.key(app), Some(&scoped), |_| {});
+        assert!(
+            connect(&server, &bad).await.is_err(),
+            "{kind:?}: scoped users must not carry limits"
+        );
+    }
+}
