@@ -24,12 +24,14 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod chain;
 pub mod claims;
 pub mod creds;
 mod error;
 pub mod jwt;
 mod keys;
 pub mod server_config;
+pub mod validate;
 
 pub use error::{Error, Result};
 pub use keys::{KeyKind, Nkey, is_public_key, verify, write_private};

@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use async_nats::{Client, ConnectErrorKind, ConnectOptions};
 use futures::StreamExt;
+use myc_natsauth::chain::{Signer, TrustChain};
 use myc_natsauth::claims::{
     Account, Activation, Claims, Export, ExportType, Import, Operator, SigningKey, User,
     UserPermissionLimits, UserScope,
 };
+use myc_natsauth::creds::Creds;
 use myc_natsauth::server_config::{Resolver, ServerConfig};
 use myc_natsauth::{KeyKind, Nkey, creds, jwt};
 use myc_testkit::nats::{self, NatsServer, ServerKind};
@@ -66,6 +68,23 @@ impl Site {
     fn key(&self, account: usize) -> &Nkey {
         &self.accounts[account].0
     }
+
+    /// The trust chain a verifier builds from the same JWTs the server got.
+    fn chain(&self) -> TrustChain {
+        let mut chain = TrustChain::new(&self.operator_jwt).unwrap();
+        chain.add_account(&self.system.1).unwrap();
+        for (_, token) in &self.accounts {
+            chain.add_account(token).unwrap();
+        }
+        chain
+    }
+}
+
+/// What the chain verifier says about a creds file.
+fn chain_ok(chain: &TrustChain, creds_text: &str) -> bool {
+    chain
+        .verify_creds(&Creds::parse(creds_text).unwrap(), jwt::now())
+        .is_ok()
 }
 
 /// Creds for a new user of `account`, configured by `f`, signed by `signer` (default: the account).
@@ -366,53 +385,49 @@ async fn expiry_not_before_and_revocation() {
         let mut site = Site::new();
         let app = site.account("APP", |c| c.nats.revoke(revoked_user.public_key(), now + 5));
         let server = site.start(kind, &binary);
+        let chain = site.chain();
         let refused = |r: Result<Client, async_nats::ConnectError>| matches!(r, Err(e) if e.kind() == ConnectErrorKind::AuthorizationViolation);
 
+        let expired = user_creds(site.key(app), None, |c| c.exp = now - 10);
+        let early = user_creds(site.key(app), None, |c| c.nbf = now + 3600);
+        let valid = user_creds(site.key(app), None, |c| c.exp = now + 3600);
         assert!(
-            refused(
-                connect(
-                    &server,
-                    &user_creds(site.key(app), None, |c| c.exp = now - 10)
-                )
-                .await
-            ),
+            refused(connect(&server, &expired).await),
             "{kind:?}: expired"
         );
         assert!(
-            refused(
-                connect(
-                    &server,
-                    &user_creds(site.key(app), None, |c| c.nbf = now + 3600)
-                )
-                .await
-            ),
+            refused(connect(&server, &early).await),
             "{kind:?}: not yet valid"
         );
-        assert!(
-            connect(
-                &server,
-                &user_creds(site.key(app), None, |c| c.exp = now + 3600)
-            )
-            .await
-            .is_ok(),
-            "{kind:?}: valid"
+        assert!(connect(&server, &valid).await.is_ok(), "{kind:?}: valid");
+        let verdicts = [
+            chain_ok(&chain, &expired),
+            chain_ok(&chain, &early),
+            chain_ok(&chain, &valid),
+        ];
+        assert_eq!(
+            verdicts,
+            [false, false, true],
+            "the chain verifier agrees with the server"
         );
 
         // Revoked: a JWT issued at or before the revocation time is refused.
         let mut claims = Claims::new(revoked_user.public_key(), "r", User::default());
         let token = claims.encode_at(site.key(app), now).unwrap();
-        let creds_text = creds::format(&token, &revoked_user.seed().unwrap());
+        let revoked = creds::format(&token, &revoked_user.seed().unwrap()).to_string();
         assert!(
-            refused(connect(&server, &creds_text).await),
+            refused(connect(&server, &revoked).await),
             "{kind:?}: revoked"
         );
+        assert!(!chain_ok(&chain, &revoked), "chain agrees: revoked");
         // Reissued after the revocation time: accepted again.
         let token = claims.encode_at(site.key(app), now + 6).unwrap();
-        let creds_text = creds::format(&token, &revoked_user.seed().unwrap());
+        let reissued = creds::format(&token, &revoked_user.seed().unwrap()).to_string();
         assert!(
-            connect(&server, &creds_text).await.is_ok(),
+            connect(&server, &reissued).await.is_ok(),
             "{kind:?}: reissued"
         );
+        assert!(chain_ok(&chain, &reissued), "chain agrees: reissued");
     }
 }
 
@@ -429,15 +444,13 @@ async fn plain_and_scoped_signing_keys() {
             let mut template = UserPermissionLimits::default();
             template.permissions.publish.allow = vec!["svc.{{name()}}.>".into()];
             template.permissions.subscribe.allow = vec!["_INBOX.>".into()];
+            let scope = UserScope::new(scoped.public_key(), "service", template);
             c.nats
                 .signing_keys
-                .push(SigningKey::Scoped(Box::new(UserScope::new(
-                    scoped.public_key(),
-                    "service",
-                    template,
-                ))));
+                .push(SigningKey::Scoped(Box::new(scope)));
         });
         let server = site.start(kind, &binary);
+        let chain = site.chain();
         let watcher = connect(&server, &user_creds(site.key(app), None, |_| {}))
             .await
             .unwrap();
@@ -445,14 +458,14 @@ async fn plain_and_scoped_signing_keys() {
         await_interest(&watcher, &mut all, "svc.probe").await;
 
         // Plain signing key: the user's own permissions apply.
-        let by_plain = connect(
-            &server,
-            &user_creds(site.key(app), Some(&plain), |c| {
-                allow(c, &["svc.plain.>"], &[])
-            }),
-        )
-        .await
-        .unwrap();
+        let plain_creds = user_creds(site.key(app), Some(&plain), |c| {
+            allow(c, &["svc.plain.>"], &[])
+        });
+        let verified = chain
+            .verify_creds(&Creds::parse(&plain_creds).unwrap(), jwt::now())
+            .unwrap();
+        assert_eq!(verified.signer, Signer::SigningKey(plain.public_key()));
+        let by_plain = connect(&server, &plain_creds).await.unwrap();
         by_plain
             .publish("svc.plain.x", "plain".into())
             .await
@@ -469,6 +482,20 @@ async fn plain_and_scoped_signing_keys() {
             c.name = "billing".into();
             c.nats.limits = UserPermissionLimits::none();
         });
+        let verified = chain
+            .verify_creds(&Creds::parse(&scoped_creds).unwrap(), jwt::now())
+            .unwrap();
+        assert_eq!(
+            verified.signer,
+            Signer::Scoped {
+                key: scoped.public_key(),
+                role: "service".into()
+            }
+        );
+        assert_eq!(
+            verified.effective.permissions.publish.allow,
+            vec!["svc.billing.>".to_owned()]
+        );
         let by_scope = connect(&server, &scoped_creds).await.unwrap();
         by_scope
             .publish("svc.billing.invoice", "scoped".into())
@@ -490,11 +517,26 @@ async fn plain_and_scoped_signing_keys() {
             "{kind:?}: outside the template"
         );
 
-        // A scoped-key user that carries its own limits is refused by the server.
+        // A scoped-key user that carries its own limits is refused by the server and the chain.
         let bad = user_creds(site.key(app), Some(&scoped), |_| {});
         assert!(
             connect(&server, &bad).await.is_err(),
             "{kind:?}: scoped users must not carry limits"
+        );
+        assert!(
+            !chain_ok(&chain, &bad),
+            "chain agrees: scoped user with limits"
+        );
+        // A key the account does not list is refused by both.
+        let stranger = Nkey::generate(KeyKind::Account).unwrap();
+        let unknown = user_creds(site.key(app), Some(&stranger), |_| {});
+        assert!(
+            connect(&server, &unknown).await.is_err(),
+            "{kind:?}: unknown signing key"
+        );
+        assert!(
+            !chain_ok(&chain, &unknown),
+            "chain agrees: unknown signing key"
         );
     }
 }

@@ -1,0 +1,243 @@
+//! Trust-chain verification, as nats-server does it: is this user JWT (or creds file) valid
+//! now under this operator and account, who signed it, and which permissions apply.
+//!
+//! ```
+//! use myc_natsauth::chain::{Signer, TrustChain};
+//! use myc_natsauth::claims::{Account, Claims, Operator, User};
+//! use myc_natsauth::{KeyKind, Nkey};
+//!
+//! let operator = Nkey::generate(KeyKind::Operator)?;
+//! let account = Nkey::generate(KeyKind::Account)?;
+//! let user = Nkey::generate(KeyKind::User)?;
+//! let mut chain = TrustChain::new(&Claims::new(operator.public_key(), "OP", Operator::default()).encode(&operator)?)?;
+//! chain.add_account(&Claims::new(account.public_key(), "APP", Account::default()).encode(&operator)?)?;
+//! let token = Claims::new(user.public_key(), "svc", User::default()).encode(&account)?;
+//! let verified = chain.verify_user(&token, myc_natsauth::jwt::now())?;
+//! assert_eq!(verified.signer, Signer::Account);
+//! # Ok::<(), myc_natsauth::Error>(())
+//! ```
+
+use std::collections::HashMap;
+
+use crate::claims::{Account, Claims, Operator, SigningKey, User, UserPermissionLimits};
+use crate::creds::Creds;
+use crate::{Error, Result};
+
+fn chain_err(message: impl Into<String>) -> Error {
+    Error::Chain(message.into())
+}
+
+/// Which key signed a user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Signer {
+    /// The account's identity key.
+    Account,
+    /// A plain signing key of the account.
+    SigningKey(String),
+    /// A scoped signing key: the user gets the scope's template.
+    Scoped {
+        /// The key.
+        key: String,
+        /// The scope's role.
+        role: String,
+    },
+}
+
+/// A user that passed verification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedUser {
+    /// The user's claims.
+    pub claims: Claims<User>,
+    /// The account it belongs to.
+    pub account: String,
+    /// Who signed it.
+    pub signer: Signer,
+    /// The permissions and limits in force (a scoped key's template, expanded).
+    pub effective: UserPermissionLimits,
+}
+
+/// An operator and the accounts it vouches for.
+#[derive(Clone, Debug)]
+pub struct TrustChain {
+    operator: Claims<Operator>,
+    accounts: HashMap<String, Claims<Account>>,
+}
+
+impl TrustChain {
+    /// Trusts `operator_jwt` (self-signed).
+    pub fn new(operator_jwt: &str) -> Result<Self> {
+        let operator = Claims::<Operator>::decode(operator_jwt)?;
+        if operator.iss != operator.sub {
+            return Err(chain_err("the operator JWT is not self-signed"));
+        }
+        Ok(Self {
+            operator,
+            accounts: HashMap::new(),
+        })
+    }
+
+    /// The operator.
+    pub fn operator(&self) -> &Claims<Operator> {
+        &self.operator
+    }
+
+    /// Adds an account after checking that the operator (or, with strict signing-key usage,
+    /// one of its signing keys) signed it.
+    pub fn add_account(&mut self, account_jwt: &str) -> Result<&Claims<Account>> {
+        let account = Claims::<Account>::decode(account_jwt)?;
+        let op = &self.operator;
+        let by_identity = account.iss == op.sub;
+        let by_signing_key = op.nats.signing_keys.contains(&account.iss);
+        if !(by_signing_key || (by_identity && !op.nats.strict_signing_key_usage)) {
+            return Err(chain_err(format!(
+                "account {} is not signed by the operator or its signing keys",
+                account.sub
+            )));
+        }
+        let key = account.sub.clone();
+        Ok(self.accounts.entry(key).insert_entry(account).into_mut())
+    }
+
+    /// The account `key`, if added.
+    pub fn account(&self, key: &str) -> Option<&Claims<Account>> {
+        self.accounts.get(key)
+    }
+
+    /// Verifies a user JWT at `now` (Unix seconds).
+    pub fn verify_user(&self, user_jwt: &str, now: i64) -> Result<VerifiedUser> {
+        let claims = Claims::<User>::decode(user_jwt)?;
+        let account_key = if claims.nats.issuer_account.is_empty() {
+            &claims.iss
+        } else {
+            &claims.nats.issuer_account
+        };
+        let account = self
+            .accounts
+            .get(account_key)
+            .ok_or_else(|| chain_err(format!("unknown account {account_key}")))?;
+        if account.is_expired(now) {
+            return Err(chain_err("the account JWT has expired"));
+        }
+        let signer = if claims.iss == account.sub {
+            if self.operator.nats.strict_signing_key_usage && !claims.nats.issuer_account.is_empty()
+            {
+                return Err(chain_err(
+                    "strict signing key usage: the account identity key may not sign users",
+                ));
+            }
+            Signer::Account
+        } else {
+            match account.nats.signing_key(&claims.iss) {
+                Some(SigningKey::Plain(key)) => Signer::SigningKey(key.clone()),
+                Some(SigningKey::Scoped(scope)) => Signer::Scoped {
+                    key: scope.key.clone(),
+                    role: scope.role.clone(),
+                },
+                None => {
+                    return Err(chain_err(format!(
+                        "user is signed by {}, not a key of account {}",
+                        claims.iss, account.sub
+                    )));
+                }
+            }
+        };
+        if !matches!(signer, Signer::Account) && claims.nats.issuer_account != account.sub {
+            return Err(chain_err(
+                "a user signed by a signing key must name its account in issuer_account",
+            ));
+        }
+        if claims.is_expired(now) {
+            return Err(chain_err("the user JWT has expired"));
+        }
+        if claims.is_not_yet_valid(now) {
+            return Err(chain_err("the user JWT is not valid yet"));
+        }
+        if account.nats.is_revoked(&claims.sub, claims.iat) {
+            return Err(chain_err("the user is revoked"));
+        }
+        let effective = match (&signer, account.nats.signing_key(&claims.iss)) {
+            (Signer::Scoped { .. }, Some(SigningKey::Scoped(scope))) => {
+                if !claims.nats.limits.is_empty() {
+                    return Err(chain_err(
+                        "users of a scoped signing key must carry no permissions or limits",
+                    ));
+                }
+                expand_template(&scope.template, &claims, account)?
+            }
+            _ => claims.nats.limits.clone(),
+        };
+        if effective.bearer_token && account.nats.limits.disallow_bearer {
+            return Err(chain_err("the account disallows bearer users"));
+        }
+        Ok(VerifiedUser {
+            account: account.sub.clone(),
+            claims,
+            signer,
+            effective,
+        })
+    }
+
+    /// Verifies a creds file's JWT (the seed was matched to the JWT when it was parsed).
+    pub fn verify_creds(&self, creds: &Creds, now: i64) -> Result<VerifiedUser> {
+        self.verify_user(&creds.jwt, now)
+    }
+}
+
+/// Expands `{{name()}}`, `{{subject()}}`, `{{account-name()}}`, `{{account-subject()}}`,
+/// `{{tag(x)}}` and `{{account-tag(x)}}` in a template's subjects (whole tokens only).
+fn expand_template(
+    template: &UserPermissionLimits,
+    user: &Claims<User>,
+    account: &Claims<Account>,
+) -> Result<UserPermissionLimits> {
+    let expand = |subject: &str| -> Result<String> {
+        let tokens: Result<Vec<String>> = subject
+            .split('.')
+            .map(|token| {
+                let Some(inner) = token.strip_prefix("{{").and_then(|t| t.strip_suffix("}}"))
+                else {
+                    return Ok(token.to_owned());
+                };
+                let inner = inner.trim();
+                let tag = |tags: &[String], name: &str| {
+                    tags.iter()
+                        .find_map(|t| t.strip_prefix(&format!("{name}:")).map(str::to_owned))
+                        .ok_or_else(|| chain_err(format!("template tag {name} not present")))
+                };
+                match inner {
+                    "name()" => Ok(user.name.clone()),
+                    "subject()" => Ok(user.sub.clone()),
+                    "account-name()" => Ok(account.name.clone()),
+                    "account-subject()" => Ok(account.sub.clone()),
+                    _ => {
+                        if let Some(name) = inner
+                            .strip_prefix("account-tag(")
+                            .and_then(|t| t.strip_suffix(')'))
+                        {
+                            tag(&account.nats.tags, name)
+                        } else if let Some(name) =
+                            inner.strip_prefix("tag(").and_then(|t| t.strip_suffix(')'))
+                        {
+                            tag(&user.nats.tags, name)
+                        } else {
+                            Err(chain_err(format!("unknown template function {inner}")))
+                        }
+                    }
+                }
+            })
+            .collect();
+        Ok(tokens?.join("."))
+    };
+    let mut out = template.clone();
+    for list in [
+        &mut out.permissions.publish.allow,
+        &mut out.permissions.publish.deny,
+        &mut out.permissions.subscribe.allow,
+        &mut out.permissions.subscribe.deny,
+    ] {
+        for s in list.iter_mut() {
+            *s = expand(s)?;
+        }
+    }
+    Ok(out)
+}
