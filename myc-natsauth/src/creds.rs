@@ -53,9 +53,9 @@ impl Creds {
     pub fn parse(text: &str) -> Result<Self> {
         let mut tokens = Vec::new();
         let lines: Vec<&str> = text.lines().map(str::trim).collect();
-        let is_frame = |l: &str| l.starts_with("---") && l.ends_with("---") && l.len() > 6;
+        let is_frame = |l: &str| l.starts_with("---") && l.ends_with("---") && l.len() >= 6;
         let mut i = 0;
-        while i + 2 < lines.len() + 1 && tokens.len() < 2 {
+        while i < lines.len() && tokens.len() < 2 {
             if is_frame(lines[i]) {
                 // The token is the next non-empty line, followed by another frame line.
                 let mut j = i + 1;

@@ -73,6 +73,8 @@ impl KeyKind {
 pub struct Nkey {
     kind: KeyKind,
     pair: KeyPair,
+    /// The encoded public key, computed once (base32 + CRC on every use adds up when issuing).
+    public: String,
 }
 
 impl fmt::Debug for Nkey {
@@ -88,10 +90,7 @@ impl Nkey {
             expected: kind.name(),
             reason: "curve keys do not sign".into(),
         })?;
-        Ok(Self {
-            kind,
-            pair: KeyPair::new(pair_type),
-        })
+        Ok(Self::wrap(kind, KeyPair::new(pair_type)))
     }
 
     /// From a seed (`SO…`, `SA…`, `SU…`, `SN…`), which must be of `kind`.
@@ -100,8 +99,8 @@ impl Nkey {
             expected: kind.name(),
             reason: e.to_string(),
         })?;
-        let key = Self { kind, pair };
-        if KeyKind::of_public_key(&key.public_key()) != Some(kind) {
+        let key = Self::wrap(kind, pair);
+        if KeyKind::of_public_key(&key.public) != Some(kind) {
             return Err(Error::Key {
                 expected: kind.name(),
                 reason: "seed is of another kind".into(),
@@ -116,6 +115,11 @@ impl Nkey {
         Self::from_seed(kind, &text)
     }
 
+    fn wrap(kind: KeyKind, pair: KeyPair) -> Self {
+        let public = pair.public_key();
+        Self { kind, pair, public }
+    }
+
     /// The key kind.
     pub fn kind(&self) -> KeyKind {
         self.kind
@@ -123,7 +127,12 @@ impl Nkey {
 
     /// The public key (`O…`, `A…`, …).
     pub fn public_key(&self) -> String {
-        self.pair.public_key()
+        self.public.clone()
+    }
+
+    /// The public key, borrowed.
+    pub fn public_key_str(&self) -> &str {
+        &self.public
     }
 
     /// The seed, in a zeroizing string.
