@@ -2,166 +2,21 @@
 //! 2.9.x when installed), over real connections with async-nats.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::time::Duration;
 
-use async_nats::{Client, ConnectErrorKind, ConnectOptions};
+use async_nats::{Client, ConnectErrorKind};
+use common::*;
 use futures::StreamExt;
-use myc_natsauth::chain::{Signer, TrustChain};
+use myc_natsauth::chain::Signer;
 use myc_natsauth::claims::{
-    Account, Activation, Claims, Export, ExportType, Import, Operator, SigningKey, User,
+    Account, Activation, Claims, Export, ExportType, Import, SigningKey, User,
     UserPermissionLimits, UserScope,
 };
 use myc_natsauth::creds::Creds;
-use myc_natsauth::server_config::{Resolver, ServerConfig};
 use myc_natsauth::{KeyKind, Nkey, creds, jwt};
-use myc_testkit::nats::{self, NatsServer, ServerKind};
-
-/// An operator with a system account, plus application accounts.
-struct Site {
-    operator: Nkey,
-    operator_jwt: String,
-    system: (Nkey, String),
-    accounts: Vec<(Nkey, String)>,
-}
-
-impl Site {
-    fn new() -> Self {
-        let operator = Nkey::generate(KeyKind::Operator).unwrap();
-        let sys = Nkey::generate(KeyKind::Account).unwrap();
-        let mut op = Claims::new(operator.public_key(), "OP", Operator::default());
-        op.nats.system_account = sys.public_key();
-        let operator_jwt = op.encode(&operator).unwrap();
-        let sys_jwt = Claims::new(sys.public_key(), "SYS", Account::default())
-            .encode(&operator)
-            .unwrap();
-        Self {
-            operator,
-            operator_jwt,
-            system: (sys, sys_jwt),
-            accounts: Vec::new(),
-        }
-    }
-
-    /// Adds an account configured by `f`; returns its index.
-    fn account(&mut self, name: &str, f: impl FnOnce(&mut Claims<Account>)) -> usize {
-        let key = Nkey::generate(KeyKind::Account).unwrap();
-        let mut claims = Claims::new(key.public_key(), name, Account::default());
-        f(&mut claims);
-        claims.nats.normalize();
-        let token = claims.encode(&self.operator).unwrap();
-        self.accounts.push((key, token));
-        self.accounts.len() - 1
-    }
-
-    fn start(&self, kind: ServerKind, binary: &std::path::Path) -> NatsServer {
-        let mut preload = vec![(self.system.0.public_key(), self.system.1.clone())];
-        preload.extend(
-            self.accounts
-                .iter()
-                .map(|(k, j)| (k.public_key(), j.clone())),
-        );
-        let config = ServerConfig::new(self.operator_jwt.clone(), self.system.0.public_key())
-            .resolver(Resolver::memory(preload));
-        NatsServer::start(kind, binary, |_| config.render()).unwrap()
-    }
-
-    fn key(&self, account: usize) -> &Nkey {
-        &self.accounts[account].0
-    }
-
-    /// The trust chain a verifier builds from the same JWTs the server got.
-    fn chain(&self) -> TrustChain {
-        let mut chain = TrustChain::new(&self.operator_jwt).unwrap();
-        chain.add_account(&self.system.1).unwrap();
-        for (_, token) in &self.accounts {
-            chain.add_account(token).unwrap();
-        }
-        chain
-    }
-}
-
-/// What the chain verifier says about a creds file.
-fn chain_ok(chain: &TrustChain, creds_text: &str) -> bool {
-    chain
-        .verify_creds(&Creds::parse(creds_text).unwrap(), jwt::now())
-        .is_ok()
-}
-
-/// Creds for a new user of `account`, configured by `f`, signed by `signer` (default: the account).
-fn user_creds(account: &Nkey, signer: Option<&Nkey>, f: impl FnOnce(&mut Claims<User>)) -> String {
-    let user = Nkey::generate(KeyKind::User).unwrap();
-    let mut claims = Claims::new(user.public_key(), "user", User::default());
-    if signer.is_some() {
-        claims.nats.issuer_account = account.public_key();
-    }
-    f(&mut claims);
-    let token = claims.encode(signer.unwrap_or(account)).unwrap();
-    creds::format(&token, &user.seed().unwrap()).to_string()
-}
-
-async fn connect(server: &NatsServer, creds: &str) -> Result<Client, async_nats::ConnectError> {
-    ConnectOptions::with_credentials(creds)
-        .unwrap()
-        .connection_timeout(Duration::from_secs(3))
-        .connect(server.url())
-        .await
-}
-
-async fn receives(sub: &mut async_nats::Subscriber, within_ms: u64) -> Option<String> {
-    tokio::time::timeout(Duration::from_millis(within_ms), sub.next())
-        .await
-        .ok()
-        .flatten()
-        .map(|m| String::from_utf8_lossy(&m.payload).into_owned())
-}
-
-/// Publishes probes on `subject` until `sub` sees one: proves the server has processed the
-/// subscription (async-nats's `flush` does not guarantee a queued SUB reached the server).
-async fn await_interest(publisher: &Client, sub: &mut async_nats::Subscriber, subject: &str) {
-    for _ in 0..100 {
-        publisher
-            .publish(subject.to_owned(), "probe".into())
-            .await
-            .unwrap();
-        publisher.flush().await.unwrap();
-        if receives(sub, 50).await.is_some() {
-            while receives(sub, 50).await.is_some() {}
-            return;
-        }
-    }
-    panic!("subscription to {subject} never became active");
-}
-
-/// Waits until the server log contains `needle` (evidence the server processed something).
-async fn await_log(server: &NatsServer, needle: &str) {
-    for _ in 0..100 {
-        if server.log().contains(needle) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("server never logged {needle:?}");
-}
-
-/// A request retried while the responder's subscription is still on its way to the server.
-async fn request_when_ready(client: &Client, subject: &str) -> async_nats::Message {
-    for _ in 0..100 {
-        match client.request(subject.to_owned(), "?".into()).await {
-            Ok(reply) => return reply,
-            Err(e) if e.kind() == async_nats::RequestErrorKind::NoResponders => {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            Err(e) => panic!("request to {subject}: {e}"),
-        }
-    }
-    panic!("no responders on {subject}");
-}
-
-fn allow(claims: &mut Claims<User>, publish: &[&str], subscribe: &[&str]) {
-    claims.nats.limits.permissions.publish.allow = publish.iter().map(|s| s.to_string()).collect();
-    claims.nats.limits.permissions.subscribe.allow =
-        subscribe.iter().map(|s| s.to_string()).collect();
-}
+use myc_testkit::nats;
 
 #[tokio::test]
 async fn publish_and_subscribe_permissions() {
