@@ -30,6 +30,7 @@ pub mod creds;
 mod error;
 pub mod jwt;
 mod keys;
+pub mod permissions;
 pub mod server_config;
 pub mod validate;
 

@@ -51,6 +51,17 @@ impl Site {
     }
 
     pub(crate) fn start(&self, kind: ServerKind, binary: &std::path::Path) -> NatsServer {
+        self.start_with(kind, binary, |config, _| config).unwrap()
+    }
+
+    /// Starts a server with the site's MEMORY-resolver config, adjusted by `adjust` (which gets
+    /// the server's scratch directory, e.g. for JetStream storage).
+    pub(crate) fn start_with(
+        &self,
+        kind: ServerKind,
+        binary: &std::path::Path,
+        adjust: impl FnOnce(ServerConfig, &std::path::Path) -> ServerConfig,
+    ) -> std::io::Result<NatsServer> {
         let mut preload = vec![(self.system.0.public_key(), self.system.1.clone())];
         preload.extend(
             self.accounts
@@ -59,7 +70,7 @@ impl Site {
         );
         let config = ServerConfig::new(self.operator_jwt.clone(), self.system.0.public_key())
             .resolver(Resolver::memory(preload));
-        NatsServer::start(kind, binary, |_| config.render()).unwrap()
+        NatsServer::start(kind, binary, |dir| adjust(config, dir).render())
     }
 
     pub(crate) fn key(&self, account: usize) -> &Nkey {
