@@ -119,10 +119,11 @@ impl TrustChain {
             return Err(chain_err("the account JWT has expired"));
         }
         let signer = if claims.iss == account.sub {
-            if self.operator.nats.strict_signing_key_usage && !claims.nats.issuer_account.is_empty()
-            {
+            // Under strict signing-key usage the server does not accept the account's identity
+            // key as a user signer; users must be signed by one of its signing keys.
+            if self.operator.nats.strict_signing_key_usage {
                 return Err(chain_err(
-                    "strict signing key usage: the account identity key may not sign users",
+                    "strict signing key usage: users must be signed by an account signing key",
                 ));
             }
             Signer::Account

@@ -27,18 +27,29 @@ async fn callout_admits_one_user_and_rejects_another() {
     let server = site.start(ServerKind::Modern, &nats::modern_binary());
 
     // The callout service: a user of AUTH listed in auth_users.
-    let service_token = Claims::new(service_user.public_key(), "callout", User::default()).encode(site.key(auth)).unwrap();
-    let service = connect(&server, &creds::format(&service_token, &service_user.seed().unwrap())).await.unwrap();
+    let service_token = Claims::new(service_user.public_key(), "callout", User::default())
+        .encode(site.key(auth))
+        .unwrap();
+    let service = connect(
+        &server,
+        &creds::format(&service_token, &service_user.seed().unwrap()),
+    )
+    .await
+    .unwrap();
     let mut requests = service.subscribe("$SYS.REQ.USER.AUTH").await.unwrap();
     service.flush().await.unwrap();
     let auth_key = Nkey::from_seed(KeyKind::Account, &site.key(auth).seed().unwrap()).unwrap();
     let app_signer = Nkey::from_seed(KeyKind::Account, &site.key(app).seed().unwrap()).unwrap();
     tokio::spawn(async move {
         while let Some(msg) = requests.next().await {
-            let request = Claims::<AuthorizationRequest>::decode(std::str::from_utf8(&msg.payload).unwrap()).unwrap();
+            let request =
+                Claims::<AuthorizationRequest>::decode(std::str::from_utf8(&msg.payload).unwrap())
+                    .unwrap();
             let r = &request.nats;
             let body = if r.connect_opts.user == "alice" && r.connect_opts.pass == "good" {
-                let user = Claims::new(r.user_nkey.clone(), "alice", User::default()).encode(&app_signer).unwrap();
+                let user = Claims::new(r.user_nkey.clone(), "alice", User::default())
+                    .encode(&app_signer)
+                    .unwrap();
                 AuthorizationResponse::allow(user)
             } else {
                 AuthorizationResponse::deny("bad credentials")
@@ -59,7 +70,11 @@ async fn callout_admits_one_user_and_rejects_another() {
     sentinel.nats.limits.bearer_token = true;
     sentinel.nats.limits.permissions.publish.deny = vec![">".into()];
     sentinel.nats.limits.permissions.subscribe.deny = vec![">".into()];
-    let sentinel_creds = creds::format(&sentinel.encode(site.key(auth)).unwrap(), &sentinel_user.seed().unwrap()).to_string();
+    let sentinel_creds = creds::format(
+        &sentinel.encode(site.key(auth)).unwrap(),
+        &sentinel_user.seed().unwrap(),
+    )
+    .to_string();
     let login = |user: &str, pass: &str| {
         ConnectOptions::with_credentials(&sentinel_creds)
             .unwrap()
@@ -67,15 +82,26 @@ async fn callout_admits_one_user_and_rejects_another() {
             .connection_timeout(Duration::from_secs(5))
     };
 
-    let alice = login("alice", "good").connect(server.url()).await.expect("alice is admitted");
+    let alice = login("alice", "good")
+        .connect(server.url())
+        .await
+        .expect("alice is admitted");
     // Alice landed in APP: a default APP user sees her messages.
-    let watcher = connect(&server, &user_creds(site.key(app), None, |_| {})).await.unwrap();
+    let watcher = connect(&server, &user_creds(site.key(app), None, |_| {}))
+        .await
+        .unwrap();
     let mut sub = watcher.subscribe("hello").await.unwrap();
     await_interest(&watcher, &mut sub, "hello").await;
     alice.publish("hello", "from alice".into()).await.unwrap();
     alice.flush().await.unwrap();
-    assert_eq!(receives(&mut sub, 2000).await.as_deref(), Some("from alice"));
+    assert_eq!(
+        receives(&mut sub, 2000).await.as_deref(),
+        Some("from alice")
+    );
 
-    assert!(login("bob", "bad").connect(server.url()).await.is_err(), "bob is rejected");
+    assert!(
+        login("bob", "bad").connect(server.url()).await.is_err(),
+        "bob is rejected"
+    );
     await_log(&server, "bad credentials").await;
 }
