@@ -1,6 +1,22 @@
 //! NATS decentralized auth in Rust: nkeys, JWT v2 claims, signing and verification, trust
 //! chains, creds files and server configuration — what `nsc` does, as a library.
 //!
+//! | module | what |
+//! |---|---|
+//! | [`claims`] | operator, account, user, activation, generic and auth-callout claims (Go-compatible JSON, safe defaults) |
+//! | [`jwt`] | encode (sign, Go's `jti`) and decode (verify, type, issuer kind, version, size) |
+//! | [`chain`] | trust-chain verification as the server does it (signing keys, scopes, revocation, expiry) |
+//! | [`validate`] | the rules nats-server enforces or trips over (CONNECT budget, JetStream on SYS, …) |
+//! | [`permissions`] | exact subject presets: KV, JetStream, services, streams, planes |
+//! | [`creds`] | creds files (Go layout, robust parsing, 0600) |
+//! | [`server_config`] | operator-mode server configs (MEMORY or full resolver, JetStream, TLS, leaf nodes) |
+//! | [`guide`] | the hoodcloud, Microbus, Harmony and Mycelium hierarchies in code |
+//!
+//! Every claim shape here is exercised against real nats-server 2.15.1 and 2.9.10 processes in
+//! `tests/` (pub/sub permissions, service and stream imports with activations, response types,
+//! allow_responses, expiry, live revocation over `$SYS`, limits, bearer, CIDRs, connection types,
+//! signing keys and scopes, JetStream and KV, auth callout, the full resolver).
+//!
 //! ```
 //! use myc_natsauth::claims::{Account, Claims, Operator, User};
 //! use myc_natsauth::{KeyKind, Nkey};
@@ -28,6 +44,7 @@ pub mod chain;
 pub mod claims;
 pub mod creds;
 mod error;
+pub mod guide;
 pub mod jwt;
 mod keys;
 pub mod permissions;
