@@ -133,7 +133,7 @@ async fn cross_account_services_public_private_and_renamed() {
         let responder = connect(
             &server,
             &user_creds(site.key(hub), None, |c| {
-                allow(c, &[], &["mycelium.>", "private.>"]);
+                allow(c, &["nothing.at.all"], &["mycelium.>", "private.>"]);
                 c.nats.limits.permissions.response =
                     Some(myc_natsauth::claims::ResponsePermission { max: 1, ttl: 0 });
             }),

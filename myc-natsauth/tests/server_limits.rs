@@ -412,3 +412,118 @@ async fn connect_budget_is_checked_before_connecting() {
         );
     }
 }
+
+#[tokio::test]
+async fn time_windows() {
+    for (kind, binary) in nats::available() {
+        let mut site = Site::new();
+        let app = site.account("APP", |_| {});
+        let server = site.start(kind, &binary);
+        let hour = (jwt::now() / 3600) % 24;
+        // A one-hour window that does not contain the current UTC hour, and the whole day.
+        let (start, end) = if hour < 12 {
+            ("13:00:00", "14:00:00")
+        } else {
+            ("01:00:00", "02:00:00")
+        };
+        let window = |start: &str, end: &str| {
+            let range = myc_natsauth::claims::TimeRange {
+                start: start.into(),
+                end: end.into(),
+            };
+            user_creds(site.key(app), None, move |c| {
+                c.nats.limits.times = vec![range];
+                c.nats.limits.times_location = "UTC".into();
+            })
+        };
+        assert!(
+            connect(&server, &window(start, end)).await.is_err(),
+            "{kind:?}: outside the window"
+        );
+        assert!(
+            connect(&server, &window("00:00:00", "23:59:59"))
+                .await
+                .is_ok(),
+            "{kind:?}: inside the window"
+        );
+    }
+}
+
+#[tokio::test]
+async fn activation_revocation_pushed_live() {
+    for (kind, binary) in nats::available() {
+        let mut site = Site::new();
+        let hub = site.account("HUB", |c| {
+            let mut private = Export::new("private", "private.>", ExportType::Service);
+            private.token_req = true;
+            c.nats.exports.push(private);
+        });
+        let hub_key = site.key(hub).public_key();
+        let org_key = Nkey::generate(KeyKind::Account).unwrap();
+        let activation_claims =
+            myc_natsauth::claims::Activation::new("private.>", ExportType::Service);
+        let activation = Claims::new(org_key.public_key(), "act", activation_claims)
+            .encode_at(site.key(hub), jwt::now() - 10)
+            .unwrap();
+        let mut org = Claims::new(org_key.public_key(), "ORG", Account::default());
+        let mut import = Import::new("private", hub_key.clone(), "private.>", ExportType::Service);
+        import.token = activation;
+        org.nats.imports.push(import);
+        site.accounts
+            .push((org_key, org.encode(&site.operator).unwrap()));
+        let org = site.accounts.len() - 1;
+        let server = site.start(kind, &binary);
+
+        let responder = connect(&server, &user_creds(site.key(hub), None, |_| {}))
+            .await
+            .unwrap();
+        let mut requests = responder.subscribe("private.>").await.unwrap();
+        tokio::spawn(async move {
+            while let Some(msg) = requests.next().await {
+                if let Some(reply) = msg.reply {
+                    let _ = responder.publish(reply, "yes".into()).await;
+                    let _ = responder.flush().await;
+                }
+            }
+        });
+        let requester = connect(&server, &user_creds(site.key(org), None, |_| {}))
+            .await
+            .unwrap();
+        assert_eq!(
+            request_when_ready(&requester, "private.x").await.payload,
+            "yes".as_bytes(),
+            "{kind:?}"
+        );
+
+        // The exporter revokes ORG's activation and pushes its account over $SYS.
+        let mut hub_claims = Claims::<Account>::decode(&site.accounts[hub].1).unwrap();
+        hub_claims.nats.exports[0]
+            .revocations
+            .insert(site.key(org).public_key(), jwt::now());
+        let updated = hub_claims.encode(&site.operator).unwrap();
+        let sys = connect(&server, &sys_user(&site)).await.unwrap();
+        let subject = format!("$SYS.REQ.ACCOUNT.{hub_key}.CLAIMS.UPDATE");
+        let reply = sys.request(subject, updated.into()).await.unwrap();
+        assert!(
+            String::from_utf8_lossy(&reply.payload).contains("updated"),
+            "{kind:?}"
+        );
+        let mut refused = false;
+        for _ in 0..20 {
+            let answer = tokio::time::timeout(
+                Duration::from_millis(400),
+                requester.request("private.x", "?".into()),
+            )
+            .await;
+            if !matches!(answer, Ok(Ok(_))) {
+                refused = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(
+            refused,
+            "{kind:?}: a revoked activation must stop the import"
+        );
+    }
+}
