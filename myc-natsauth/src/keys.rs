@@ -239,3 +239,87 @@ mod tests {
         assert!(Nkey::generate(KeyKind::Curve).is_err());
     }
 }
+
+/// A curve (`X…`) key for xkey encryption, e.g. of auth-callout requests and responses
+/// (curve25519 + XSalsa20-Poly1305, as nkeys and nats-server do it). Never printed.
+pub struct CurveKey(nkeys::XKey);
+
+impl fmt::Debug for CurveKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CurveKey({})", self.0.public_key())
+    }
+}
+
+impl CurveKey {
+    /// A fresh random curve key.
+    pub fn generate() -> Self {
+        Self(nkeys::XKey::new())
+    }
+
+    /// From a curve seed (`SX…`).
+    pub fn from_seed(seed: &str) -> Result<Self> {
+        nkeys::XKey::from_seed(seed.trim())
+            .map(Self)
+            .map_err(|e| Error::Key {
+                expected: "curve",
+                reason: e.to_string(),
+            })
+    }
+
+    /// The public key (`X…`).
+    pub fn public_key(&self) -> String {
+        self.0.public_key()
+    }
+
+    /// The seed, in a zeroizing string.
+    pub fn seed(&self) -> Result<Zeroizing<String>> {
+        self.0.seed().map(Zeroizing::new).map_err(|e| Error::Key {
+            expected: "curve",
+            reason: e.to_string(),
+        })
+    }
+
+    /// Encrypts `message` for the holder of `recipient` (an `X…` public key).
+    pub fn seal(&self, message: &[u8], recipient: &str) -> Result<Vec<u8>> {
+        let recipient = nkeys::XKey::from_public_key(recipient).map_err(|e| Error::Key {
+            expected: "curve",
+            reason: e.to_string(),
+        })?;
+        self.0.seal(message, &recipient).map_err(|e| Error::Key {
+            expected: "curve",
+            reason: e.to_string(),
+        })
+    }
+
+    /// Decrypts `sealed` sent by the holder of `sender` (an `X…` public key).
+    pub fn open(&self, sealed: &[u8], sender: &str) -> Result<Vec<u8>> {
+        let sender = nkeys::XKey::from_public_key(sender).map_err(|e| Error::Key {
+            expected: "curve",
+            reason: e.to_string(),
+        })?;
+        self.0
+            .open(sealed, &sender)
+            .map_err(|_| Error::BadSignature)
+    }
+}
+
+#[cfg(test)]
+mod curve_tests {
+    use super::*;
+
+    #[test]
+    fn seal_and_open() {
+        let (server, service) = (CurveKey::generate(), CurveKey::generate());
+        assert!(is_public_key(KeyKind::Curve, &server.public_key()));
+        let sealed = server.seal(b"auth request", &service.public_key()).unwrap();
+        assert_eq!(
+            service.open(&sealed, &server.public_key()).unwrap(),
+            b"auth request"
+        );
+        let stranger = CurveKey::generate();
+        assert!(service.open(&sealed, &stranger.public_key()).is_err());
+        let again = CurveKey::from_seed(&service.seed().unwrap()).unwrap();
+        assert_eq!(again.public_key(), service.public_key());
+        assert!(!format!("{service:?}").contains(service.seed().unwrap().as_str()));
+    }
+}

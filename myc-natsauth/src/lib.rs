@@ -52,4 +52,4 @@ pub mod server_config;
 pub mod validate;
 
 pub use error::{Error, Result};
-pub use keys::{KeyKind, Nkey, is_public_key, verify, write_private};
+pub use keys::{CurveKey, KeyKind, Nkey, is_public_key, verify, write_private};
