@@ -156,6 +156,10 @@ async fn queue_group_subscribe_permissions() {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        assert!(violations >= 2, "{kind:?}: both refused ({violations})\n{}", server.log());
+        assert!(
+            violations >= 2,
+            "{kind:?}: both refused ({violations})\n{}",
+            server.log()
+        );
     }
 }
