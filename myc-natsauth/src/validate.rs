@@ -238,6 +238,16 @@ pub fn account(claims: &Claims<Account>, system_account: Option<&str>) -> Report
             );
         }
     }
+    if !a.authorization.auth_users.is_empty() {
+        r.warning(
+            "account.callout-server-version",
+            "auth callout needs nats-server 2.10+; 2.9 ignores the authorization block and admits the sentinel \
+             user: set the operator's assert_server_version to 2.10.0 or later",
+        );
+        if a.authorization.allowed_accounts.is_empty() {
+            r.error("account.callout-no-accounts", "authorization.allowed_accounts is empty: the callout can admit nobody");
+        }
+    }
     if is_system && (!a.exports.is_empty() || !a.imports.is_empty()) {
         r.warning(
             "account.system-traffic",

@@ -105,3 +105,91 @@ async fn callout_admits_one_user_and_rejects_another() {
     );
     await_log(&server, "bad credentials").await;
 }
+
+#[tokio::test]
+async fn callout_with_xkey_encryption() {
+    let service_user = Nkey::generate(KeyKind::User).unwrap();
+    let service_xkey = myc_natsauth::CurveKey::generate();
+    let mut site = Site::new();
+    let app = site.account("APP", |_| {});
+    let app_key = site.key(app).public_key();
+    let (service_pub, xkey_pub) = (service_user.public_key(), service_xkey.public_key());
+    let auth = site.account("AUTH", |c| {
+        c.nats.authorization.auth_users = vec![service_pub.clone()];
+        c.nats.authorization.allowed_accounts = vec![app_key.clone()];
+        c.nats.authorization.xkey = xkey_pub.clone();
+    });
+    let server = site.start(ServerKind::Modern, &nats::modern_binary());
+
+    let service_token = Claims::new(service_user.public_key(), "callout", User::default())
+        .encode(site.key(auth))
+        .unwrap();
+    let service = connect(
+        &server,
+        &creds::format(&service_token, &service_user.seed().unwrap()),
+    )
+    .await
+    .unwrap();
+    let mut requests = service.subscribe("$SYS.REQ.USER.AUTH").await.unwrap();
+    service.flush().await.unwrap();
+    let auth_key = Nkey::from_seed(KeyKind::Account, &site.key(auth).seed().unwrap()).unwrap();
+    let app_signer = Nkey::from_seed(KeyKind::Account, &site.key(app).seed().unwrap()).unwrap();
+    tokio::spawn(async move {
+        while let Some(msg) = requests.next().await {
+            let server_xkey = msg
+                .headers
+                .as_ref()
+                .and_then(|h| h.get("Nats-Server-Xkey"))
+                .map(|v| v.to_string())
+                .unwrap();
+            let plain = service_xkey.open(&msg.payload, &server_xkey).unwrap();
+            let request =
+                Claims::<AuthorizationRequest>::decode(std::str::from_utf8(&plain).unwrap())
+                    .unwrap();
+            let r = &request.nats;
+            let body = if r.connect_opts.auth_token == "s3cret" {
+                AuthorizationResponse::allow(
+                    Claims::new(r.user_nkey.clone(), "tok", User::default())
+                        .encode(&app_signer)
+                        .unwrap(),
+                )
+            } else {
+                AuthorizationResponse::deny("bad token")
+            };
+            let mut response = Claims::new(r.user_nkey.clone(), "", body);
+            response.aud = r.server_id.id.clone();
+            let sealed = service_xkey
+                .seal(response.encode(&auth_key).unwrap().as_bytes(), &server_xkey)
+                .unwrap();
+            if let Some(reply) = msg.reply {
+                service.publish(reply, sealed.into()).await.unwrap();
+                service.flush().await.unwrap();
+            }
+        }
+    });
+
+    let sentinel_user = Nkey::generate(KeyKind::User).unwrap();
+    let mut sentinel = Claims::new(sentinel_user.public_key(), "sentinel", User::default());
+    sentinel.nats.limits.bearer_token = true;
+    sentinel.nats.limits.permissions.publish.deny = vec![">".into()];
+    sentinel.nats.limits.permissions.subscribe.deny = vec![">".into()];
+    let sentinel_creds = creds::format(
+        &sentinel.encode(site.key(auth)).unwrap(),
+        &sentinel_user.seed().unwrap(),
+    )
+    .to_string();
+    let with_token = |token: &str| {
+        ConnectOptions::with_credentials(&sentinel_creds)
+            .unwrap()
+            .token(token.into())
+            .connection_timeout(Duration::from_secs(5))
+    };
+    assert!(
+        with_token("s3cret").connect(server.url()).await.is_ok(),
+        "the encrypted exchange admits"
+    );
+    assert!(
+        with_token("wrong").connect(server.url()).await.is_err(),
+        "and refuses"
+    );
+}
