@@ -56,6 +56,114 @@ pub struct VerifiedUser {
     pub effective: UserPermissionLimits,
 }
 
+/// What the server knows about a connection when it authorizes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectionContext {
+    /// The client's address.
+    pub ip: std::net::IpAddr,
+    /// `STANDARD`, `WEBSOCKET`, `LEAFNODE`, …
+    pub connection_type: String,
+    /// Whether the client proved possession of the user key (signed the nonce).
+    pub signed_nonce: bool,
+}
+
+impl ConnectionContext {
+    /// A standard client connection from `ip` that signed the nonce.
+    pub fn standard(ip: std::net::IpAddr) -> Self {
+        Self {
+            ip,
+            connection_type: "STANDARD".into(),
+            signed_nonce: true,
+        }
+    }
+}
+
+fn cidr_contains(cidr: &str, ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    let (net, bits) = match cidr.split_once('/') {
+        Some((net, bits)) => (net, bits.parse::<u32>().ok()),
+        None => (cidr, None),
+    };
+    match (net.parse::<IpAddr>(), ip) {
+        (Ok(IpAddr::V4(n)), IpAddr::V4(i)) => {
+            let bits = bits.unwrap_or(32).min(32);
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - bits)
+            };
+            u32::from(n) & mask == u32::from(i) & mask
+        }
+        (Ok(IpAddr::V6(n)), IpAddr::V6(i)) => {
+            let bits = bits.unwrap_or(128).min(128);
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - bits)
+            };
+            u128::from(n) & mask == u128::from(i) & mask
+        }
+        _ => false,
+    }
+}
+
+fn seconds_of_day(hms: &str) -> Option<i64> {
+    let mut parts = hms.split(':').map(|p| p.parse::<i64>().ok());
+    let (h, m, s) = (parts.next()??, parts.next()??, parts.next()??);
+    (parts.next().is_none() && h < 24 && m < 60 && s < 60).then_some(h * 3600 + m * 60 + s)
+}
+
+impl VerifiedUser {
+    /// Applies the checks the server makes when a client connects: bearer (no nonce
+    /// signature), source CIDRs, allowed connection types, and daily time windows (UTC or no
+    /// location; other zones need a time-zone database and are refused here rather than
+    /// guessed).
+    pub fn admits(&self, ctx: &ConnectionContext, now: i64) -> Result<()> {
+        let limits = &self.effective;
+        if !ctx.signed_nonce && !limits.bearer_token {
+            return Err(chain_err(
+                "the client did not sign the nonce and the user is not a bearer user",
+            ));
+        }
+        if !limits.src.is_empty() && !limits.src.iter().any(|c| cidr_contains(c, ctx.ip)) {
+            return Err(chain_err(format!(
+                "{} is outside the user's source CIDRs",
+                ctx.ip
+            )));
+        }
+        if !limits.allowed_connection_types.is_empty()
+            && !limits
+                .allowed_connection_types
+                .contains(&ctx.connection_type)
+        {
+            return Err(chain_err(format!(
+                "connection type {} is not allowed",
+                ctx.connection_type
+            )));
+        }
+        if !limits.times.is_empty() {
+            if !(limits.times_location.is_empty() || limits.times_location == "UTC") {
+                return Err(chain_err(format!(
+                    "time zone {} cannot be evaluated here",
+                    limits.times_location
+                )));
+            }
+            let now_s = now.rem_euclid(86_400);
+            let inside = limits.times.iter().any(|t| {
+                match (seconds_of_day(&t.start), seconds_of_day(&t.end)) {
+                    (Some(a), Some(b)) if a <= b => (a..=b).contains(&now_s),
+                    (Some(a), Some(b)) => now_s >= a || now_s <= b,
+                    _ => false,
+                }
+            });
+            if !inside {
+                return Err(chain_err("outside the user's allowed time windows"));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// An operator and the accounts it vouches for.
 #[derive(Clone, Debug)]
 pub struct TrustChain {

@@ -92,7 +92,7 @@ impl<T: NatsClaims> Claims<T> {
         self.encode_at(signer, now())
     }
 
-    /// Sets `iss` (the signer), `iat` (`now`), `jti`, and signs. The signer's kind must be
+    /// Sorts lists as Go does, sets `iss` (the signer), `iat` (`now`), `jti`, and signs. The signer's kind must be
     /// allowed to issue this claim type.
     pub fn encode_at(&mut self, signer: &Nkey, now: i64) -> Result<String> {
         if !T::ISSUERS.is_empty() && !T::ISSUERS.contains(&signer.kind()) {

@@ -245,7 +245,10 @@ pub fn account(claims: &Claims<Account>, system_account: Option<&str>) -> Report
              user: set the operator's assert_server_version to 2.10.0 or later",
         );
         if a.authorization.allowed_accounts.is_empty() {
-            r.error("account.callout-no-accounts", "authorization.allowed_accounts is empty: the callout can admit nobody");
+            r.error(
+                "account.callout-no-accounts",
+                "authorization.allowed_accounts is empty: the callout can admit nobody",
+            );
         }
     }
     if is_system && (!a.exports.is_empty() || !a.imports.is_empty()) {

@@ -10,9 +10,11 @@ use std::time::Duration;
 use async_nats::{Client, ConnectOptions};
 use common::*;
 use futures::StreamExt;
+use myc_natsauth::chain::ConnectionContext;
 use myc_natsauth::claims::{
     Account, Claims, Export, ExportType, Import, ResponsePermission, ResponseType, User,
 };
+use myc_natsauth::creds::Creds;
 use myc_natsauth::validate;
 use myc_natsauth::{KeyKind, Nkey, creds, jwt};
 use myc_testkit::nats::{self, NatsServer};
@@ -352,6 +354,35 @@ async fn bearer_tokens_src_cidrs_and_connection_types() {
             connect(&server, &types("WEBSOCKET")).await.is_err(),
             "{kind:?}: websocket-only refused"
         );
+
+        // The chain verifier, given the same connection facts, decides the same way.
+        let chain = site.chain();
+        let now = jwt::now();
+        let loopback = ConnectionContext::standard("127.0.0.1".parse().unwrap());
+        let unsigned = ConnectionContext {
+            signed_nonce: false,
+            ..loopback.clone()
+        };
+        let by_token = |t: String| {
+            chain
+                .verify_user(&t, now)
+                .and_then(|v| v.admits(&unsigned, now))
+                .is_ok()
+        };
+        assert!(
+            by_token(token(app, true))
+                && !by_token(token(app, false))
+                && !by_token(token(strict, true))
+        );
+        let by_creds = |c: String| {
+            let parsed = Creds::parse(&c).unwrap();
+            chain
+                .verify_creds(&parsed, now)
+                .and_then(|v| v.admits(&loopback, now))
+                .is_ok()
+        };
+        assert!(by_creds(from("127.0.0.0/8")) && !by_creds(from("10.1.2.0/24")));
+        assert!(by_creds(types("STANDARD")) && !by_creds(types("WEBSOCKET")));
     }
 }
 
@@ -445,6 +476,20 @@ async fn time_windows() {
                 .await
                 .is_ok(),
             "{kind:?}: inside the window"
+        );
+
+        let chain = site.chain();
+        let ctx = ConnectionContext::standard("127.0.0.1".parse().unwrap());
+        let decide = |c: String| {
+            let parsed = Creds::parse(&c).unwrap();
+            chain
+                .verify_creds(&parsed, jwt::now())
+                .and_then(|v| v.admits(&ctx, jwt::now()))
+                .is_ok()
+        };
+        assert!(
+            !decide(window(start, end)) && decide(window("00:00:00", "23:59:59")),
+            "chain agrees"
         );
     }
 }

@@ -505,4 +505,7 @@ impl NatsClaims for Account {
     fn version(&self) -> i64 {
         self.version
     }
+    fn normalize(&mut self) {
+        Account::normalize(self);
+    }
 }

@@ -43,6 +43,8 @@ pub trait NatsClaims: Serialize + DeserializeOwned + Clone {
     fn claim_type(&self) -> &str;
     /// The `nats.version` found in a decoded token.
     fn version(&self) -> i64;
+    /// Puts lists in the canonical order Go encodes them in (called by `encode`).
+    fn normalize(&mut self) {}
 }
 
 /// A JWT payload: the standard claims (Go's `ClaimsData`, in its field order) and `nats`.
