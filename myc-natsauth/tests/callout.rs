@@ -13,6 +13,16 @@ use myc_natsauth::claims::{AuthorizationRequest, AuthorizationResponse, Claims, 
 use myc_natsauth::{KeyKind, Nkey, creds};
 use myc_testkit::nats::{self, ServerKind};
 
+/// Sentinel creds: a bearer user of the callout account that may do nothing by itself.
+fn sentinel_creds(auth: &Nkey) -> String {
+    let user = Nkey::generate(KeyKind::User).unwrap();
+    let mut sentinel = Claims::new(user.public_key(), "sentinel", User::default());
+    sentinel.nats.limits.bearer_token = true;
+    sentinel.nats.limits.permissions.publish.deny = vec![">".into()];
+    sentinel.nats.limits.permissions.subscribe.deny = vec![">".into()];
+    creds::format(&sentinel.encode(auth).unwrap(), &user.seed().unwrap()).to_string()
+}
+
 #[tokio::test]
 async fn callout_admits_one_user_and_rejects_another() {
     let service_user = Nkey::generate(KeyKind::User).unwrap();
@@ -64,17 +74,7 @@ async fn callout_admits_one_user_and_rejects_another() {
         }
     });
 
-    // Sentinel creds: a bearer user of AUTH that may do nothing by itself.
-    let sentinel_user = Nkey::generate(KeyKind::User).unwrap();
-    let mut sentinel = Claims::new(sentinel_user.public_key(), "sentinel", User::default());
-    sentinel.nats.limits.bearer_token = true;
-    sentinel.nats.limits.permissions.publish.deny = vec![">".into()];
-    sentinel.nats.limits.permissions.subscribe.deny = vec![">".into()];
-    let sentinel_creds = creds::format(
-        &sentinel.encode(site.key(auth)).unwrap(),
-        &sentinel_user.seed().unwrap(),
-    )
-    .to_string();
+    let sentinel_creds = sentinel_creds(site.key(auth));
     let login = |user: &str, pass: &str| {
         ConnectOptions::with_credentials(&sentinel_creds)
             .unwrap()
@@ -168,16 +168,7 @@ async fn callout_with_xkey_encryption() {
         }
     });
 
-    let sentinel_user = Nkey::generate(KeyKind::User).unwrap();
-    let mut sentinel = Claims::new(sentinel_user.public_key(), "sentinel", User::default());
-    sentinel.nats.limits.bearer_token = true;
-    sentinel.nats.limits.permissions.publish.deny = vec![">".into()];
-    sentinel.nats.limits.permissions.subscribe.deny = vec![">".into()];
-    let sentinel_creds = creds::format(
-        &sentinel.encode(site.key(auth)).unwrap(),
-        &sentinel_user.seed().unwrap(),
-    )
-    .to_string();
+    let sentinel_creds = sentinel_creds(site.key(auth));
     let with_token = |token: &str| {
         ConnectOptions::with_credentials(&sentinel_creds)
             .unwrap()

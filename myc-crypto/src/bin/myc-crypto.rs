@@ -126,16 +126,21 @@ fn master(keys: &Keys) -> Result<MasterKey, String> {
     .map_err(|e| e.to_string())
 }
 
-/// The envelope over the keyring; `min_version` raises the current KEK version.
-fn envelope(keys: &Keys, min_version: u32) -> Result<Envelope<JsonFileDekStore>, String> {
-    let master = master(keys)?;
-    let store = JsonFileDekStore::new(&keys.keyring);
-    let stored_max = store
+/// The highest KEK version any DEK in the keyring is wrapped under.
+fn stored_max_version(store: &JsonFileDekStore) -> Result<Option<u32>, String> {
+    Ok(store
         .list()
         .map_err(|e| e.to_string())?
         .iter()
         .map(|d| d.wrapped.kek_version())
-        .max();
+        .max())
+}
+
+/// The envelope over the keyring; `min_version` raises the current KEK version.
+fn envelope(keys: &Keys, min_version: u32) -> Result<Envelope<JsonFileDekStore>, String> {
+    let master = master(keys)?;
+    let store = JsonFileDekStore::new(&keys.keyring);
+    let stored_max = stored_max_version(&store)?;
     let current = stored_max.unwrap_or(1).max(min_version);
     Ok(Envelope::new(KekRing::derived(&master, current), store))
 }
@@ -192,12 +197,7 @@ fn run(cli: Cli) -> Result<Vec<u8>, String> {
             }
             let master = master(&keys)?;
             let store = JsonFileDekStore::new(&keys.keyring);
-            let stored_max = store
-                .list()
-                .map_err(|e| e.to_string())?
-                .iter()
-                .map(|d| d.wrapped.kek_version())
-                .max();
+            let stored_max = stored_max_version(&store)?;
             let mut ring = KekRing::derived(&master, to_version);
             for v in to_version + 1..=stored_max.unwrap_or(0) {
                 ring = ring.with(myc_crypto::Kek::derive(&master, v));

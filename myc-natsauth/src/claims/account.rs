@@ -2,15 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use super::user::{Permissions, UserPermissionLimits};
-use super::{NO_LIMIT, NatsClaims, VERSION, generic_type, is_false, is_zero, is_zero_u64};
+use super::{
+    NO_LIMIT, NatsClaims, VERSION, generic_type, is_false, is_zero, is_zero_u64, null_as_empty,
+};
 use crate::KeyKind;
-
-fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
-    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
-}
 
 /// Stream or service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

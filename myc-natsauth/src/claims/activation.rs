@@ -3,8 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::account::ExportType;
-use super::{NatsClaims, VERSION, generic_type};
-use crate::KeyKind;
+use super::{NatsClaims, VERSION, generic_type, nats_claims};
 
 /// The `nats` section of an activation JWT (`sub` = importing account, `iss` = exporter).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,13 +37,4 @@ impl Activation {
     }
 }
 
-impl NatsClaims for Activation {
-    const TYPE: &'static str = "activation";
-    const ISSUERS: &'static [KeyKind] = &[KeyKind::Account, KeyKind::Operator];
-    fn claim_type(&self) -> &str {
-        &self.claim_type
-    }
-    fn version(&self) -> i64 {
-        self.version
-    }
-}
+nats_claims!(Activation, "activation", [Account, Operator]);

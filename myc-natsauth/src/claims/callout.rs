@@ -2,8 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{NatsClaims, VERSION, generic_type};
-use crate::KeyKind;
+use super::{NatsClaims, VERSION, generic_type, nats_claims};
 
 /// The server asking.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,16 +119,7 @@ pub struct AuthorizationRequest {
     pub version: i64,
 }
 
-impl NatsClaims for AuthorizationRequest {
-    const TYPE: &'static str = "authorization_request";
-    const ISSUERS: &'static [KeyKind] = &[KeyKind::Server];
-    fn claim_type(&self) -> &str {
-        &self.claim_type
-    }
-    fn version(&self) -> i64 {
-        self.version
-    }
-}
+nats_claims!(AuthorizationRequest, "authorization_request", [Server]);
 
 /// `nats` of an `authorization_response` (signed by the callout account; `sub` = the user
 /// nkey, `aud` = the server id): a user JWT, or an error.
@@ -174,13 +164,4 @@ impl AuthorizationResponse {
     }
 }
 
-impl NatsClaims for AuthorizationResponse {
-    const TYPE: &'static str = "authorization_response";
-    const ISSUERS: &'static [KeyKind] = &[KeyKind::Account];
-    fn claim_type(&self) -> &str {
-        &self.claim_type
-    }
-    fn version(&self) -> i64 {
-        self.version
-    }
-}
+nats_claims!(AuthorizationResponse, "authorization_response", [Account]);

@@ -110,6 +110,30 @@ pub(crate) fn generic_type<'de, D: Deserializer<'de>>(d: D) -> Result<String, D:
     Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
 }
 
+/// A JSON `null` (Go's nil slice) or missing list reads as empty.
+pub(crate) fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Vec<T>, D::Error> {
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+}
+
+/// Implements [`NatsClaims`] for a `nats` section with `claim_type` and `version` fields.
+macro_rules! nats_claims {
+    ($ty:ty, $name:literal, [$($issuer:ident),*]) => {
+        impl $crate::claims::NatsClaims for $ty {
+            const TYPE: &'static str = $name;
+            const ISSUERS: &'static [$crate::KeyKind] = &[$($crate::KeyKind::$issuer),*];
+            fn claim_type(&self) -> &str {
+                &self.claim_type
+            }
+            fn version(&self) -> i64 {
+                self.version
+            }
+        }
+    };
+}
+pub(crate) use nats_claims;
+
 pub(crate) fn is_zero(v: &i64) -> bool {
     *v == 0
 }

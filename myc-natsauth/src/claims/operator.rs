@@ -1,13 +1,8 @@
 //! Operator claims.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
-use super::{NatsClaims, VERSION, generic_type, is_false};
-use crate::KeyKind;
-
-fn null_as_empty<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    Ok(Option::<Vec<String>>::deserialize(d)?.unwrap_or_default())
-}
+use super::{NatsClaims, VERSION, generic_type, is_false, nats_claims, null_as_empty};
 
 /// The `nats` section of an operator JWT (self-signed).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,13 +64,4 @@ impl Default for Operator {
     }
 }
 
-impl NatsClaims for Operator {
-    const TYPE: &'static str = "operator";
-    const ISSUERS: &'static [KeyKind] = &[KeyKind::Operator];
-    fn claim_type(&self) -> &str {
-        &self.claim_type
-    }
-    fn version(&self) -> i64 {
-        self.version
-    }
-}
+nats_claims!(Operator, "operator", [Operator]);

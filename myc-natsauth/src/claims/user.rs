@@ -2,8 +2,9 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::{NO_LIMIT, NatsClaims, VERSION, generic_type, is_false, is_zero};
-use crate::KeyKind;
+use super::{
+    NO_LIMIT, NatsClaims, VERSION, generic_type, is_false, is_zero, nats_claims, null_as_empty,
+};
 
 /// Allow and deny subject lists (a subscribe entry may be `"subject queue"`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,10 +69,6 @@ pub struct TimeRange {
     pub start: String,
     /// End.
     pub end: String,
-}
-
-fn null_as_empty<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    Ok(Option::<Vec<String>>::deserialize(d)?.unwrap_or_default())
 }
 
 /// `src` is an array of CIDRs; Go's decoder also reads a comma-separated string.
@@ -225,13 +222,4 @@ impl User {
     }
 }
 
-impl NatsClaims for User {
-    const TYPE: &'static str = "user";
-    const ISSUERS: &'static [KeyKind] = &[KeyKind::Account];
-    fn claim_type(&self) -> &str {
-        &self.claim_type
-    }
-    fn version(&self) -> i64 {
-        self.version
-    }
-}
+nats_claims!(User, "user", [Account]);
