@@ -49,6 +49,8 @@ pub mod jwt;
 mod keys;
 pub mod permissions;
 pub mod server_config;
+#[cfg(feature = "spec")]
+pub mod spec;
 pub mod validate;
 
 pub use error::{Error, Result};

@@ -1,0 +1,478 @@
+//! The declarative site spec (TOML) and its generator: one reviewed file, regenerated
+//! identically for every site (the same seeds give the same keys).
+//!
+//! ```toml
+//! [operator]
+//! name = "OP"
+//! signing_keys = 1                 # accounts are signed with the first
+//!
+//! [[accounts]]
+//! name = "HUB"
+//! jetstream = { mem_storage = -1, disk_storage = -1, streams = 10, consumer = 50 }
+//! exports = [{ name = "mycelium", subject = "mycelium.>", type = "service", response_type = "Singleton" }]
+//!
+//! [[accounts.users]]
+//! name = "gateway"
+//! pub_allow = ["_INBOX.>"]
+//! sub_allow = ["mycelium.>"]
+//! allow_responses = true
+//!
+//! [[accounts]]
+//! name = "ORG"
+//! imports = [{ name = "mycelium", account = "HUB", subject = "mycelium.>", type = "service" }]
+//!
+//! [[accounts.users]]
+//! name = "forest"
+//! pub_allow = ["mycelium.>"]
+//! sub_allow = ["_INBOX.>"]
+//! expires_in = "14d"
+//! ```
+//! A `SYS` account is always created; the spec names the others.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+use crate::claims::{
+    Account, Claims, Export, ExportType, Import, JetStreamLimits, Operator, ResponsePermission,
+    ResponseType, User,
+};
+use crate::server_config::{Resolver, ServerConfig};
+use crate::{Error, KeyKind, Nkey, Result, creds, jwt};
+
+/// The system account's name in generated sites.
+pub const SYSTEM_ACCOUNT: &str = "SYS";
+
+fn spec_err(message: impl Into<String>) -> Error {
+    Error::Invalid(message.into())
+}
+
+/// A site spec.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// The operator.
+    pub operator: OperatorSpec,
+    /// Accounts besides `SYS`.
+    #[serde(default)]
+    pub accounts: Vec<AccountSpec>,
+    /// Servers in the cluster (for replica checks).
+    #[serde(default)]
+    pub cluster_size: Option<u32>,
+}
+
+/// The operator.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorSpec {
+    /// Name.
+    pub name: String,
+    /// How many operator signing keys (accounts are signed with the first; 0 = identity key).
+    #[serde(default)]
+    pub signing_keys: u32,
+    /// Server URLs for clients.
+    #[serde(default)]
+    pub service_urls: Vec<String>,
+}
+
+/// An account.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountSpec {
+    /// Name (unique; not `SYS`).
+    pub name: String,
+    /// JetStream limits (absent = JetStream off).
+    #[serde(default)]
+    pub jetstream: Option<JetStreamLimits>,
+    /// Exports.
+    #[serde(default)]
+    pub exports: Vec<ExportSpec>,
+    /// Imports (by account name).
+    #[serde(default)]
+    pub imports: Vec<ImportSpec>,
+    /// Users.
+    #[serde(default)]
+    pub users: Vec<UserSpec>,
+}
+
+/// An export.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportSpec {
+    /// Name.
+    pub name: String,
+    /// Subject.
+    pub subject: String,
+    /// `service` or `stream`.
+    #[serde(rename = "type")]
+    pub kind: ExportType,
+    /// Service reply delivery.
+    #[serde(default)]
+    pub response_type: Option<ResponseType>,
+    /// Private export (importers need an activation).
+    #[serde(default)]
+    pub token_req: bool,
+}
+
+/// An import.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportSpec {
+    /// Name.
+    pub name: String,
+    /// The exporting account's name.
+    pub account: String,
+    /// The exported subject.
+    pub subject: String,
+    /// `service` or `stream`.
+    #[serde(rename = "type")]
+    pub kind: ExportType,
+    /// Where it appears locally.
+    #[serde(default)]
+    pub local_subject: Option<String>,
+}
+
+/// A user.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserSpec {
+    /// Name (unique in the account).
+    pub name: String,
+    /// Publish allow.
+    #[serde(default)]
+    pub pub_allow: Vec<String>,
+    /// Publish deny.
+    #[serde(default)]
+    pub pub_deny: Vec<String>,
+    /// Subscribe allow.
+    #[serde(default)]
+    pub sub_allow: Vec<String>,
+    /// Subscribe deny.
+    #[serde(default)]
+    pub sub_deny: Vec<String>,
+    /// May answer requests it received (one reply each).
+    #[serde(default)]
+    pub allow_responses: bool,
+    /// Lifetime (`30s`, `15m`, `12h`, `14d`); absent = no expiry.
+    #[serde(default)]
+    pub expires_in: Option<String>,
+}
+
+impl Spec {
+    /// Parses TOML; unknown keys are errors (typos must not silently widen access).
+    pub fn parse(text: &str) -> Result<Self> {
+        toml::from_str(text).map_err(|e| spec_err(format!("spec: {e}")))
+    }
+
+    /// Reads a spec file.
+    pub fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| crate::keys::io_err(path, &e))?;
+        Self::parse(&text)
+    }
+}
+
+/// Parses `30s`, `15m`, `12h`, `14d`, `2w` into seconds.
+pub fn parse_duration(text: &str) -> Result<i64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: i64 = number
+        .parse()
+        .map_err(|_| spec_err(format!("bad duration {text:?}")))?;
+    let unit = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => {
+            return Err(spec_err(format!(
+                "bad duration unit in {text:?} (use s, m, h, d, w)"
+            )));
+        }
+    };
+    n.checked_mul(unit)
+        .ok_or_else(|| spec_err(format!("duration {text:?} overflows")))
+}
+
+/// Where seeds come from: a directory (read if present, created 0700/0600 if not), or memory.
+pub struct Seeds {
+    dir: Option<PathBuf>,
+    generated: Vec<(String, Zeroizing<String>)>,
+}
+
+impl Seeds {
+    /// Seeds persisted under `dir`.
+    pub fn in_dir(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            dir: Some(dir.into()),
+            generated: Vec::new(),
+        }
+    }
+
+    /// Fresh seeds kept in memory (print them once with [`Seeds::generated`]).
+    pub fn ephemeral() -> Self {
+        Self {
+            dir: None,
+            generated: Vec::new(),
+        }
+    }
+
+    /// (label, seed) of every key this run created or loaded in memory mode.
+    pub fn generated(&self) -> &[(String, Zeroizing<String>)] {
+        &self.generated
+    }
+
+    fn key(&mut self, kind: KeyKind, label: &str) -> Result<Nkey> {
+        let Some(dir) = &self.dir else {
+            let key = Nkey::generate(kind)?;
+            self.generated.push((label.to_owned(), key.seed()?));
+            return Ok(key);
+        };
+        let path = dir.join(format!("{label}.nk"));
+        if path.is_file() {
+            return Nkey::from_seed_file(kind, &path);
+        }
+        if let Some(parent) = path.parent() {
+            create_private_dir(parent)?;
+        }
+        let key = Nkey::generate(kind)?;
+        key.write_seed_file(&path)?;
+        Ok(key)
+    }
+}
+
+fn create_private_dir(dir: &Path) -> Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(|e| crate::keys::io_err(dir, &e))
+}
+
+/// A generated site.
+#[derive(Debug)]
+pub struct Site {
+    /// The operator JWT.
+    pub operator_jwt: String,
+    /// The system account's public key.
+    pub system_account: String,
+    /// (name, public key, JWT) of every account, `SYS` first.
+    pub accounts: Vec<(String, String, String)>,
+    /// (account name, user name, creds text).
+    pub users: Vec<(String, String, Zeroizing<String>)>,
+}
+
+/// Which resolver the server config uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResolverKind {
+    /// All accounts preloaded in the config.
+    Memory,
+    /// Accounts stored as files in `<out>/jwt`; only `SYS` preloaded.
+    Full,
+}
+
+impl Site {
+    /// Generates every JWT and creds file of `spec` with keys from `seeds`.
+    pub fn generate(spec: &Spec, seeds: &mut Seeds) -> Result<Self> {
+        let mut names = std::collections::BTreeSet::new();
+        for account in &spec.accounts {
+            if account.name == SYSTEM_ACCOUNT || !names.insert(account.name.as_str()) {
+                return Err(spec_err(format!(
+                    "duplicate or reserved account name {:?}",
+                    account.name
+                )));
+            }
+        }
+        let operator = seeds.key(KeyKind::Operator, "operator")?;
+        let mut signing = Vec::new();
+        for i in 1..=spec.operator.signing_keys {
+            signing.push(seeds.key(KeyKind::Operator, &format!("operator-signing-{i}"))?);
+        }
+        let account_signer = signing.first().unwrap_or(&operator);
+        let mut keys: BTreeMap<String, Nkey> = BTreeMap::new();
+        keys.insert(
+            SYSTEM_ACCOUNT.to_owned(),
+            seeds.key(KeyKind::Account, &format!("accounts/{SYSTEM_ACCOUNT}"))?,
+        );
+        for account in &spec.accounts {
+            keys.insert(
+                account.name.clone(),
+                seeds.key(KeyKind::Account, &format!("accounts/{}", account.name))?,
+            );
+        }
+        let key_of = |name: &str| {
+            keys.get(name)
+                .ok_or_else(|| spec_err(format!("unknown account {name:?}")))
+        };
+        let system_account = key_of(SYSTEM_ACCOUNT)?.public_key();
+
+        let mut op = Claims::new(
+            operator.public_key(),
+            spec.operator.name.clone(),
+            Operator::default(),
+        );
+        op.nats.system_account = system_account.clone();
+        op.nats.signing_keys = signing.iter().map(Nkey::public_key).collect();
+        op.nats.operator_service_urls = spec.operator.service_urls.clone();
+        let operator_jwt = op.encode(&operator)?;
+
+        let sys = Claims::new(system_account.clone(), SYSTEM_ACCOUNT, Account::default())
+            .encode(account_signer)?;
+        let mut accounts = vec![(SYSTEM_ACCOUNT.to_owned(), system_account.clone(), sys)];
+        let mut users = Vec::new();
+        let now = jwt::now();
+        for spec_account in &spec.accounts {
+            let key = key_of(&spec_account.name)?;
+            let mut claims = Claims::new(
+                key.public_key(),
+                spec_account.name.clone(),
+                Account::default(),
+            );
+            if let Some(js) = &spec_account.jetstream {
+                claims.nats.limits.jetstream = js.clone();
+            }
+            for e in &spec_account.exports {
+                let mut export = Export::new(e.name.clone(), e.subject.clone(), e.kind);
+                export.response_type = e.response_type;
+                export.token_req = e.token_req;
+                claims.nats.exports.push(export);
+            }
+            for i in &spec_account.imports {
+                let mut import = Import::new(
+                    i.name.clone(),
+                    key_of(&i.account)?.public_key(),
+                    i.subject.clone(),
+                    i.kind,
+                );
+                import.local_subject = i.local_subject.clone().unwrap_or_default();
+                claims.nats.imports.push(import);
+            }
+            accounts.push((
+                spec_account.name.clone(),
+                key.public_key(),
+                claims.encode(account_signer)?,
+            ));
+
+            for u in &spec_account.users {
+                let user_key = seeds.key(
+                    KeyKind::User,
+                    &format!("users/{}/{}", spec_account.name, u.name),
+                )?;
+                let mut user = Claims::new(user_key.public_key(), u.name.clone(), User::default());
+                let perms = &mut user.nats.limits.permissions;
+                perms.publish.allow = u.pub_allow.clone();
+                perms.publish.deny = u.pub_deny.clone();
+                perms.subscribe.allow = u.sub_allow.clone();
+                perms.subscribe.deny = u.sub_deny.clone();
+                if u.allow_responses {
+                    perms.response = Some(ResponsePermission { max: 1, ttl: 0 });
+                }
+                if let Some(lifetime) = &u.expires_in {
+                    user.exp = now + parse_duration(lifetime)?;
+                }
+                let token = user.encode(key)?;
+                users.push((
+                    spec_account.name.clone(),
+                    u.name.clone(),
+                    creds::format(&token, &user_key.seed()?),
+                ));
+            }
+        }
+        Ok(Self {
+            operator_jwt,
+            system_account,
+            accounts,
+            users,
+        })
+    }
+
+    /// The server config for this site; `jwt_dir` is the full resolver's directory.
+    pub fn server_config(&self, resolver: ResolverKind, jwt_dir: &Path) -> ServerConfig {
+        let preload = |all: bool| {
+            self.accounts
+                .iter()
+                .filter(|(name, ..)| all || name == SYSTEM_ACCOUNT)
+                .map(|(_, key, token)| (key.clone(), token.clone()))
+                .collect::<Vec<_>>()
+        };
+        let resolver = match resolver {
+            ResolverKind::Memory => Resolver::memory(preload(true)),
+            ResolverKind::Full => {
+                let mut full =
+                    Resolver::full(jwt_dir, (self.system_account.clone(), String::new()));
+                if let Resolver::Full { preload: p, .. } = &mut full {
+                    *p = preload(false);
+                }
+                full
+            }
+        };
+        ServerConfig::new(self.operator_jwt.clone(), self.system_account.clone()).resolver(resolver)
+    }
+
+    /// Writes `operator.jwt`, `accounts/<NAME>.jwt`, `nats-server.conf` (and, for the full
+    /// resolver, `jwt/<key>.jwt`) and `creds/<ACCOUNT>/<USER>.creds` (0600) under `out`.
+    pub fn write(&self, out: &Path, resolver: ResolverKind) -> Result<()> {
+        let write = |path: PathBuf, text: &str| -> Result<()> {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| crate::keys::io_err(parent, &e))?;
+            }
+            std::fs::write(&path, text).map_err(|e| crate::keys::io_err(&path, &e))
+        };
+        write(out.join("operator.jwt"), &self.operator_jwt)?;
+        let jwt_dir = out.join("jwt");
+        for (name, key, token) in &self.accounts {
+            write(out.join("accounts").join(format!("{name}.jwt")), token)?;
+            if resolver == ResolverKind::Full {
+                write(jwt_dir.join(format!("{key}.jwt")), token)?;
+            }
+        }
+        let absolute = std::fs::canonicalize(out)
+            .unwrap_or_else(|_| out.to_path_buf())
+            .join("jwt");
+        write(
+            out.join("nats-server.conf"),
+            &self.server_config(resolver, &absolute).render(),
+        )?;
+        for (account, user, text) in &self.users {
+            let dir = out.join("creds").join(account);
+            create_private_dir(&dir)?;
+            crate::keys::write_private(&dir.join(format!("{user}.creds")), text.as_bytes(), true)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("14d").unwrap(), 14 * 86_400);
+        assert_eq!(parse_duration("5s").unwrap(), 5);
+        assert!(
+            parse_duration("5y").is_err()
+                && parse_duration("d").is_err()
+                && parse_duration("").is_err()
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_names_are_errors() {
+        assert!(Spec::parse("[operator]\nname = \"OP\"\nsigning_key = 1\n").is_err());
+        let dup =
+            "[operator]\nname = \"OP\"\n[[accounts]]\nname = \"A\"\n[[accounts]]\nname = \"A\"\n";
+        assert!(Site::generate(&Spec::parse(dup).unwrap(), &mut Seeds::ephemeral()).is_err());
+        let sys = "[operator]\nname = \"OP\"\n[[accounts]]\nname = \"SYS\"\n";
+        assert!(Site::generate(&Spec::parse(sys).unwrap(), &mut Seeds::ephemeral()).is_err());
+        let missing = "[operator]\nname = \"OP\"\n[[accounts]]\nname = \"A\"\nimports = [{ name = \"x\", account = \"NOPE\", subject = \"x\", type = \"service\" }]\n";
+        assert!(Site::generate(&Spec::parse(missing).unwrap(), &mut Seeds::ephemeral()).is_err());
+    }
+}

@@ -1,0 +1,188 @@
+//! `myc-nats init` end to end: the issue's hub/org spec → files → a real nats-server started
+//! with the generated config → an ORG service requests `mycelium.secrets.*` from the HUB.
+#![cfg(feature = "cli")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+use futures::StreamExt;
+use myc_natsauth::claims::{Account, Claims};
+use myc_testkit::nats::{self, NatsServer, TempDir};
+
+const SPEC: &str = r#"
+[operator]
+name = "OP"
+signing_keys = 1
+
+[[accounts]]
+name = "HUB"
+jetstream = { mem_storage = -1, disk_storage = -1, streams = 10, consumer = 50 }
+exports = [{ name = "mycelium", subject = "mycelium.>", type = "service", response_type = "Singleton" }]
+
+[[accounts.users]]
+name = "gateway"
+pub_allow = ["_INBOX.>"]
+sub_allow = ["mycelium.>"]
+allow_responses = true
+
+[[accounts]]
+name = "ORG"
+imports = [{ name = "mycelium", account = "HUB", subject = "mycelium.>", type = "service" }]
+
+[[accounts.users]]
+name = "forest"
+pub_allow = ["mycelium.>"]
+sub_allow = ["_INBOX.>"]
+expires_in = "14d"
+"#;
+
+fn myc_nats(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_myc-nats"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn init(dir: &Path, out: &str, extra: &[&str]) {
+    let spec = dir.join("spec.toml");
+    std::fs::write(&spec, SPEC).unwrap();
+    let out = dir.join(out);
+    let mut args = vec![
+        "init",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let result = myc_nats(&args);
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+async fn mycelium_round_trip(server: &NatsServer, out: &Path) {
+    let read = |p: &str| std::fs::read_to_string(out.join(p)).unwrap();
+    let gateway = connect(server, &read("creds/HUB/gateway.creds"))
+        .await
+        .unwrap();
+    let mut requests = gateway.subscribe("mycelium.>").await.unwrap();
+    gateway.flush().await.unwrap();
+    tokio::spawn(async move {
+        while let Some(msg) = requests.next().await {
+            if let Some(reply) = msg.reply {
+                let _ = gateway
+                    .publish(reply, format!("secret for {}", msg.subject).into())
+                    .await;
+                let _ = gateway.flush().await;
+            }
+        }
+    });
+    let forest = connect(server, &read("creds/ORG/forest.creds"))
+        .await
+        .unwrap();
+    let reply = request_when_ready(&forest, "mycelium.secrets.db").await;
+    assert_eq!(reply.payload, "secret for mycelium.secrets.db".as_bytes());
+}
+
+#[tokio::test]
+async fn init_generates_a_site_nats_server_runs_as_is() {
+    let dir = TempDir::new("myc-nats").unwrap();
+    let seeds = dir.path().join("seeds");
+    init(dir.path(), "site", &["--seeds", seeds.to_str().unwrap()]);
+    let out = dir.path().join("site");
+    for f in [
+        "operator.jwt",
+        "accounts/SYS.jwt",
+        "accounts/HUB.jwt",
+        "accounts/ORG.jwt",
+        "nats-server.conf",
+    ] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    assert_eq!(mode(&out.join("creds/ORG/forest.creds")), 0o600);
+    assert_eq!(mode(&seeds), 0o700);
+    assert_eq!(mode(&seeds.join("operator.nk")), 0o600);
+
+    for (kind, binary) in nats::available() {
+        let config = std::fs::read_to_string(out.join("nats-server.conf")).unwrap();
+        let server = NatsServer::start(kind, &binary, |_| config).unwrap();
+        mycelium_round_trip(&server, &out).await;
+    }
+
+    // Same seeds: same keys, equal claims but for iat/jti.
+    init(dir.path(), "again", &["--seeds", seeds.to_str().unwrap()]);
+    for name in ["SYS", "HUB", "ORG"] {
+        let read = |site: &str| {
+            let token =
+                std::fs::read_to_string(dir.path().join(site).join(format!("accounts/{name}.jwt")))
+                    .unwrap();
+            let mut claims = Claims::<Account>::decode(&token).unwrap();
+            (claims.iat, claims.jti) = (0, String::new());
+            claims
+        };
+        assert_eq!(read("site"), read("again"), "{name}");
+    }
+
+    // describe: valid creds pass, a tampered token fails with exit 1.
+    let described = myc_nats(&[
+        "describe",
+        out.join("creds/ORG/forest.creds").to_str().unwrap(),
+    ]);
+    assert!(described.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&described.stdout).unwrap();
+    assert_eq!(
+        (json["type"].as_str(), json["claims"]["name"].as_str()),
+        (Some("user"), Some("forest"))
+    );
+    let token = std::fs::read_to_string(out.join("accounts/HUB.jwt")).unwrap();
+    let tampered = token.replacen("eyJ", "eyK", 2);
+    assert_eq!(myc_nats(&["describe", &tampered]).status.code(), Some(1));
+}
+
+#[tokio::test]
+async fn init_with_the_full_resolver_and_printed_seeds() {
+    let dir = TempDir::new("myc-nats-full").unwrap();
+    let spec = dir.path().join("spec.toml");
+    std::fs::write(&spec, SPEC).unwrap();
+    let out = dir.path().join("site");
+    let result = myc_nats(&[
+        "init",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--resolver",
+        "full",
+        "--print-seeds",
+        "env",
+    ]);
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let printed = String::from_utf8(result.stdout).unwrap();
+    assert!(
+        printed.contains("export NATS_SEED_OPERATOR=SO"),
+        "{printed}"
+    );
+    assert!(!dir.path().join("seeds").exists());
+    for (kind, binary) in nats::available() {
+        let config = std::fs::read_to_string(out.join("nats-server.conf")).unwrap();
+        assert!(config.contains("type: full"));
+        let server = NatsServer::start(kind, &binary, |_| config).unwrap();
+        mycelium_round_trip(&server, &out).await;
+    }
+}
