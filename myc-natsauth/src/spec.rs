@@ -476,3 +476,234 @@ mod tests {
         assert!(Site::generate(&Spec::parse(missing).unwrap(), &mut Seeds::ephemeral()).is_err());
     }
 }
+
+/// Lints a spec: spec-level rules first (names, the system account, imports without exports,
+/// KV permissions without JetStream or without the subjects they need), then every
+/// [`crate::validate`] rule on the claims it would generate.
+pub fn lint(spec: &Spec) -> crate::validate::Report {
+    use crate::validate::{self, Report};
+    let mut r = Report::default();
+    let mut names = std::collections::BTreeSet::new();
+    for account in &spec.accounts {
+        if account.name == SYSTEM_ACCOUNT {
+            r.error(
+                "spec.system-account",
+                "users, JetStream and application subjects do not belong on the system account: move them to an account of their own",
+            );
+        } else if !names.insert(account.name.as_str()) {
+            r.error(
+                "spec.duplicate-account",
+                format!("account {:?} is declared twice", account.name),
+            );
+        }
+        let mut users = std::collections::BTreeSet::new();
+        for user in &account.users {
+            if !users.insert(user.name.as_str()) {
+                r.error(
+                    "spec.duplicate-user",
+                    format!(
+                        "user {:?} is declared twice in {:?}",
+                        user.name, account.name
+                    ),
+                );
+            }
+            let kv_buckets: std::collections::BTreeSet<&str> = user
+                .pub_allow
+                .iter()
+                .filter_map(|s| {
+                    s.strip_prefix("$KV.")
+                        .and_then(|rest| rest.split('.').next())
+                })
+                .collect();
+            for bucket in kv_buckets {
+                if account.jetstream.as_ref().is_none_or(|js| !js.is_enabled()) {
+                    r.error(
+                        "spec.kv-without-jetstream",
+                        format!(
+                            "{}/{} uses KV bucket {bucket:?} but {} has no JetStream limits",
+                            account.name, user.name, account.name
+                        ),
+                    );
+                }
+                let info = format!("$JS.API.STREAM.INFO.KV_{bucket}");
+                if !user
+                    .pub_allow
+                    .iter()
+                    .any(|s| *s == info || s == "$JS.API.>")
+                {
+                    r.error(
+                        "spec.kv-missing-subjects",
+                        format!("{}/{} writes KV bucket {bucket:?} without {info}: use the kv_read/kv_write/kv_watch presets", account.name, user.name),
+                    );
+                }
+            }
+            if let Some(lifetime) = &user.expires_in {
+                if let Err(e) = parse_duration(lifetime) {
+                    r.error("spec.duration", e.to_string());
+                }
+            }
+        }
+        for import in &account.imports {
+            let exporter = spec.accounts.iter().find(|a| a.name == import.account);
+            let matched = exporter.is_some_and(|e| {
+                e.exports
+                    .iter()
+                    .any(|x| x.kind == import.kind && x.subject == import.subject)
+            });
+            if !matched {
+                r.error(
+                    "spec.import-without-export",
+                    format!(
+                        "{} imports {} {:?} from {:?}, which exports no such {}",
+                        account.name,
+                        kind_name(import.kind),
+                        import.subject,
+                        import.account,
+                        kind_name(import.kind)
+                    ),
+                );
+            }
+        }
+    }
+    if !r.is_ok() {
+        return r;
+    }
+    match Site::generate(spec, &mut Seeds::ephemeral()) {
+        Ok(site) => {
+            let mut findings = Vec::new();
+            if let Ok(op) = Claims::<Operator>::decode(&site.operator_jwt) {
+                findings.extend(validate::operator(&op).findings);
+            }
+            for (_, _, token) in &site.accounts {
+                if let Ok(account) = Claims::<Account>::decode(token) {
+                    findings
+                        .extend(validate::account(&account, Some(&site.system_account)).findings);
+                }
+            }
+            for (account, user, text) in &site.users {
+                if let Ok(creds) = creds::Creds::parse(text) {
+                    if let Ok(claims) = creds.claims() {
+                        for mut f in validate::user(
+                            &claims,
+                            Some(&creds.jwt),
+                            validate::DEFAULT_MAX_CONTROL_LINE,
+                        )
+                        .findings
+                        {
+                            f.message = format!("{account}/{user}: {}", f.message);
+                            findings.push(f);
+                        }
+                    }
+                }
+            }
+            r.findings.extend(findings);
+        }
+        Err(e) => r.error("spec.generate", e.to_string()),
+    }
+    r
+}
+
+fn kind_name(kind: ExportType) -> &'static str {
+    match kind {
+        ExportType::Stream => "stream",
+        ExportType::Service => "service",
+    }
+}
+
+/// Claim differences between two generated sites (`operator.jwt`, `accounts/*.jwt`,
+/// `creds/*/*.creds`), ignoring `iat` and `jti` (and users' `exp`, which is relative to the
+/// generation time). Each entry is `"<file>: <what>"`; empty means no drift.
+pub fn diff_sites(a: &Path, b: &Path) -> Result<Vec<String>> {
+    fn files(root: &Path) -> Result<std::collections::BTreeSet<PathBuf>> {
+        let mut out = std::collections::BTreeSet::new();
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if let Ok(rel) = path.strip_prefix(root) {
+                    let s = rel.to_string_lossy();
+                    if s == "operator.jwt"
+                        || (s.starts_with("accounts/") && s.ends_with(".jwt"))
+                        || s.ends_with(".creds")
+                    {
+                        out.insert(rel.to_path_buf());
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+    fn claims_of(path: &Path) -> Result<serde_json::Value> {
+        let text = std::fs::read_to_string(path).map_err(|e| crate::keys::io_err(path, &e))?;
+        let token = match creds::Creds::parse(&text) {
+            Ok(c) => c.jwt,
+            Err(_) => text.trim().to_owned(),
+        };
+        let payload = token
+            .split('.')
+            .nth(1)
+            .ok_or_else(|| Error::Malformed("no payload".into()))?;
+        use base64::Engine as _;
+        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| Error::Malformed("payload is not base64url".into()))?;
+        let mut value: serde_json::Value =
+            serde_json::from_slice(&json).map_err(|e| Error::Malformed(e.to_string()))?;
+        if let Some(obj) = value.as_object_mut() {
+            obj.remove("iat");
+            obj.remove("jti");
+            if path.extension().is_some_and(|e| e == "creds") {
+                obj.remove("exp");
+            }
+        }
+        Ok(value)
+    }
+    fn walk(path: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut Vec<String>) {
+        use serde_json::Value;
+        match (a, b) {
+            (Value::Object(x), Value::Object(y)) => {
+                let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+                for k in keys {
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    walk(
+                        &p,
+                        x.get(k).unwrap_or(&Value::Null),
+                        y.get(k).unwrap_or(&Value::Null),
+                        out,
+                    );
+                }
+            }
+            _ if a != b => out.push(format!("{path}: {a} -> {b}")),
+            _ => {}
+        }
+    }
+    let (fa, fb) = (files(a)?, files(b)?);
+    let mut out = Vec::new();
+    for f in fa.union(&fb) {
+        let name = f.display();
+        match (fa.contains(f), fb.contains(f)) {
+            (true, false) => out.push(format!("{name}: only in {}", a.display())),
+            (false, true) => out.push(format!("{name}: only in {}", b.display())),
+            _ => {
+                let mut changes = Vec::new();
+                walk(
+                    "",
+                    &claims_of(&a.join(f))?,
+                    &claims_of(&b.join(f))?,
+                    &mut changes,
+                );
+                out.extend(changes.into_iter().map(|c| format!("{name}: {c}")));
+            }
+        }
+    }
+    Ok(out)
+}

@@ -41,7 +41,7 @@ pub struct Report {
 }
 
 impl Report {
-    fn error(&mut self, code: &'static str, message: impl Into<String>) {
+    pub(crate) fn error(&mut self, code: &'static str, message: impl Into<String>) {
         self.findings.push(Finding {
             severity: Severity::Error,
             code,
@@ -49,7 +49,7 @@ impl Report {
         });
     }
 
-    fn warning(&mut self, code: &'static str, message: impl Into<String>) {
+    pub(crate) fn warning(&mut self, code: &'static str, message: impl Into<String>) {
         self.findings.push(Finding {
             severity: Severity::Warning,
             code,

@@ -186,3 +186,86 @@ async fn init_with_the_full_resolver_and_printed_seeds() {
         mycelium_round_trip(&server, &out).await;
     }
 }
+
+#[test]
+fn lint_flags_the_harmony_and_mycelium_mistakes() {
+    let dir = TempDir::new("myc-nats-lint").unwrap();
+    let lint = |name: &str, spec: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, spec).unwrap();
+        myc_nats(&["lint", "--spec", path.to_str().unwrap()])
+    };
+    let clean = lint("clean.toml", SPEC);
+    assert!(
+        clean.status.success(),
+        "{}",
+        String::from_utf8_lossy(&clean.stderr)
+    );
+
+    // Harmony: the KV bucket on the system account.
+    let on_sys = "[operator]\nname = \"OP\"\n[[accounts]]\nname = \"SYS\"\njetstream = { mem_storage = -1, disk_storage = -1, streams = -1, consumer = -1 }\n";
+    let out = lint("sys.toml", on_sys);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("spec.system-account"));
+
+    // KV permissions in an account without JetStream, missing the stream-info subject.
+    let kv = "[operator]\nname = \"OP\"\n[[accounts]]\nname = \"H\"\n[[accounts.users]]\nname = \"agent\"\npub_allow = [\"$KV.agents.>\"]\n";
+    let text = String::from_utf8(lint("kv.toml", kv).stdout).unwrap();
+    assert!(
+        text.contains("spec.kv-without-jetstream") && text.contains("spec.kv-missing-subjects"),
+        "{text}"
+    );
+
+    // An import with no matching export.
+    let orphan = SPEC.replace(
+        "subject = \"mycelium.>\", type = \"service\" }]\n\n[[accounts.users]]\nname = \"forest\"",
+        "subject = \"other.>\", type = \"service\" }]\n\n[[accounts.users]]\nname = \"forest\"",
+    );
+    let text = String::from_utf8(lint("orphan.toml", &orphan).stdout).unwrap();
+    assert!(text.contains("spec.import-without-export"), "{text}");
+}
+
+#[test]
+fn diff_reports_drift_but_not_timestamps() {
+    let dir = TempDir::new("myc-nats-diff").unwrap();
+    let seeds = dir.path().join("seeds");
+    init(dir.path(), "a", &["--seeds", seeds.to_str().unwrap()]);
+    init(dir.path(), "b", &["--seeds", seeds.to_str().unwrap()]);
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let same = myc_nats(&["diff", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert!(
+        same.status.success(),
+        "{}",
+        String::from_utf8_lossy(&same.stdout)
+    );
+
+    // Change one account's export and regenerate with the same seeds.
+    let spec = dir.path().join("changed.toml");
+    std::fs::write(
+        &spec,
+        SPEC.replace(
+            "response_type = \"Singleton\"",
+            "response_type = \"Stream\"",
+        ),
+    )
+    .unwrap();
+    let c = dir.path().join("c");
+    let made = myc_nats(&[
+        "init",
+        "--spec",
+        spec.to_str().unwrap(),
+        "--out",
+        c.to_str().unwrap(),
+        "--seeds",
+        seeds.to_str().unwrap(),
+    ]);
+    assert!(made.status.success());
+    let drift = myc_nats(&["diff", a.to_str().unwrap(), c.to_str().unwrap()]);
+    assert_eq!(drift.status.code(), Some(1));
+    let report = String::from_utf8(drift.stdout).unwrap();
+    assert!(
+        report.contains("accounts/HUB.jwt") && report.contains("response_type"),
+        "{report}"
+    );
+    assert!(!report.contains("ORG.jwt"), "{report}");
+}

@@ -61,12 +61,40 @@ enum Command {
         #[arg(long, value_enum, conflicts_with = "seeds")]
         print_seeds: Option<PrintSeeds>,
     },
+    /// Check a spec: findings with severity and a fix hint; exit 1 on any error.
+    Lint {
+        /// The site spec (TOML).
+        #[arg(long)]
+        spec: PathBuf,
+    },
+    /// Report drift between two generated sites (claims, not timestamps); exit 1 on drift.
+    Diff {
+        /// First site directory.
+        a: PathBuf,
+        /// Second site directory.
+        b: PathBuf,
+    },
     /// Decode a JWT or creds file (argument: a file path or the token) and print its claims as
     /// JSON with its signature status; exit 1 if it does not verify or has expired.
     Describe {
         /// A file (JWT or creds) or the token itself.
         input: String,
     },
+}
+
+trait LowercaseFirst {
+    fn to_lowercase_first(self) -> String;
+}
+
+impl LowercaseFirst for String {
+    /// `Error code: …` → `error code: …`.
+    fn to_lowercase_first(self) -> String {
+        let mut chars = self.chars();
+        match chars.next() {
+            Some(c) => c.to_lowercase().chain(chars).collect(),
+            None => self,
+        }
+    }
 }
 
 fn describe(input: &str) -> Result<String, String> {
@@ -142,6 +170,44 @@ fn run(cli: Cli) -> Result<String, String> {
             Ok(report)
         }
         Command::Describe { input } => describe(&input),
+        Command::Lint { spec } => {
+            let spec = Spec::read(&spec).map_err(|e| e.to_string())?;
+            let report = myc_natsauth::spec::lint(&spec);
+            let lines: Vec<String> = report
+                .findings
+                .iter()
+                .map(|f| format!("{:?} {}: {}", f.severity, f.code, f.message).to_lowercase_first())
+                .collect();
+            if report.is_ok() {
+                Ok(if lines.is_empty() {
+                    "no findings\n".to_owned()
+                } else {
+                    lines.join("\n")
+                })
+            } else {
+                let errors = report
+                    .findings
+                    .iter()
+                    .filter(|f| f.severity == myc_natsauth::validate::Severity::Error)
+                    .count();
+                Err(format!(
+                    "{errors} error(s) in the spec\n{}",
+                    lines.join("\n")
+                ))
+            }
+        }
+        Command::Diff { a, b } => {
+            let drift = myc_natsauth::spec::diff_sites(&a, &b).map_err(|e| e.to_string())?;
+            if drift.is_empty() {
+                Ok("no drift\n".to_owned())
+            } else {
+                Err(format!(
+                    "{} difference(s)\n{}",
+                    drift.len(),
+                    drift.join("\n")
+                ))
+            }
+        }
     }
 }
 
