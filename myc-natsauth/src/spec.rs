@@ -449,34 +449,6 @@ impl Site {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("14d").unwrap(), 14 * 86_400);
-        assert_eq!(parse_duration("5s").unwrap(), 5);
-        assert!(
-            parse_duration("5y").is_err()
-                && parse_duration("d").is_err()
-                && parse_duration("").is_err()
-        );
-    }
-
-    #[test]
-    fn unknown_keys_and_names_are_errors() {
-        assert!(Spec::parse("[operator]\nname = \"OP\"\nsigning_key = 1\n").is_err());
-        let dup =
-            "[operator]\nname = \"OP\"\n[[accounts]]\nname = \"A\"\n[[accounts]]\nname = \"A\"\n";
-        assert!(Site::generate(&Spec::parse(dup).unwrap(), &mut Seeds::ephemeral()).is_err());
-        let sys = "[operator]\nname = \"OP\"\n[[accounts]]\nname = \"SYS\"\n";
-        assert!(Site::generate(&Spec::parse(sys).unwrap(), &mut Seeds::ephemeral()).is_err());
-        let missing = "[operator]\nname = \"OP\"\n[[accounts]]\nname = \"A\"\nimports = [{ name = \"x\", account = \"NOPE\", subject = \"x\", type = \"service\" }]\n";
-        assert!(Site::generate(&Spec::parse(missing).unwrap(), &mut Seeds::ephemeral()).is_err());
-    }
-}
-
 /// Lints a spec: spec-level rules first (names, the system account, imports without exports,
 /// KV permissions without JetStream or without the subjects they need), then every
 /// [`crate::validate`] rule on the claims it would generate.
@@ -537,10 +509,10 @@ pub fn lint(spec: &Spec) -> crate::validate::Report {
                     );
                 }
             }
-            if let Some(lifetime) = &user.expires_in {
-                if let Err(e) = parse_duration(lifetime) {
-                    r.error("spec.duration", e.to_string());
-                }
+            if let Some(lifetime) = &user.expires_in
+                && let Err(e) = parse_duration(lifetime)
+            {
+                r.error("spec.duration", e.to_string());
             }
         }
         for import in &account.imports {
@@ -581,18 +553,18 @@ pub fn lint(spec: &Spec) -> crate::validate::Report {
                 }
             }
             for (account, user, text) in &site.users {
-                if let Ok(creds) = creds::Creds::parse(text) {
-                    if let Ok(claims) = creds.claims() {
-                        for mut f in validate::user(
-                            &claims,
-                            Some(&creds.jwt),
-                            validate::DEFAULT_MAX_CONTROL_LINE,
-                        )
-                        .findings
-                        {
-                            f.message = format!("{account}/{user}: {}", f.message);
-                            findings.push(f);
-                        }
+                if let Ok(creds) = creds::Creds::parse(text)
+                    && let Ok(claims) = creds.claims()
+                {
+                    for mut f in validate::user(
+                        &claims,
+                        Some(&creds.jwt),
+                        validate::DEFAULT_MAX_CONTROL_LINE,
+                    )
+                    .findings
+                    {
+                        f.message = format!("{account}/{user}: {}", f.message);
+                        findings.push(f);
                     }
                 }
             }
@@ -706,4 +678,32 @@ pub fn diff_sites(a: &Path, b: &Path) -> Result<Vec<String>> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("14d").unwrap(), 14 * 86_400);
+        assert_eq!(parse_duration("5s").unwrap(), 5);
+        assert!(
+            parse_duration("5y").is_err()
+                && parse_duration("d").is_err()
+                && parse_duration("").is_err()
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_names_are_errors() {
+        assert!(Spec::parse("[operator]\nname = \"OP\"\nsigning_key = 1\n").is_err());
+        let dup =
+            "[operator]\nname = \"OP\"\n[[accounts]]\nname = \"A\"\n[[accounts]]\nname = \"A\"\n";
+        assert!(Site::generate(&Spec::parse(dup).unwrap(), &mut Seeds::ephemeral()).is_err());
+        let sys = "[operator]\nname = \"OP\"\n[[accounts]]\nname = \"SYS\"\n";
+        assert!(Site::generate(&Spec::parse(sys).unwrap(), &mut Seeds::ephemeral()).is_err());
+        let missing = "[operator]\nname = \"OP\"\n[[accounts]]\nname = \"A\"\nimports = [{ name = \"x\", account = \"NOPE\", subject = \"x\", type = \"service\" }]\n";
+        assert!(Site::generate(&Spec::parse(missing).unwrap(), &mut Seeds::ephemeral()).is_err());
+    }
 }
