@@ -326,7 +326,15 @@ impl Site {
         let sys = Claims::new(system_account.clone(), SYSTEM_ACCOUNT, Account::default())
             .encode(account_signer)?;
         let mut accounts = vec![(SYSTEM_ACCOUNT.to_owned(), system_account.clone(), sys)];
-        let mut users = Vec::new();
+        // An operations user of the system account (claim pushes, monitoring): creds/SYS/sys.creds.
+        let sys_user = seeds.key(KeyKind::User, &format!("users/{SYSTEM_ACCOUNT}/sys"))?;
+        let sys_token = Claims::new(sys_user.public_key(), "sys", User::default())
+            .encode(key_of(SYSTEM_ACCOUNT)?)?;
+        let mut users = vec![(
+            SYSTEM_ACCOUNT.to_owned(),
+            "sys".to_owned(),
+            creds::format(&sys_token, &sys_user.seed()?),
+        )];
         let now = jwt::now();
         for spec_account in &spec.accounts {
             let key = key_of(&spec_account.name)?;
@@ -580,6 +588,50 @@ fn kind_name(kind: ExportType) -> &'static str {
         ExportType::Stream => "stream",
         ExportType::Service => "service",
     }
+}
+
+/// Revokes `user` (a `U…` key, or `*`) in the generated account `account` under `out`,
+/// for JWTs issued at or before `at`; re-signs the account with the operator key that signed it
+/// (found in `seeds`) and rewrites `accounts/<NAME>.jwt`, `jwt/<key>.jwt` if present, and the
+/// MEMORY preload in `nats-server.conf` (so a restart does not bring the user back).
+pub fn revoke(seeds: &Path, out: &Path, account: &str, user: &str, at: i64) -> Result<String> {
+    if user != "*" && !crate::is_public_key(KeyKind::User, user) {
+        return Err(spec_err(format!("{user:?} is not a user public key or *")));
+    }
+    let path = out.join("accounts").join(format!("{account}.jwt"));
+    let old = std::fs::read_to_string(&path).map_err(|e| crate::keys::io_err(&path, &e))?;
+    let mut claims = Claims::<Account>::decode(old.trim())?;
+    let mut signer = None;
+    let entries = std::fs::read_dir(seeds).map_err(|e| crate::keys::io_err(seeds, &e))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("operator") && name.ends_with(".nk") {
+            let key = Nkey::from_seed_file(KeyKind::Operator, &entry.path())?;
+            if key.public_key() == claims.iss {
+                signer = Some(key);
+            }
+        }
+    }
+    let signer = signer.ok_or_else(|| {
+        spec_err(format!(
+            "no seed in {} for the account's signer {}",
+            seeds.display(),
+            claims.iss
+        ))
+    })?;
+    claims.nats.revoke(user, at);
+    let token = claims.encode(&signer)?;
+    std::fs::write(&path, &token).map_err(|e| crate::keys::io_err(&path, &e))?;
+    let stored = out.join("jwt").join(format!("{}.jwt", claims.sub));
+    if stored.is_file() {
+        std::fs::write(&stored, &token).map_err(|e| crate::keys::io_err(&stored, &e))?;
+    }
+    let conf = out.join("nats-server.conf");
+    if let Ok(text) = std::fs::read_to_string(&conf) {
+        std::fs::write(&conf, text.replace(old.trim(), &token))
+            .map_err(|e| crate::keys::io_err(&conf, &e))?;
+    }
+    Ok(token)
 }
 
 /// Claim differences between two generated sites (`operator.jwt`, `accounts/*.jwt`,

@@ -269,3 +269,88 @@ fn diff_reports_drift_but_not_timestamps() {
     );
     assert!(!report.contains("ORG.jwt"), "{report}");
 }
+
+#[tokio::test]
+async fn revoke_and_push_refuse_the_org_user() {
+    for (kind, binary) in nats::available() {
+        let dir = TempDir::new("myc-nats-revoke").unwrap();
+        let seeds = dir.path().join("seeds");
+        init(dir.path(), "site", &["--seeds", seeds.to_str().unwrap()]);
+        let out = dir.path().join("site");
+        let config = std::fs::read_to_string(out.join("nats-server.conf")).unwrap();
+        let server = NatsServer::start(kind, &binary, |_| config).unwrap();
+        mycelium_round_trip(&server, &out).await;
+
+        let forest_creds = std::fs::read_to_string(out.join("creds/ORG/forest.creds")).unwrap();
+        let forest_key = myc_natsauth::creds::Creds::parse(&forest_creds)
+            .unwrap()
+            .claims()
+            .unwrap()
+            .sub;
+        let before = std::fs::read_to_string(out.join("accounts/ORG.jwt")).unwrap();
+        let stale = dir.path().join("stale-ORG.jwt");
+        std::fs::write(&stale, &before).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1100)); // a newer iat for the revoked JWT
+
+        let revoked = myc_nats(&[
+            "revoke",
+            "--seeds",
+            seeds.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--account",
+            "ORG",
+            "--user",
+            &forest_key,
+        ]);
+        assert!(
+            revoked.status.success(),
+            "{}",
+            String::from_utf8_lossy(&revoked.stderr)
+        );
+        let conf = std::fs::read_to_string(out.join("nats-server.conf")).unwrap();
+        assert!(
+            !conf.contains(before.trim()),
+            "the config preload is updated too"
+        );
+
+        let sys = out.join("creds/SYS/sys.creds");
+        let pushed = myc_nats(&[
+            "push",
+            "--server",
+            &server.url(),
+            "--creds",
+            sys.to_str().unwrap(),
+            out.join("accounts/ORG.jwt").to_str().unwrap(),
+        ]);
+        assert!(
+            pushed.status.success(),
+            "{kind:?}: {}",
+            String::from_utf8_lossy(&pushed.stderr)
+        );
+        assert!(
+            connect(&server, &forest_creds).await.is_err(),
+            "{kind:?}: the revoked ORG user is refused"
+        );
+
+        // The older JWT (without the revocation) is not pushed over the newer one.
+        let refused = myc_nats(&[
+            "push",
+            "--server",
+            &server.url(),
+            "--creds",
+            sys.to_str().unwrap(),
+            stale.to_str().unwrap(),
+        ]);
+        assert_eq!(refused.status.code(), Some(1), "{kind:?}");
+        assert!(
+            String::from_utf8_lossy(&refused.stderr).contains("newer"),
+            "{}",
+            String::from_utf8_lossy(&refused.stderr)
+        );
+        assert!(
+            connect(&server, &forest_creds).await.is_err(),
+            "{kind:?}: still refused"
+        );
+    }
+}

@@ -67,6 +67,41 @@ enum Command {
         #[arg(long)]
         spec: PathBuf,
     },
+    /// Revoke a user (U… key, or * for everyone) in a generated account, for JWTs issued at or
+    /// before --at (Unix seconds; default now). Rewrites the account JWT and the config preload.
+    Revoke {
+        /// Seed directory of the site.
+        #[arg(long)]
+        seeds: PathBuf,
+        /// The generated site directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Account name.
+        #[arg(long)]
+        account: String,
+        /// User public key (U…) or *.
+        #[arg(long)]
+        user: String,
+        /// Revoke JWTs issued at or before this Unix time.
+        #[arg(long)]
+        at: Option<i64>,
+    },
+    /// Push account JWTs to running servers over $SYS (as a system-account user). Refuses to
+    /// replace a server's JWT with an older one (the full resolver would accept it).
+    Push {
+        /// Server URL.
+        #[arg(long)]
+        server: String,
+        /// Creds of a system-account user.
+        #[arg(long)]
+        creds: PathBuf,
+        /// The server's resolver.
+        #[arg(long, value_enum, default_value = "memory")]
+        resolver: ResolverArg,
+        /// Account JWT files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Report drift between two generated sites (claims, not timestamps); exit 1 on drift.
     Diff {
         /// First site directory.
@@ -95,6 +130,86 @@ impl LowercaseFirst for String {
             None => self,
         }
     }
+}
+
+/// The account JWT a server currently holds: `CLAIMS.LOOKUP` (directory resolvers), else the
+/// `jwt` of `ACCOUNT.<id>.INFO` (any resolver, once the account is loaded).
+async fn current_jwt(client: &async_nats::Client, account: &str) -> Option<Claims<Account>> {
+    let ask = |subject: String| async move {
+        tokio::time::timeout(
+            std::time::Duration::from_secs(2),
+            client.request(subject, "".into()),
+        )
+        .await
+        .ok()?
+        .ok()
+    };
+    if let Some(reply) = ask(format!("$SYS.REQ.ACCOUNT.{account}.CLAIMS.LOOKUP")).await
+        && let Ok(claims) =
+            Claims::<Account>::decode(String::from_utf8_lossy(&reply.payload).trim())
+    {
+        return Some(claims);
+    }
+    let reply = ask(format!("$SYS.REQ.ACCOUNT.{account}.INFO")).await?;
+    let info: serde_json::Value = serde_json::from_slice(&reply.payload).ok()?;
+    Claims::<Account>::decode(info["data"]["jwt"].as_str()?).ok()
+}
+
+async fn push(
+    server: &str,
+    creds: &std::path::Path,
+    resolver: ResolverArg,
+    files: &[PathBuf],
+) -> Result<String, String> {
+    let creds_text =
+        std::fs::read_to_string(creds).map_err(|e| format!("{}: {e}", creds.display()))?;
+    let client = async_nats::ConnectOptions::with_credentials(&creds_text)
+        .map_err(|e| e.to_string())?
+        .connection_timeout(std::time::Duration::from_secs(5))
+        .connect(server)
+        .await
+        .map_err(|e| format!("cannot connect to {server}: {e}"))?;
+    let mut report = String::new();
+    for file in files {
+        let token =
+            std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let token = token.trim().to_owned();
+        let claims =
+            Claims::<Account>::decode(&token).map_err(|e| format!("{}: {e}", file.display()))?;
+        match current_jwt(&client, &claims.sub).await {
+            Some(existing) if existing.iat > claims.iat => {
+                return Err(format!(
+                    "{}: the server holds a newer JWT for {} (iat {} > {}); refusing to replace it",
+                    file.display(),
+                    claims.name,
+                    existing.iat,
+                    claims.iat
+                ));
+            }
+            Some(_) => {}
+            None => report.push_str(&format!(
+                "note: the server has not loaded {}; its preload could not be compared\n",
+                claims.name
+            )),
+        }
+        let subject = match resolver {
+            ResolverArg::Memory => format!("$SYS.REQ.ACCOUNT.{}.CLAIMS.UPDATE", claims.sub),
+            ResolverArg::Full => "$SYS.REQ.CLAIMS.UPDATE".to_owned(),
+        };
+        let reply = client
+            .request(subject, token.clone().into())
+            .await
+            .map_err(|e| e.to_string())?;
+        let answer = String::from_utf8_lossy(&reply.payload).into_owned();
+        if !answer.contains("jwt updated") {
+            return Err(format!(
+                "{}: the server refused the update: {answer}",
+                file.display()
+            ));
+        }
+        report.push_str(&format!("pushed {} ({})\n", claims.name, claims.sub));
+    }
+    Ok(report)
 }
 
 fn describe(input: &str) -> Result<String, String> {
@@ -170,6 +285,31 @@ fn run(cli: Cli) -> Result<String, String> {
             Ok(report)
         }
         Command::Describe { input } => describe(&input),
+        Command::Revoke {
+            seeds,
+            out,
+            account,
+            user,
+            at,
+        } => {
+            myc_natsauth::spec::revoke(&seeds, &out, &account, &user, at.unwrap_or_else(jwt::now))
+                .map_err(|e| e.to_string())?;
+            Ok(format!(
+                "revoked {user} in {account}; push accounts/{account}.jwt to running servers\n"
+            ))
+        }
+        Command::Push {
+            server,
+            creds,
+            resolver,
+            files,
+        } => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime.block_on(push(&server, &creds, resolver, &files))
+        }
         Command::Lint { spec } => {
             let spec = Spec::read(&spec).map_err(|e| e.to_string())?;
             let report = myc_natsauth::spec::lint(&spec);
