@@ -338,11 +338,17 @@ impl Site {
         let now = jwt::now();
         for spec_account in &spec.accounts {
             let key = key_of(&spec_account.name)?;
+            // Users are signed with an account signing key, so the identity key can stay offline.
+            let signing = seeds.key(
+                KeyKind::Account,
+                &format!("accounts/{}-signing-1", spec_account.name),
+            )?;
             let mut claims = Claims::new(
                 key.public_key(),
                 spec_account.name.clone(),
                 Account::default(),
             );
+            claims.nats.signing_keys = vec![crate::claims::SigningKey::Plain(signing.public_key())];
             if let Some(js) = &spec_account.jetstream {
                 claims.nats.limits.jetstream = js.clone();
             }
@@ -385,7 +391,8 @@ impl Site {
                 if let Some(lifetime) = &u.expires_in {
                     user.exp = now + parse_duration(lifetime)?;
                 }
-                let token = user.encode(key)?;
+                user.nats.issuer_account = key.public_key();
+                let token = user.encode(&signing)?;
                 users.push((
                     spec_account.name.clone(),
                     u.name.clone(),
@@ -588,6 +595,97 @@ fn kind_name(kind: ExportType) -> &'static str {
         ExportType::Stream => "stream",
         ExportType::Service => "service",
     }
+}
+
+/// What `myc-nats creds` issues: one service user of a generated account.
+#[derive(Clone, Debug, Default)]
+pub struct CredsRequest {
+    /// Account name.
+    pub account: String,
+    /// Service (user) name.
+    pub name: String,
+    /// Publish allow (`{{plane}}` is replaced by `plane`).
+    pub publish: Vec<String>,
+    /// Subscribe allow (`{{plane}}` is replaced by `plane`).
+    pub subscribe: Vec<String>,
+    /// Allow one reply per received request.
+    pub allow_responses: bool,
+    /// Lifetime (e.g. `14d`).
+    pub expires: Option<String>,
+    /// Deployment plane replacing `{{plane}}` (a single literal token).
+    pub plane: Option<String>,
+    /// Keep the user's seed in this directory (`<name>.nk`) and reuse it next time.
+    pub persist_user_nkeys: Option<PathBuf>,
+}
+
+/// Issues creds for one service, signed by the account's signing key from `seeds`
+/// (`accounts/<NAME>-signing-1.nk`, as `init` creates it). Returns the creds text.
+pub fn issue_creds(seeds: &Path, request: &CredsRequest) -> Result<Zeroizing<String>> {
+    if let Some(plane) = &request.plane
+        && (plane.is_empty() || plane.contains(['.', '*', '>', ' ']))
+    {
+        return Err(spec_err(format!(
+            "plane {plane:?} must be one literal token"
+        )));
+    }
+    let account = Nkey::from_seed_file(
+        KeyKind::Account,
+        &seeds
+            .join("accounts")
+            .join(format!("{}.nk", request.account)),
+    )?;
+    let signing = Nkey::from_seed_file(
+        KeyKind::Account,
+        &seeds
+            .join("accounts")
+            .join(format!("{}-signing-1.nk", request.account)),
+    )?;
+    let user = match &request.persist_user_nkeys {
+        Some(dir) => Seeds::in_dir(dir).key(KeyKind::User, &request.name)?,
+        None => Nkey::generate(KeyKind::User)?,
+    };
+    let subst = |subjects: &[String]| -> Vec<String> {
+        subjects
+            .iter()
+            .map(|s| match &request.plane {
+                Some(p) => s.replace("{{plane}}", p),
+                None => s.clone(),
+            })
+            .collect()
+    };
+    let mut claims = Claims::new(user.public_key(), request.name.clone(), User::default());
+    claims.nats.issuer_account = account.public_key();
+    claims.nats.limits.permissions.publish.allow = subst(&request.publish);
+    claims.nats.limits.permissions.subscribe.allow = subst(&request.subscribe);
+    if request.allow_responses {
+        claims.nats.limits.permissions.response = Some(ResponsePermission { max: 1, ttl: 0 });
+    }
+    if let Some(lifetime) = &request.expires {
+        claims.exp = jwt::now() + parse_duration(lifetime)?;
+    }
+    for s in claims
+        .nats
+        .limits
+        .permissions
+        .publish
+        .allow
+        .iter()
+        .chain(&claims.nats.limits.permissions.subscribe.allow)
+    {
+        if s.contains("{{plane}}") {
+            return Err(spec_err(format!(
+                "{s:?} uses {{{{plane}}}} but no --plane was given"
+            )));
+        }
+    }
+    let token = claims.encode(&signing)?;
+    crate::validate::user(
+        &claims,
+        Some(&token),
+        crate::validate::DEFAULT_MAX_CONTROL_LINE,
+    )
+    .into_result()?;
+    Ok(creds::format(&token, &user.seed()?))
 }
 
 /// Revokes `user` (a `U…` key, or `*`) in the generated account `account` under `out`,

@@ -354,3 +354,126 @@ async fn revoke_and_push_refuse_the_org_user() {
         );
     }
 }
+
+#[tokio::test]
+async fn creds_for_one_service_on_a_plane() {
+    let dir = TempDir::new("myc-nats-creds").unwrap();
+    let seeds = dir.path().join("seeds");
+    init(dir.path(), "site", &["--seeds", seeds.to_str().unwrap()]);
+    let out = dir.path().join("site");
+    let seeds_s = seeds.to_str().unwrap().to_owned();
+    let issue = |name: &str, args: &[&str]| {
+        let file = dir.path().join(format!("{name}.creds"));
+        let mut all = vec![
+            "creds",
+            "--seeds",
+            &seeds_s,
+            "--account",
+            "HUB",
+            "--name",
+            name,
+            "--out",
+            file.to_str().unwrap(),
+        ];
+        all.extend_from_slice(args);
+        let result = myc_nats(&all);
+        (result, file)
+    };
+    let nkeys = dir.path().join("user-nkeys");
+    let (made, billing) = issue(
+        "billing",
+        &[
+            "--pub",
+            "{{plane}}.billing.>",
+            "--sub",
+            "_INBOX.>",
+            "--plane",
+            "prod",
+            "--expires",
+            "1h",
+            "--persist-user-nkeys",
+            nkeys.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    assert_eq!(mode(&billing), 0o600);
+    let described: serde_json::Value =
+        serde_json::from_slice(&myc_nats(&["describe", billing.to_str().unwrap()]).stdout).unwrap();
+    let hub =
+        Claims::<Account>::decode(&std::fs::read_to_string(out.join("accounts/HUB.jwt")).unwrap())
+            .unwrap();
+    assert_eq!(
+        described["claims"]["nats"]["issuer_account"].as_str(),
+        Some(hub.sub.as_str())
+    );
+    assert_eq!(
+        described["claims"]["nats"]["pub"]["allow"][0].as_str(),
+        Some("prod.billing.>")
+    );
+    assert_ne!(
+        described["claims"]["iss"].as_str(),
+        Some(hub.sub.as_str()),
+        "signed by the signing key"
+    );
+
+    // Same persisted nkey on a second run.
+    let first_sub = described["claims"]["sub"].as_str().unwrap().to_owned();
+    let (_, again) = issue(
+        "billing",
+        &[
+            "--pub",
+            "{{plane}}.billing.>",
+            "--plane",
+            "prod",
+            "--persist-user-nkeys",
+            nkeys.to_str().unwrap(),
+        ],
+    );
+    let again: serde_json::Value =
+        serde_json::from_slice(&myc_nats(&["describe", again.to_str().unwrap()]).stdout).unwrap();
+    assert_eq!(again["claims"]["sub"].as_str(), Some(first_sub.as_str()));
+
+    // {{plane}} without --plane is refused.
+    assert_eq!(
+        issue("nope", &["--pub", "{{plane}}.x"]).0.status.code(),
+        Some(1)
+    );
+
+    // The creds work against the generated site: the plane subject only.
+    let (_, watcher) = issue("watcher", &["--sub", "prod.>", "--sub", "dev.>"]);
+    let config = std::fs::read_to_string(out.join("nats-server.conf")).unwrap();
+    let server = NatsServer::start(
+        myc_testkit::nats::ServerKind::Modern,
+        &nats::modern_binary(),
+        |_| config,
+    )
+    .unwrap();
+    let watcher = connect(&server, &std::fs::read_to_string(&watcher).unwrap())
+        .await
+        .unwrap();
+    let mut seen = watcher.subscribe("prod.>").await.unwrap();
+    let mut dev = watcher.subscribe("dev.>").await.unwrap();
+    let billing = connect(&server, &std::fs::read_to_string(&billing).unwrap())
+        .await
+        .unwrap();
+    await_interest(&billing, &mut seen, "prod.billing.probe").await;
+    billing
+        .publish("dev.billing.x", "wrong plane".into())
+        .await
+        .unwrap();
+    billing
+        .publish("prod.billing.x", "ok".into())
+        .await
+        .unwrap();
+    billing.flush().await.unwrap();
+    assert_eq!(receives(&mut seen, 2000).await.as_deref(), Some("ok"));
+    assert_eq!(
+        receives(&mut dev, 300).await,
+        None,
+        "another plane is refused"
+    );
+}

@@ -67,6 +67,40 @@ enum Command {
         #[arg(long)]
         spec: PathBuf,
     },
+    /// Issue one service's creds, signed by the account's signing key (Microbus `gencreds`
+    /// equivalent). `{{plane}}` in subjects is replaced by --plane.
+    Creds {
+        /// Seed directory of the site.
+        #[arg(long)]
+        seeds: PathBuf,
+        /// Account name.
+        #[arg(long)]
+        account: String,
+        /// Service name.
+        #[arg(long)]
+        name: String,
+        /// Publish allow (repeatable).
+        #[arg(long = "pub", value_name = "SUBJECT")]
+        publish: Vec<String>,
+        /// Subscribe allow (repeatable).
+        #[arg(long = "sub", value_name = "SUBJECT")]
+        subscribe: Vec<String>,
+        /// Allow one reply per received request.
+        #[arg(long)]
+        allow_responses: bool,
+        /// Lifetime (e.g. 14d, 12h).
+        #[arg(long)]
+        expires: Option<String>,
+        /// Plane replacing {{plane}}.
+        #[arg(long)]
+        plane: Option<String>,
+        /// Keep and reuse the user seed in this directory.
+        #[arg(long)]
+        persist_user_nkeys: Option<PathBuf>,
+        /// The creds file to write (0600).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Revoke a user (U… key, or * for everyone) in a generated account, for JWTs issued at or
     /// before --at (Unix seconds; default now). Rewrites the account JWT and the config preload.
     Revoke {
@@ -285,6 +319,33 @@ fn run(cli: Cli) -> Result<String, String> {
             Ok(report)
         }
         Command::Describe { input } => describe(&input),
+        Command::Creds {
+            seeds,
+            account,
+            name,
+            publish,
+            subscribe,
+            allow_responses,
+            expires,
+            plane,
+            persist_user_nkeys,
+            out,
+        } => {
+            let request = myc_natsauth::spec::CredsRequest {
+                account,
+                name,
+                publish,
+                subscribe,
+                allow_responses,
+                expires,
+                plane,
+                persist_user_nkeys,
+            };
+            let text =
+                myc_natsauth::spec::issue_creds(&seeds, &request).map_err(|e| e.to_string())?;
+            myc_natsauth::write_private(&out, text.as_bytes(), true).map_err(|e| e.to_string())?;
+            Ok(format!("wrote {}\n", out.display()))
+        }
         Command::Revoke {
             seeds,
             out,
