@@ -45,6 +45,8 @@ pub mod claims;
 pub mod creds;
 mod error;
 pub mod guide;
+#[cfg(feature = "issuer")]
+pub mod issuer;
 pub mod jwt;
 mod keys;
 pub mod permissions;
