@@ -40,9 +40,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing::post};
 use futures::StreamExt;
-use serde::{Deserialize, Serialize};
 
 use crate::claims::{Claims, User, UserPermissionLimits};
+use crate::wire::ErrorBody;
+pub use crate::wire::{IssueRequest, IssueResponse};
 use crate::{Error, KeyKind, Nkey, is_public_key, jwt};
 
 /// What an authenticated node may receive.
@@ -64,40 +65,6 @@ pub trait NodeAuthenticator: Send + Sync + 'static {
     ) -> impl Future<Output = Option<NodeGrant>> + Send;
 }
 
-/// A request for credentials.
-#[derive(Clone, Deserialize, Serialize)]
-pub struct IssueRequest {
-    /// The node's id.
-    pub node_id: String,
-    /// The node's secret token.
-    pub node_token: String,
-    /// The node's user public key (`U…`); its seed never leaves the node.
-    pub nats_public_key: String,
-}
-
-impl std::fmt::Debug for IssueRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IssueRequest")
-            .field("node_id", &self.node_id)
-            .field("node_token", &"<redacted>")
-            .field("nats_public_key", &self.nats_public_key)
-            .finish()
-    }
-}
-
-/// Issued credentials.
-#[derive(Clone, Debug, Deserialize, Serialize)]
-pub struct IssueResponse {
-    /// Where to connect.
-    pub nats_url: String,
-    /// The user JWT.
-    pub user_jwt: String,
-    /// The account's public key.
-    pub account: String,
-    /// Expiry (Unix seconds).
-    pub expires_at: i64,
-}
-
 /// Why a request was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -111,11 +78,6 @@ pub enum IssueError {
     /// Signing failed.
     #[error("cannot issue credentials: {0}")]
     Internal(String),
-}
-
-#[derive(Serialize)]
-struct ErrorBody {
-    error: String,
 }
 
 /// Issues user JWTs for one account.

@@ -10,6 +10,10 @@
 //! | [`permissions`] | exact subject presets: KV, JetStream, services, streams, planes |
 //! | [`creds`] | creds files (Go layout, robust parsing, 0600) |
 //! | [`server_config`] | operator-mode server configs (MEMORY or full resolver, JetStream, TLS, leaf nodes) |
+//! | [`wire`] | the credential issuer's request/response bodies |
+//! | `issuer` (feature `issuer`) | the credential issuer: HTTP router and NATS responder |
+//! | `client` (feature `client`) | the self-renewing client: seed, stored creds, background renewal, async-nats auth callback |
+//! | `spec` (feature `spec`) | the declarative site spec behind `myc-nats` |
 //! | [`guide`] | the hoodcloud, Microbus, Harmony and Mycelium hierarchies in code |
 //!
 //! Every claim shape here is exercised against real nats-server 2.15.1 and 2.9.10 processes in
@@ -42,6 +46,8 @@
 
 pub mod chain;
 pub mod claims;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod creds;
 mod error;
 pub mod guide;
@@ -54,6 +60,7 @@ pub mod server_config;
 #[cfg(feature = "spec")]
 pub mod spec;
 pub mod validate;
+pub mod wire;
 
 pub use error::{Error, Result};
 pub use keys::{CurveKey, KeyKind, Nkey, is_public_key, verify, write_private};

@@ -28,6 +28,28 @@
 //! expires_in = "14d"
 //! ```
 //! A `SYS` account is always created; the spec names the others.
+//!
+//! Beyond that shape:
+//!
+//! ```toml
+//! cluster_size = 3                 # replicas above this are lint errors (absent = 1)
+//! planes = ["prod", "staging"]     # each one literal token
+//!
+//! [[accounts]]
+//! name = "HARMONY"
+//! jetstream = { mem_storage = -1, disk_storage = -1, streams = 10, consumer = 50 }
+//! kv_buckets = [{ name = "agents", replicas = 3 }]   # declared for lint; apps create them
+//! streams = [{ name = "EVENTS" }]
+//!
+//! [[accounts.users]]
+//! name = "agent"
+//! kv = [{ bucket = "agents", access = "all" }]       # read | write | watch | all presets
+//! plane = "prod"                                     # replaces {{plane}} in subjects
+//! pub_allow = ["{{plane}}.events.>"]
+//! ```
+//!
+//! When an account has JetStream limits, the generated `nats-server.conf` enables JetStream
+//! with its store in `OUT/jetstream`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -40,7 +62,7 @@ use crate::claims::{
     ResponseType, User,
 };
 use crate::server_config::{Resolver, ServerConfig};
-use crate::{Error, KeyKind, Nkey, Result, creds, jwt};
+use crate::{Error, KeyKind, Nkey, Result, creds, jwt, permissions};
 
 /// The system account's name in generated sites.
 pub const SYSTEM_ACCOUNT: &str = "SYS";
@@ -58,9 +80,12 @@ pub struct Spec {
     /// Accounts besides `SYS`.
     #[serde(default)]
     pub accounts: Vec<AccountSpec>,
-    /// Servers in the cluster (for replica checks).
+    /// Servers in the cluster (for replica checks; absent = 1).
     #[serde(default)]
     pub cluster_size: Option<u32>,
+    /// Deployment planes users may be placed on (each a single literal token).
+    #[serde(default)]
+    pub planes: Vec<String>,
 }
 
 /// The operator.
@@ -92,9 +117,67 @@ pub struct AccountSpec {
     /// Imports (by account name).
     #[serde(default)]
     pub imports: Vec<ImportSpec>,
+    /// KV buckets the account holds (for lint: JetStream limits, replicas, presets).
+    #[serde(default)]
+    pub kv_buckets: Vec<JetStreamAsset>,
+    /// Streams the account holds (for lint: JetStream limits, replicas).
+    #[serde(default)]
+    pub streams: Vec<JetStreamAsset>,
     /// Users.
     #[serde(default)]
     pub users: Vec<UserSpec>,
+}
+
+/// A KV bucket or stream an account declares. `init` does not create it (applications do);
+/// `lint` checks the account can hold it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JetStreamAsset {
+    /// Bucket or stream name.
+    pub name: String,
+    /// Replicas (1 when absent); must not exceed the spec's `cluster_size`.
+    #[serde(default)]
+    pub replicas: Option<u32>,
+}
+
+/// A KV permission preset for a user (see [`crate::permissions`]).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KvGrantSpec {
+    /// The bucket.
+    pub bucket: String,
+    /// What the user may do.
+    pub access: KvAccess,
+}
+
+/// KV access levels; each includes what it needs to bind to the bucket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KvAccess {
+    /// Get keys ([`permissions::kv_read`]).
+    Read,
+    /// Read, put, update, delete ([`permissions::kv_read`] + [`permissions::kv_write`]).
+    Write,
+    /// Read and watch ([`permissions::kv_read`] + [`permissions::kv_watch`]).
+    Watch,
+    /// Read, write and watch.
+    All,
+}
+
+impl KvGrantSpec {
+    /// The grants of this preset.
+    pub fn grants(&self) -> permissions::Grants {
+        let b = self.bucket.as_str();
+        let read = permissions::kv_read(b, permissions::INBOX);
+        match self.access {
+            KvAccess::Read => read,
+            KvAccess::Write => read.and(permissions::kv_write(b)),
+            KvAccess::Watch => read.and(permissions::kv_watch(b)),
+            KvAccess::All => read
+                .and(permissions::kv_write(b))
+                .and(permissions::kv_watch(b)),
+        }
+    }
 }
 
 /// An export.
@@ -158,6 +241,49 @@ pub struct UserSpec {
     /// Lifetime (`30s`, `15m`, `12h`, `14d`); absent = no expiry.
     #[serde(default)]
     pub expires_in: Option<String>,
+    /// KV presets added to the allow lists.
+    #[serde(default)]
+    pub kv: Vec<KvGrantSpec>,
+    /// Plane replacing `{{plane}}` in this user's subjects (one literal token).
+    #[serde(default)]
+    pub plane: Option<String>,
+}
+
+/// True when `plane` can prefix subjects: one literal token.
+pub fn is_literal_token(plane: &str) -> bool {
+    !plane.is_empty() && !plane.contains(['.', '*', '>', ' ', '\t', '{', '}'])
+}
+
+impl UserSpec {
+    /// The user's publish and subscribe allow lists: the declared subjects plus the KV
+    /// presets, with `{{plane}}` replaced.
+    pub fn allow_lists(&self) -> Result<(Vec<String>, Vec<String>)> {
+        let mut grants = permissions::Grants {
+            publish: self.pub_allow.clone(),
+            subscribe: self.sub_allow.clone(),
+            responses: None,
+        };
+        for kv in &self.kv {
+            grants = grants.and(kv.grants());
+        }
+        let place = |list: Vec<String>| -> Result<Vec<String>> {
+            list.into_iter()
+                .map(|s| match &self.plane {
+                    Some(p) if is_literal_token(p) => Ok(s.replace("{{plane}}", p)),
+                    Some(p) => Err(spec_err(format!(
+                        "user {:?}: plane {p:?} must be one literal token",
+                        self.name
+                    ))),
+                    None if s.contains("{{plane}}") => Err(spec_err(format!(
+                        "user {:?}: {s:?} uses {{{{plane}}}} but the user has no plane",
+                        self.name
+                    ))),
+                    None => Ok(s),
+                })
+                .collect()
+        };
+        Ok((place(grants.publish)?, place(grants.subscribe)?))
+    }
 }
 
 impl Spec {
@@ -267,6 +393,8 @@ pub struct Site {
     pub accounts: Vec<(String, String, String)>,
     /// (account name, user name, creds text).
     pub users: Vec<(String, String, Zeroizing<String>)>,
+    /// Whether any account has JetStream limits (the server config then enables JetStream).
+    pub jetstream: bool,
 }
 
 /// Which resolver the server config uses.
@@ -381,9 +509,10 @@ impl Site {
                 )?;
                 let mut user = Claims::new(user_key.public_key(), u.name.clone(), User::default());
                 let perms = &mut user.nats.limits.permissions;
-                perms.publish.allow = u.pub_allow.clone();
+                let (publish, subscribe) = u.allow_lists()?;
+                perms.publish.allow = publish;
                 perms.publish.deny = u.pub_deny.clone();
-                perms.subscribe.allow = u.sub_allow.clone();
+                perms.subscribe.allow = subscribe;
                 perms.subscribe.deny = u.sub_deny.clone();
                 if u.allow_responses {
                     perms.response = Some(ResponsePermission { max: 1, ttl: 0 });
@@ -405,11 +534,17 @@ impl Site {
             system_account,
             accounts,
             users,
+            jetstream: spec
+                .accounts
+                .iter()
+                .any(|a| a.jetstream.as_ref().is_some_and(|js| js.is_enabled())),
         })
     }
 
-    /// The server config for this site; `jwt_dir` is the full resolver's directory.
-    pub fn server_config(&self, resolver: ResolverKind, jwt_dir: &Path) -> ServerConfig {
+    /// The server config for a site written to `out` (absolute): the full resolver keeps
+    /// `out/jwt`, JetStream (enabled when an account has limits) stores in `out/jetstream`.
+    pub fn server_config(&self, resolver: ResolverKind, out: &Path) -> ServerConfig {
+        let jwt_dir = out.join("jwt");
         let preload = |all: bool| {
             self.accounts
                 .iter()
@@ -421,14 +556,20 @@ impl Site {
             ResolverKind::Memory => Resolver::memory(preload(true)),
             ResolverKind::Full => {
                 let mut full =
-                    Resolver::full(jwt_dir, (self.system_account.clone(), String::new()));
+                    Resolver::full(&jwt_dir, (self.system_account.clone(), String::new()));
                 if let Resolver::Full { preload: p, .. } = &mut full {
                     *p = preload(false);
                 }
                 full
             }
         };
-        ServerConfig::new(self.operator_jwt.clone(), self.system_account.clone()).resolver(resolver)
+        let config = ServerConfig::new(self.operator_jwt.clone(), self.system_account.clone())
+            .resolver(resolver);
+        if self.jetstream {
+            config.jetstream(out.join("jetstream"))
+        } else {
+            config
+        }
     }
 
     /// Writes `operator.jwt`, `accounts/<NAME>.jwt`, `nats-server.conf` (and, for the full
@@ -448,9 +589,7 @@ impl Site {
                 write(jwt_dir.join(format!("{key}.jwt")), token)?;
             }
         }
-        let absolute = std::fs::canonicalize(out)
-            .unwrap_or_else(|_| out.to_path_buf())
-            .join("jwt");
+        let absolute = std::fs::canonicalize(out).unwrap_or_else(|_| out.to_path_buf());
         write(
             out.join("nats-server.conf"),
             &self.server_config(resolver, &absolute).render(),
@@ -494,8 +633,28 @@ pub fn lint(spec: &Spec) -> crate::validate::Report {
                     ),
                 );
             }
-            let kv_buckets: std::collections::BTreeSet<&str> = user
-                .pub_allow
+            let publish = match user.allow_lists() {
+                Ok((publish, _)) => publish,
+                Err(e) => {
+                    r.error(
+                        "spec.plane",
+                        format!("{e}: set `plane` to one literal token such as \"prod\""),
+                    );
+                    continue;
+                }
+            };
+            for kv in &user.kv {
+                if !account.kv_buckets.iter().any(|b| b.name == kv.bucket) {
+                    r.warning(
+                        "spec.kv-undeclared-bucket",
+                        format!(
+                            "{}/{} has a KV preset on bucket {:?}, which {} does not declare in kv_buckets",
+                            account.name, user.name, kv.bucket, account.name
+                        ),
+                    );
+                }
+            }
+            let kv_buckets: std::collections::BTreeSet<&str> = publish
                 .iter()
                 .filter_map(|s| {
                     s.strip_prefix("$KV.")
@@ -513,11 +672,7 @@ pub fn lint(spec: &Spec) -> crate::validate::Report {
                     );
                 }
                 let info = format!("$JS.API.STREAM.INFO.KV_{bucket}");
-                if !user
-                    .pub_allow
-                    .iter()
-                    .any(|s| *s == info || s == "$JS.API.>")
-                {
+                if !publish.iter().any(|s| *s == info || s == "$JS.API.>") {
                     r.error(
                         "spec.kv-missing-subjects",
                         format!("{}/{} writes KV bucket {bucket:?} without {info}: use the kv_read/kv_write/kv_watch presets", account.name, user.name),
@@ -528,6 +683,34 @@ pub fn lint(spec: &Spec) -> crate::validate::Report {
                 && let Err(e) = parse_duration(lifetime)
             {
                 r.error("spec.duration", e.to_string());
+            }
+        }
+        let has_jetstream = account.jetstream.as_ref().is_some_and(|js| js.is_enabled());
+        let cluster = spec.cluster_size.unwrap_or(1);
+        for (what, assets) in [
+            ("KV bucket", &account.kv_buckets),
+            ("stream", &account.streams),
+        ] {
+            for asset in assets {
+                if !has_jetstream {
+                    r.error(
+                        "spec.kv-without-jetstream",
+                        format!(
+                            "{} holds {what} {:?} but has no JetStream limits: add `jetstream = {{ ... }}` to the account",
+                            account.name, asset.name
+                        ),
+                    );
+                }
+                let replicas = asset.replicas.unwrap_or(1);
+                if replicas == 0 || replicas > cluster {
+                    r.error(
+                        "spec.replicas",
+                        format!(
+                            "{}'s {what} {:?} wants {replicas} replicas but the cluster has {cluster} server(s): lower replicas or set cluster_size",
+                            account.name, asset.name
+                        ),
+                    );
+                }
             }
         }
         for import in &account.imports {
@@ -550,6 +733,14 @@ pub fn lint(spec: &Spec) -> crate::validate::Report {
                     ),
                 );
             }
+        }
+    }
+    for plane in &spec.planes {
+        if !is_literal_token(plane) {
+            r.error(
+                "spec.wildcard-plane",
+                format!("plane {plane:?} is not one literal token: wildcards or dots would let one plane reach another's subjects"),
+            );
         }
     }
     if !r.is_ok() {

@@ -1,0 +1,183 @@
+//! Where fresh user JWTs come from: [`CredentialSource`], with the issuer over HTTP
+//! ([`HttpIssuer`]) and over NATS request/reply ([`NatsIssuer`]).
+
+use std::future::Future;
+use std::time::Duration;
+
+use zeroize::Zeroizing;
+
+use crate::wire::{ErrorBody, IssueRequest, IssueResponse};
+
+/// Why a source gave no credentials.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SourceError {
+    /// The issuer could not be reached or failed (retry later).
+    #[error("credential issuer unavailable: {0}")]
+    Unavailable(String),
+    /// The issuer answered and refused this node (bad token, bad key).
+    #[error("credential issuer refused the node: {0}")]
+    Refused(String),
+    /// The issuer answered something that is not an [`IssueResponse`].
+    #[error("credential issuer sent a malformed response: {0}")]
+    Malformed(String),
+}
+
+/// Something that trades the node's user public key for a signed user JWT.
+pub trait CredentialSource: Send + Sync + 'static {
+    /// Asks for a JWT whose subject is `public_key`.
+    fn fetch(
+        &self,
+        public_key: &str,
+    ) -> impl Future<Output = Result<IssueResponse, SourceError>> + Send;
+}
+
+/// The node's identity towards the issuer: its id and secret token (never printed).
+#[derive(Clone)]
+pub struct NodeIdentity {
+    node_id: String,
+    node_token: Zeroizing<String>,
+}
+
+impl NodeIdentity {
+    /// A node id and its token.
+    pub fn new(node_id: impl Into<String>, node_token: impl Into<String>) -> Self {
+        Self {
+            node_id: node_id.into(),
+            node_token: Zeroizing::new(node_token.into()),
+        }
+    }
+
+    fn request(&self, public_key: &str) -> Zeroizing<Vec<u8>> {
+        let request = IssueRequest {
+            node_id: self.node_id.clone(),
+            node_token: self.node_token.as_str().to_owned(),
+            nats_public_key: public_key.to_owned(),
+        };
+        let body = serde_json::to_vec(&request).unwrap_or_default();
+        // The request's own copy of the token is a plain String: overwrite it before dropping.
+        let mut token = request.node_token;
+        zeroize::Zeroize::zeroize(&mut token);
+        Zeroizing::new(body)
+    }
+}
+
+impl std::fmt::Debug for NodeIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeIdentity")
+            .field("node_id", &self.node_id)
+            .field("node_token", &"<redacted>")
+            .finish()
+    }
+}
+
+fn parse_response(body: &[u8]) -> Result<IssueResponse, SourceError> {
+    if let Ok(response) = serde_json::from_slice::<IssueResponse>(body) {
+        return Ok(response);
+    }
+    match serde_json::from_slice::<ErrorBody>(body) {
+        Ok(refusal) => Err(SourceError::Refused(refusal.error)),
+        Err(e) => Err(SourceError::Malformed(e.to_string())),
+    }
+}
+
+/// The issuer's `POST /v1/nats/credentials` endpoint.
+///
+/// TLS: this crate builds `reqwest` without a TLS backend; for an `https://` issuer pass a
+/// client from [`HttpIssuer::with_client`] after enabling one of reqwest's TLS features in your
+/// application (cargo unifies the features).
+#[derive(Debug, Clone)]
+pub struct HttpIssuer {
+    http: reqwest::Client,
+    url: String,
+    identity: NodeIdentity,
+}
+
+impl HttpIssuer {
+    /// An issuer at `url` (the full endpoint URL), with a 10-second request timeout.
+    pub fn new(url: impl Into<String>, identity: NodeIdentity) -> Result<Self, SourceError> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| SourceError::Unavailable(e.to_string()))?;
+        Ok(Self::with_client(http, url, identity))
+    }
+
+    /// An issuer reached through your own `reqwest` client (TLS, proxies, timeouts).
+    pub fn with_client(
+        http: reqwest::Client,
+        url: impl Into<String>,
+        identity: NodeIdentity,
+    ) -> Self {
+        Self {
+            http,
+            url: url.into(),
+            identity,
+        }
+    }
+}
+
+impl CredentialSource for HttpIssuer {
+    async fn fetch(&self, public_key: &str) -> Result<IssueResponse, SourceError> {
+        let body = self.identity.request(public_key);
+        let response = self
+            .http
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .body(body.to_vec())
+            .send()
+            .await
+            .map_err(|e| SourceError::Unavailable(e.without_url().to_string()))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| SourceError::Unavailable(e.without_url().to_string()))?;
+        if status.is_success() {
+            return parse_response(&bytes);
+        }
+        let reason = serde_json::from_slice::<ErrorBody>(&bytes)
+            .map(|b| b.error)
+            .unwrap_or_else(|_| status.to_string());
+        if status.is_client_error() && status.as_u16() != 408 && status.as_u16() != 429 {
+            Err(SourceError::Refused(reason))
+        } else {
+            Err(SourceError::Unavailable(reason))
+        }
+    }
+}
+
+/// The issuer's NATS responder, reached over a bootstrap connection.
+#[derive(Debug, Clone)]
+pub struct NatsIssuer {
+    client: async_nats::Client,
+    subject: String,
+    identity: NodeIdentity,
+}
+
+impl NatsIssuer {
+    /// Requests on `subject` through `client`.
+    pub fn new(
+        client: async_nats::Client,
+        subject: impl Into<String>,
+        identity: NodeIdentity,
+    ) -> Self {
+        Self {
+            client,
+            subject: subject.into(),
+            identity,
+        }
+    }
+}
+
+impl CredentialSource for NatsIssuer {
+    async fn fetch(&self, public_key: &str) -> Result<IssueResponse, SourceError> {
+        let body = self.identity.request(public_key);
+        let reply = self
+            .client
+            .request(self.subject.clone(), body.to_vec().into())
+            .await
+            .map_err(|e| SourceError::Unavailable(e.to_string()))?;
+        parse_response(&reply.payload)
+    }
+}
