@@ -1,0 +1,298 @@
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use http::HeaderValue;
+use myc_profile::connection_string::ParsedConnectionString;
+use myc_profile::{
+    ConnectionString, HmacKeyring, PermissionedRole, Profile, ProfileSigner, SecurityGroup,
+};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::AuthError;
+use crate::credential::Credential;
+use crate::jwt::{Identity, JwtVerifier};
+use crate::narrow::{Scope, narrow};
+use crate::resolver::{CachedResolver, ConnectionStringStore, ProfileResolver};
+use crate::token_cache::TokenCache;
+
+/// Who made the request, put into the request's extensions by the layer.
+#[derive(Clone, Debug)]
+pub enum Caller {
+    /// No credential (public routes).
+    Anonymous,
+    /// A verified JWT.
+    Token(Arc<Identity>),
+    /// A verified connection string and its owner's e-mail.
+    ConnectionString {
+        /// The signed claims.
+        claims: ConnectionString,
+        /// The owner.
+        email: String,
+    },
+}
+
+impl Caller {
+    /// The caller's e-mail, when known.
+    pub fn email(&self) -> Option<&str> {
+        match self {
+            Self::Anonymous => None,
+            Self::Token(identity) => identity.email.as_deref(),
+            Self::ConnectionString { email, .. } => Some(email),
+        }
+    }
+}
+
+/// What the layer decided for one request.
+#[derive(Debug)]
+pub(crate) struct Decision {
+    pub(crate) caller: Caller,
+    pub(crate) email_header: Option<HeaderValue>,
+    pub(crate) profile: Option<(Arc<Profile>, Arc<str>)>,
+}
+
+struct CachedHeader {
+    profile: Arc<Profile>,
+    header: Arc<str>,
+    at: Instant,
+}
+
+/// Everything the layer needs, shared by all routes: verifiers, caches, the profile store
+/// and an optional profile signer.
+pub struct Authenticator {
+    jwt: JwtVerifier,
+    tokens: TokenCache,
+    connection_strings: Option<(HmacKeyring, Arc<dyn ConnectionStringStore>)>,
+    profiles: CachedResolver,
+    headers: Mutex<HashMap<[u8; 32], CachedHeader>>,
+    profile_ttl: Duration,
+    signer: Option<ProfileSigner>,
+}
+
+impl std::fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticator")
+            .field("jwt", &self.jwt)
+            .field("connection_strings", &self.connection_strings.is_some())
+            .field("profile_ttl", &self.profile_ttl)
+            .field("signs_profiles", &self.signer.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+const PROFILE_CACHE_CAPACITY: usize = 10_000;
+
+impl Authenticator {
+    /// JWTs verified by `jwt`, profiles loaded through `resolver` (cached 60 s), a
+    /// verified-token cache of 10,000 entries for at most 5 minutes each.
+    pub fn new(jwt: JwtVerifier, resolver: Arc<dyn ProfileResolver>) -> Self {
+        let profile_ttl = Duration::from_secs(60);
+        Self {
+            jwt,
+            tokens: TokenCache::new(10_000, Duration::from_secs(300)),
+            connection_strings: None,
+            profiles: CachedResolver::new(resolver, profile_ttl, PROFILE_CACHE_CAPACITY),
+            headers: Mutex::new(HashMap::new()),
+            profile_ttl,
+            signer: None,
+        }
+    }
+
+    /// Accepts connection strings signed with `keyring` and still issued in `store`.
+    pub fn with_connection_strings(
+        mut self,
+        keyring: HmacKeyring,
+        store: Arc<dyn ConnectionStringStore>,
+    ) -> Self {
+        self.connection_strings = Some((keyring, store));
+        self
+    }
+
+    /// Signs injected profiles (`x-mycelium-profile-signature`).
+    pub fn with_signer(mut self, signer: ProfileSigner) -> Self {
+        self.signer = Some(signer);
+        self
+    }
+
+    /// How long resolved profiles and their encoded headers are reused (60 s).
+    pub fn with_profile_ttl(mut self, ttl: Duration, resolver: Arc<dyn ProfileResolver>) -> Self {
+        self.profile_ttl = ttl;
+        self.profiles = CachedResolver::new(resolver, ttl, PROFILE_CACHE_CAPACITY);
+        self
+    }
+
+    /// Replaces the verified-token cache.
+    pub fn with_token_cache(mut self, cache: TokenCache) -> Self {
+        self.tokens = cache;
+        self
+    }
+
+    pub(crate) fn signer(&self) -> Option<&ProfileSigner> {
+        self.signer.as_ref()
+    }
+
+    async fn verify(&self, credential: &Credential) -> Result<Caller, AuthError> {
+        match credential {
+            Credential::Bearer(token) => {
+                if let Some(identity) = self.tokens.get(token) {
+                    tracing::trace!(cache_hit = true, "identity.token");
+                    return Ok(Caller::Token(identity));
+                }
+                let identity = Arc::new(self.jwt.verify(token).await?);
+                self.tokens.insert(token, identity.clone());
+                Ok(Caller::Token(identity))
+            }
+            Credential::ConnectionString(value) => {
+                let Some((keyring, store)) = &self.connection_strings else {
+                    return Err(AuthError::InvalidConnectionString(
+                        "connection strings are not accepted here".into(),
+                    ));
+                };
+                let now = chrono::Utc::now();
+                let parsed = ParsedConnectionString::parse(value)
+                    .map_err(|e| AuthError::InvalidConnectionString(e.to_string()))?;
+                parsed
+                    .verify(keyring, now)
+                    .map_err(|e| AuthError::InvalidConnectionString(e.to_string()))?;
+                let hash: [u8; 32] = Sha256::digest(value.trim().as_bytes()).into();
+                let issued = store
+                    .lookup(parsed.claims.account_id, hash)
+                    .await
+                    .map_err(|_| AuthError::ResolverUnavailable)?
+                    .ok_or_else(|| {
+                        AuthError::InvalidConnectionString("revoked or unknown".into())
+                    })?;
+                if issued.expires_at.is_some_and(|exp| exp <= now) {
+                    return Err(AuthError::InvalidConnectionString("expired".into()));
+                }
+                Ok(Caller::ConnectionString {
+                    claims: parsed.claims,
+                    email: issued.email,
+                })
+            }
+        }
+    }
+
+    async fn profile_header(
+        &self,
+        email: &str,
+        scope: Scope<'_>,
+    ) -> Result<(Arc<Profile>, Arc<str>), AuthError> {
+        let mut hasher = Sha256::new();
+        hasher.update(email.as_bytes());
+        hasher.update([0]);
+        hasher.update(scope.tenant.map(|t| *t.as_bytes()).unwrap_or_default());
+        for role in scope.route_roles.unwrap_or_default() {
+            hasher.update(role.name.as_bytes());
+            hasher.update([0, role.required().as_int()]);
+        }
+        hasher.update([0xff]);
+        for role in scope.token_roles.unwrap_or_default() {
+            hasher.update(role.slug.as_bytes());
+            hasher.update([0, role.permission.as_int()]);
+        }
+        let key: [u8; 32] = hasher.finalize().into();
+        if let Ok(cache) = self.headers.lock()
+            && let Some(hit) = cache.get(&key)
+            && hit.at.elapsed() < self.profile_ttl
+        {
+            tracing::trace!(cache_hit = true, "identity.profile");
+            return Ok((hit.profile.clone(), hit.header.clone()));
+        }
+        let (full, _) = self
+            .profiles
+            .get(email)
+            .await
+            .map_err(|_| AuthError::ResolverUnavailable)?
+            .ok_or(AuthError::UnknownCaller)?;
+        let narrowed = Arc::new(narrow(&full, scope)?);
+        let header: Arc<str> = myc_profile::codec::encode(&narrowed)
+            .map_err(|_| AuthError::Internal)?
+            .into();
+        if let Ok(mut cache) = self.headers.lock() {
+            if cache.len() >= PROFILE_CACHE_CAPACITY {
+                let ttl = self.profile_ttl;
+                cache.retain(|_, v| v.at.elapsed() < ttl);
+                if cache.len() >= PROFILE_CACHE_CAPACITY {
+                    cache.clear();
+                }
+            }
+            cache.insert(
+                key,
+                CachedHeader {
+                    profile: narrowed.clone(),
+                    header: header.clone(),
+                    at: Instant::now(),
+                },
+            );
+        }
+        Ok((narrowed, header))
+    }
+
+    /// Authenticates and authorizes a request; `credential` and `tenant` (the client's
+    /// `x-mycelium-tenant-id`) were read before the identity headers were stripped.
+    pub(crate) async fn decide(
+        &self,
+        group: &SecurityGroup,
+        credential: Result<Option<Credential>, AuthError>,
+        tenant: Option<Uuid>,
+    ) -> Result<Decision, AuthError> {
+        if *group == SecurityGroup::Public {
+            return Ok(Decision {
+                caller: Caller::Anonymous,
+                email_header: None,
+                profile: None,
+            });
+        }
+        let credential = credential?.ok_or(AuthError::MissingCredentials)?;
+        let caller = self.verify(&credential).await?;
+        let email = caller.email().ok_or(AuthError::UnknownCaller)?.to_owned();
+        match group {
+            SecurityGroup::Public => unreachable_public(),
+            SecurityGroup::Authenticated => {
+                let json = serde_json::to_string(&email).map_err(|_| AuthError::Internal)?;
+                let mut value = HeaderValue::from_str(&json).map_err(|_| AuthError::Internal)?;
+                value.set_sensitive(true);
+                Ok(Decision {
+                    caller,
+                    email_header: Some(value),
+                    profile: None,
+                })
+            }
+            SecurityGroup::Protected | SecurityGroup::ProtectedByRoles(_) => {
+                let route_roles: Option<&[PermissionedRole]> = match group {
+                    SecurityGroup::ProtectedByRoles(roles) => Some(roles),
+                    _ => None,
+                };
+                let (tenant, token_roles) = match &caller {
+                    // Only the connection string's own tenant scopes it.
+                    Caller::ConnectionString { claims, .. } => {
+                        (claims.tenant_id, claims.roles.as_deref())
+                    }
+                    _ => (tenant, None),
+                };
+                let profile = self
+                    .profile_header(
+                        &email,
+                        Scope {
+                            tenant,
+                            route_roles,
+                            token_roles,
+                        },
+                    )
+                    .await?;
+                Ok(Decision {
+                    caller,
+                    email_header: None,
+                    profile: Some(profile),
+                })
+            }
+        }
+    }
+}
+
+/// `decide` returns before matching when the group is public.
+fn unreachable_public() -> Result<Decision, AuthError> {
+    Err(AuthError::Internal)
+}

@@ -1,0 +1,578 @@
+//! `AuthLayer` over real HTTP on 127.0.0.1: an axum app behind the layer, a local JWKS server
+//! whose keys rotate, tokens minted here for HS256, RS256, ES256 and EdDSA.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::*;
+use jsonwebtoken::Algorithm;
+use myc_profile::connection_string::ScopedRole;
+use myc_profile::{HmacKeyring, Permission, Profile};
+use myc_tower::auth::Authenticator;
+use myc_tower::jwt::jwks::{JwksCache, JwksPolicy, ReqwestFetcher};
+use myc_tower::jwt::{InternalIssuer, JwtVerifier, LocalKey, OidcProvider};
+use serde_json::{Value, json};
+
+struct Env {
+    base: String,
+    jwks: Jwks,
+    cache: Arc<JwksCache>,
+    store: Store,
+    keyring: HmacKeyring,
+    http: reqwest::Client,
+}
+
+fn ed_public(name: &str) -> [u8; 32] {
+    let x = public_jwk(name, "k")["x"].as_str().unwrap().to_owned();
+    URL_SAFE_NO_PAD.decode(x).unwrap().try_into().unwrap()
+}
+
+async fn env_with(policy: JwksPolicy) -> Env {
+    let jwks = Jwks::default();
+    jwks.set(vec![
+        public_jwk("rsa1", "rsa-1"),
+        public_jwk("ec1", "ec-1"),
+        public_jwk("ed1", "ed-1"),
+    ]);
+    let url = jwks.serve().await;
+    let cache = Arc::new(JwksCache::new(
+        url,
+        Arc::new(ReqwestFetcher::new().unwrap()),
+        policy,
+    ));
+    let verifier = JwtVerifier::new()
+        .internal(InternalIssuer {
+            issuer: INTERNAL_ISS.into(),
+            audiences: vec![AUD.into()],
+            keys: vec![
+                LocalKey::hmac(Some("v1"), Algorithm::HS256, HMAC_SECRET).unwrap(),
+                LocalKey::ed25519(Some("gw-ed"), &ed_public("ed2")).unwrap(),
+            ],
+        })
+        .provider(OidcProvider {
+            issuer: IDP_ISS.into(),
+            audiences: vec![AUD.into()],
+            algorithms: vec![Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA],
+            jwks: cache.clone(),
+        });
+    let store = Store::new();
+    let keyring = HmacKeyring::new(2, [(2, "hmac-secret-v2")]).unwrap();
+    let auth = Arc::new(
+        Authenticator::new(verifier, Arc::new(store.clone()))
+            .with_connection_strings(keyring.clone(), Arc::new(store.clone())),
+    );
+    let base = serve(app(auth)).await;
+    Env {
+        base,
+        jwks,
+        cache,
+        store,
+        keyring,
+        http: reqwest::Client::new(),
+    }
+}
+
+async fn env() -> Env {
+    env_with(JwksPolicy::default()).await
+}
+
+impl Env {
+    async fn get(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value, reqwest::header::HeaderMap) {
+        let mut request = self.http.get(format!("{}{path}", self.base));
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.json().await.unwrap_or(Value::Null);
+        (status, body, headers)
+    }
+
+    async fn with_token(&self, path: &str, token: &str) -> (u16, Value) {
+        let bearer = format!("Bearer {token}");
+        let (status, body, _) = self.get(path, &[("authorization", &bearer)]).await;
+        (status, body)
+    }
+}
+
+fn hs(email: &str) -> String {
+    mint(
+        Algorithm::HS256,
+        "hmac",
+        Some("v1"),
+        &claims(INTERNAL_ISS, email),
+    )
+}
+
+fn decoded_profile(body: &Value) -> Profile {
+    myc_profile::codec::decode(body["x-mycelium-profile"].as_str().unwrap()).unwrap()
+}
+
+fn roles_of(profile: &Profile) -> Vec<(String, Permission)> {
+    profile
+        .licensed_resources
+        .as_ref()
+        .map(|l| {
+            l.to_records()
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.role, r.perm))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn every_group_allows_and_denies() {
+    let env = env().await;
+    // No credential: public passes, the rest answer 401 with a Bearer challenge.
+    let (status, body, headers) = env.get("/public", &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["x-mycelium-security-group"], "\"public\"");
+    assert!(headers.contains_key("x-mycelium-request-id"));
+    for path in ["/authn", "/protected", "/accounting"] {
+        let (status, body, headers) = env.get(path, &[]).await;
+        assert_eq!(status, 401, "{path}");
+        assert_eq!(body["code"], "MYT00401");
+        assert!(
+            headers["www-authenticate"]
+                .to_str()
+                .unwrap()
+                .starts_with("Bearer")
+        );
+    }
+
+    let alice = hs("alice@example.com");
+    let (status, body) = env.with_token("/authn", &alice).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["x-mycelium-email"], "\"alice@example.com\"");
+    assert!(body.get("x-mycelium-profile").is_none());
+    assert!(
+        body.get("authorization").is_none(),
+        "credentials are not forwarded"
+    );
+
+    let (status, body) = env.with_token("/protected", &alice).await;
+    assert_eq!(status, 200);
+    assert_eq!(roles_of(&decoded_profile(&body)).len(), 2);
+    assert_eq!(body["x-mycelium-security-group"], "\"protected\"");
+
+    // protectedByRoles: write satisfies write; the profile keeps only matching licences.
+    let (status, body) = env.with_token("/accounting", &alice).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        roles_of(&decoded_profile(&body)),
+        vec![("accountant".to_owned(), Permission::Write)]
+    );
+    let bob = hs("bob@example.com");
+    let (status, body) = env.with_token("/accounting", &bob).await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("MYT00403F")));
+    let (status, _) = env.with_token("/viewing", &bob).await;
+    assert_eq!(status, 200);
+    // A valid token for nobody in the store: 401.
+    let (status, _) = env
+        .with_token("/protected", &hs("mallory@example.com"))
+        .await;
+    assert_eq!(status, 401);
+
+    // x-mycelium-tenant-id narrows a JWT caller's profile.
+    let bearer = format!("Bearer {alice}");
+    let tenant = tenant_b().to_string();
+    let (status, body, _) = env
+        .get(
+            "/protected",
+            &[
+                ("authorization", &bearer),
+                ("x-mycelium-tenant-id", &tenant),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        roles_of(&decoded_profile(&body)),
+        vec![("viewer".to_owned(), Permission::Read)]
+    );
+    let (status, _, _) = env
+        .get(
+            "/protected",
+            &[("authorization", &bearer), ("x-mycelium-tenant-id", "nope")],
+        )
+        .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn spoofed_identity_headers_never_reach_the_handler() {
+    let env = env().await;
+    let forged = myc_profile::codec::encode(&profile("root@example.com", vec![])).unwrap();
+    let spoof = [
+        ("x-mycelium-profile", forged.as_str()),
+        ("x-mycelium-email", "\"root@example.com\""),
+        ("X-Mycelium-Role", "[\"admin\"]"),
+        ("x-mycelium-request-id", "spoofed"),
+        ("x-mycelium-security-group", "\"authenticated\""),
+        ("x-mycelium-profile-signature", "v1;kid=x;iat=1;sig=AA"),
+    ];
+    let (status, body, _) = env.get("/public", &spoof).await;
+    assert_eq!(status, 200);
+    for (name, value) in spoof {
+        let seen = body.get(name.to_lowercase()).and_then(Value::as_str);
+        assert_ne!(seen, Some(value), "{name} reached a public handler");
+    }
+    let bearer = format!("Bearer {}", hs("bob@example.com"));
+    let mut with_token = spoof.to_vec();
+    with_token.push(("authorization", &bearer));
+    let (status, body, _) = env.get("/authn", &with_token).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["x-mycelium-email"], "\"bob@example.com\"");
+    assert!(body.get("x-mycelium-profile").is_none());
+    assert!(body.get("x-mycelium-role").is_none());
+    let (_, body, _) = env.get("/viewing", &with_token).await;
+    assert_ne!(body["x-mycelium-profile"], forged.as_str());
+}
+
+#[tokio::test]
+async fn external_tokens_verify_through_a_rotating_jwks() {
+    let env = env_with(JwksPolicy {
+        cooldown: Duration::from_millis(500),
+        ..JwksPolicy::default()
+    })
+    .await;
+    for (alg, key, kid) in [
+        (Algorithm::RS256, "rsa1", "rsa-1"),
+        (Algorithm::ES256, "ec1", "ec-1"),
+        (Algorithm::EdDSA, "ed1", "ed-1"),
+    ] {
+        let token = mint(alg, key, Some(kid), &claims(IDP_ISS, "alice@example.com"));
+        assert_eq!(env.with_token("/authn", &token).await.0, 200, "{alg:?}");
+    }
+    // The gateway's own EdDSA key.
+    let gw = mint(
+        Algorithm::EdDSA,
+        "ed2",
+        Some("gw-ed"),
+        &claims(INTERNAL_ISS, "alice@example.com"),
+    );
+    let (status, body) = env.with_token("/authn", &gw).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(env.cache.fetches(), 1);
+
+    // Rotation: the IdP now signs with rsa2; the unknown kid triggers one refetch.
+    env.jwks.set(vec![public_jwk("rsa2", "rsa-2")]);
+    let rotated = mint(
+        Algorithm::RS256,
+        "rsa2",
+        Some("rsa-2"),
+        &claims(IDP_ISS, "bob@example.com"),
+    );
+    // Within the cooldown after the last fetch, the unknown kid is refused without a fetch.
+    assert_eq!(env.with_token("/authn", &rotated).await.0, 401);
+    assert_eq!(env.cache.fetches(), 1);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(env.with_token("/authn", &rotated).await.0, 200);
+    assert_eq!(env.cache.fetches(), 2);
+    assert_eq!(env.jwks.fetches(), 2);
+    // Keys dropped from the set stop verifying once it is refetched.
+    let old = mint(
+        Algorithm::RS256,
+        "rsa1",
+        Some("rsa-1"),
+        &claims(IDP_ISS, "carol@example.com"),
+    );
+    assert_eq!(env.with_token("/authn", &old).await.0, 401);
+}
+
+#[tokio::test]
+async fn negative_tokens_are_refused() {
+    let env = env().await;
+    let good = claims(IDP_ISS, "alice@example.com");
+    let b64 = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    let rsa_pub_n = public_jwk("rsa1", "x")["n"].as_str().unwrap().to_owned();
+
+    let mut cases: Vec<(&str, String)> = vec![
+        (
+            "alg none",
+            format!(
+                "{}.{}.",
+                b64(&json!({"alg":"none","kid":"rsa-1"})),
+                b64(&good)
+            ),
+        ),
+        ("HS256 signed with the RSA public key (confusion)", {
+            let header = json!({"alg":"HS256","kid":"rsa-1"});
+            let msg = format!("{}.{}", b64(&header), b64(&good));
+            use hmac::Mac;
+            let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(rsa_pub_n.as_bytes()).unwrap();
+            mac.update(msg.as_bytes());
+            format!(
+                "{msg}.{}",
+                URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+            )
+        }),
+        ("bad signature", {
+            let t = mint(Algorithm::RS256, "rsa1", Some("rsa-1"), &good);
+            let (head, sig) = t.rsplit_once('.').unwrap();
+            let mut sig = URL_SAFE_NO_PAD.decode(sig).unwrap();
+            sig[10] ^= 1;
+            format!("{head}.{}", URL_SAFE_NO_PAD.encode(sig))
+        }),
+        (
+            "signed by another key under a known kid",
+            mint(Algorithm::RS256, "rsa2", Some("rsa-1"), &good),
+        ),
+        ("expired beyond leeway", {
+            let mut c = good.clone();
+            c["exp"] = json!(now() - 120);
+            mint(Algorithm::RS256, "rsa1", Some("rsa-1"), &c)
+        }),
+        ("not yet valid", {
+            let mut c = good.clone();
+            c["nbf"] = json!(now() + 600);
+            mint(Algorithm::RS256, "rsa1", Some("rsa-1"), &c)
+        }),
+        ("no exp", {
+            let mut c = good.clone();
+            c.as_object_mut().unwrap().remove("exp");
+            mint(Algorithm::RS256, "rsa1", Some("rsa-1"), &c)
+        }),
+        ("wrong aud", {
+            let mut c = good.clone();
+            c["aud"] = json!("someone-else");
+            mint(Algorithm::RS256, "rsa1", Some("rsa-1"), &c)
+        }),
+        (
+            "wrong iss",
+            mint(
+                Algorithm::RS256,
+                "rsa1",
+                Some("rsa-1"),
+                &claims("https://evil.test", "alice@example.com"),
+            ),
+        ),
+        (
+            "unknown kid",
+            mint(Algorithm::RS256, "rsa1", Some("nope"), &good),
+        ),
+        (
+            "external token without kid",
+            mint(Algorithm::RS256, "rsa1", None, &good),
+        ),
+        (
+            "kid path traversal",
+            mint(Algorithm::RS256, "rsa1", Some("../../../etc/passwd"), &good),
+        ),
+        (
+            "kid with control characters",
+            format!(
+                "{}.{}.c2ln",
+                b64(&json!({"alg":"RS256","kid":"a\u{0}b"})),
+                b64(&good)
+            ),
+        ),
+        (
+            "algorithm not allowed for the IdP",
+            mint(Algorithm::PS256, "rsa1", Some("rsa-1"), &good),
+        ),
+        ("internal token with the wrong HMAC", {
+            let c = claims(INTERNAL_ISS, "alice@example.com");
+            let header = jsonwebtoken::Header {
+                kid: Some("v1".into()),
+                ..jsonwebtoken::Header::new(Algorithm::HS256)
+            };
+            jsonwebtoken::encode(
+                &header,
+                &c,
+                &jsonwebtoken::EncodingKey::from_secret(b"another-secret-another-secret-xx"),
+            )
+            .unwrap()
+        }),
+        (
+            "oversize token",
+            format!(
+                "{}.{}.sig",
+                b64(&json!({"alg":"RS256","kid":"rsa-1"})),
+                "A".repeat(9000)
+            ),
+        ),
+        ("garbage", "not-a-jwt".into()),
+    ];
+    // Also: a JWK that pins ES256 used with an RS256 header is refused by the alg check.
+    cases.push((
+        "alg differs from the JWK's",
+        mint(Algorithm::RS256, "rsa1", Some("ec-1"), &good),
+    ));
+    for (name, token) in &cases {
+        let (status, body) = env.with_token("/authn", token).await;
+        assert_eq!(status, 401, "{name}: {body}");
+    }
+    // Expired within the leeway (60 s) still passes.
+    let mut c = good.clone();
+    c["exp"] = json!(now() - 10);
+    assert_eq!(
+        env.with_token("/authn", &mint(Algorithm::RS256, "rsa1", Some("rsa-1"), &c))
+            .await
+            .0,
+        200
+    );
+
+    // Two Authorization headers.
+    let bearer = format!("Bearer {}", hs("alice@example.com"));
+    let response = env
+        .http
+        .get(format!("{}/authn", env.base))
+        .header("authorization", &bearer)
+        .header("authorization", &bearer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    for bad in ["", "Bearer", "Basic YTpi", "Bearer a b"] {
+        let (status, _, _) = env.get("/authn", &[("authorization", bad)]).await;
+        assert_eq!(status, 401, "{bad:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_flood_of_random_kids_causes_at_most_one_fetch_per_cooldown() {
+    let env = env().await;
+    let first = mint(
+        Algorithm::RS256,
+        "rsa1",
+        Some("rsa-1"),
+        &claims(IDP_ISS, "alice@example.com"),
+    );
+    assert_eq!(env.with_token("/authn", &first).await.0, 200);
+    let before = env.jwks.fetches();
+    let mut tasks = Vec::new();
+    for i in 0..1000 {
+        // Only the header matters: the kid is looked up before any signature check.
+        let (_, rest) = first.split_once('.').unwrap();
+        let header = json!({"alg": "RS256", "kid": format!("random-{i}-{}", uuid::Uuid::new_v4())});
+        let token = format!("{}.{rest}", URL_SAFE_NO_PAD.encode(header.to_string()));
+        let url = format!("{}/authn", env.base);
+        let http = env.http.clone();
+        tasks.push(tokio::spawn(async move {
+            http.get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 401);
+    }
+    assert!(
+        env.jwks.fetches() - before <= 1,
+        "{} fetches",
+        env.jwks.fetches() - before
+    );
+}
+
+#[tokio::test]
+async fn stale_keys_serve_while_the_idp_is_down() {
+    let env = env_with(JwksPolicy {
+        ttl: Duration::from_millis(200),
+        cooldown: Duration::from_millis(100),
+        max_stale: Duration::from_secs(60),
+    })
+    .await;
+    let token = |email: &str| {
+        mint(
+            Algorithm::ES256,
+            "ec1",
+            Some("ec-1"),
+            &claims(IDP_ISS, email),
+        )
+    };
+    assert_eq!(
+        env.with_token("/authn", &token("alice@example.com"))
+            .await
+            .0,
+        200
+    );
+    env.jwks.down.store(true, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    // A new token (not in the verified-token cache) still verifies with the stale key.
+    assert_eq!(
+        env.with_token("/authn", &token("bob@example.com")).await.0,
+        200
+    );
+    assert!(
+        env.jwks.fetches() >= 2,
+        "the expired set was refetched (and failed)"
+    );
+}
+
+#[tokio::test]
+async fn connection_strings_are_scoped_and_the_role_bypass_is_closed() {
+    let env = env().await;
+    let cs = |roles: Vec<ScopedRole>, tenant| {
+        env.store
+            .issue(&env.keyring, "alice@example.com", roles, tenant)
+    };
+    let viewer_only = cs(vec![ScopedRole::new("viewer", Permission::Read)], None);
+    let get = |value: String, path: &'static str| {
+        let env = &env;
+        async move {
+            let (status, body, _) = env
+                .get(path, &[("x-mycelium-connection-string", &value)])
+                .await;
+            (status, body)
+        }
+    };
+    // Upstream let this through with the unfiltered profile; here it is 403.
+    let (status, body) = get(viewer_only.clone(), "/accounting").await;
+    assert_eq!(status, 403, "{body}");
+    let (status, body) = get(viewer_only.clone(), "/protected").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        roles_of(&decoded_profile(&body)),
+        vec![("viewer".to_owned(), Permission::Read)]
+    );
+    // A read-scoped string cannot exercise write.
+    let accountant_read = cs(vec![ScopedRole::new("accountant", Permission::Read)], None);
+    assert_eq!(get(accountant_read, "/accounting").await.0, 403);
+    // Scoped to accountant:write on tenant A.
+    let scoped = cs(
+        vec![ScopedRole::new("accountant", Permission::Write)],
+        Some(tenant_a()),
+    );
+    let (status, body) = get(scoped.clone(), "/accounting").await;
+    assert_eq!(status, 200);
+    let profile = decoded_profile(&body);
+    assert_eq!(
+        roles_of(&profile),
+        vec![("accountant".to_owned(), Permission::Write)]
+    );
+    // Scoped to tenant B: the accountant licence (tenant A) is gone.
+    let other_tenant = cs(
+        vec![ScopedRole::new("accountant", Permission::Write)],
+        Some(tenant_b()),
+    );
+    assert_eq!(get(other_tenant, "/accounting").await.0, 403);
+    // Revoked (no longer in the store) and tampered strings: 401.
+    env.store.tokens.lock().unwrap().clear();
+    assert_eq!(get(scoped, "/accounting").await.0, 401);
+    let mut forged = viewer_only.into_bytes();
+    forged[5] ^= 1;
+    assert_eq!(
+        get(String::from_utf8(forged).unwrap(), "/protected")
+            .await
+            .0,
+        401
+    );
+}
