@@ -3,6 +3,7 @@
 //! | module | what |
 //! |---|---|
 //! | [`auth`] | [`AuthLayer`](auth::AuthLayer): strip spoofed identity headers, authenticate, enforce the security group, inject identity |
+//! | [`claims_expr`] | per-route claims predicates (`roles.admin`, `level>5 && !guest`, `idp=~"…"`) |
 //! | [`credential`] | credential extraction (connection string first, else bearer) |
 //! | [`jwt`] | JWT verification: the gateway's own issuer and OIDC providers with a JWKS cache (refetch on unknown `kid` with cooldown, stale-if-error) |
 //! | [`token_cache`] | bounded verified-token cache |
@@ -13,6 +14,7 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod claims_expr;
 pub mod credential;
 pub mod error;
 pub mod jwt;

@@ -576,3 +576,34 @@ async fn connection_strings_are_scoped_and_the_role_bypass_is_closed() {
         401
     );
 }
+
+#[tokio::test]
+async fn a_route_claims_predicate_is_enforced() {
+    let env = env().await;
+    let with = |extra: Value| {
+        let mut c = claims(INTERNAL_ISS, "alice@example.com");
+        c.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        mint(Algorithm::HS256, "hmac", Some("v1"), &c)
+    };
+    let admin = with(json!({"roles": ["admin"], "idp": "sso.corp.example.test"}));
+    assert_eq!(env.with_token("/admin", &admin).await.0, 200);
+    let (status, body) = env
+        .with_token(
+            "/admin",
+            &with(json!({"roles": ["user"], "idp": "sso.corp.example.test"})),
+        )
+        .await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("MYT00403F")));
+    let other_idp = with(json!({"roles": ["admin"], "idp": "corp.example.test.evil"}));
+    assert_eq!(env.with_token("/admin", &other_idp).await.0, 403);
+    // Connection strings carry no claims: the predicate fails closed.
+    let cs = env
+        .store
+        .issue(&env.keyring, "alice@example.com", vec![], None);
+    let (status, _, _) = env
+        .get("/admin", &[("x-mycelium-connection-string", &cs)])
+        .await;
+    assert_eq!(status, 403);
+}

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::AuthError;
+use crate::claims_expr::ClaimsPredicate;
 use crate::credential::Credential;
 use crate::jwt::{Identity, JwtVerifier};
 use crate::narrow::{Scope, narrow};
@@ -235,6 +236,7 @@ impl Authenticator {
     pub(crate) async fn decide(
         &self,
         group: &SecurityGroup,
+        required_claims: Option<&ClaimsPredicate>,
         credential: Result<Option<Credential>, AuthError>,
         tenant: Option<Uuid>,
     ) -> Result<Decision, AuthError> {
@@ -247,6 +249,19 @@ impl Authenticator {
         }
         let credential = credential?.ok_or(AuthError::MissingCredentials)?;
         let caller = self.verify(&credential).await?;
+        if let Some(predicate) = required_claims {
+            let empty = serde_json::Map::new();
+            let claims = match &caller {
+                Caller::Token(identity) => &identity.claims,
+                _ => &empty,
+            };
+            if !predicate.evaluate(claims) {
+                return Err(AuthError::Forbidden(format!(
+                    "claims requirement not met: {}",
+                    predicate.source()
+                )));
+            }
+        }
         let email = caller.email().ok_or(AuthError::UnknownCaller)?.to_owned();
         match group {
             SecurityGroup::Public => unreachable_public(),

@@ -3,6 +3,8 @@ use std::sync::Arc;
 use myc_profile::SecurityGroup;
 use tower_layer::Layer;
 
+use crate::claims_expr::ClaimsPredicate;
+
 use super::{Auth, Authenticator};
 
 /// Applies [`Auth`] with one security group (one layer per route or route group).
@@ -11,6 +13,7 @@ pub struct AuthLayer {
     authenticator: Arc<Authenticator>,
     group: Arc<SecurityGroup>,
     group_header: http::HeaderValue,
+    claims: Option<Arc<ClaimsPredicate>>,
 }
 
 impl AuthLayer {
@@ -24,7 +27,15 @@ impl AuthLayer {
             authenticator,
             group: Arc::new(group),
             group_header,
+            claims: None,
         }
+    }
+
+    /// Also requires the caller's token claims to satisfy `predicate` (403 otherwise).
+    /// Connection-string callers have no claims: the predicate sees an empty object.
+    pub fn require_claims(mut self, predicate: ClaimsPredicate) -> Self {
+        self.claims = Some(Arc::new(predicate));
+        self
     }
 }
 
@@ -37,6 +48,7 @@ impl<S> Layer<S> for AuthLayer {
             authenticator: self.authenticator.clone(),
             group: self.group.clone(),
             group_header: self.group_header.clone(),
+            claims: self.claims.clone(),
         }
     }
 }

@@ -19,6 +19,7 @@ pub struct Auth<S> {
     pub(super) authenticator: Arc<Authenticator>,
     pub(super) group: Arc<SecurityGroup>,
     pub(super) group_header: HeaderValue,
+    pub(super) claims: Option<Arc<crate::claims_expr::ClaimsPredicate>>,
 }
 
 /// Removes every `x-mycelium-*` header; returns the client's tenant header if it was one UUID.
@@ -76,6 +77,7 @@ where
         let authenticator = self.authenticator.clone();
         let group = self.group.clone();
         let group_header = self.group_header.clone();
+        let claims = self.claims.clone();
         let request_id = Uuid::new_v4().to_string();
         let span = tracing::info_span!(
             "identity",
@@ -105,7 +107,10 @@ where
                 Ok(t) => t,
                 Err(e) => return refuse(e, "strip"),
             };
-            let decision = match authenticator.decide(&group, credential, tenant).await {
+            let decision = match authenticator
+                .decide(&group, claims.as_deref(), credential, tenant)
+                .await
+            {
                 Ok(d) => d,
                 Err(e) => return refuse(e, "authenticate"),
             };

@@ -202,7 +202,7 @@ impl Store {
             account,
             (chrono::Utc::now() + chrono::Duration::hours(1)).fixed_offset(),
         );
-        cs.roles = Some(roles);
+        cs.roles = (!roles.is_empty()).then_some(roles);
         cs.tenant_id = tenant;
         let value = cs.sign(keyring).unwrap();
         let hash: [u8; 32] = Sha256::digest(value.as_bytes()).into();
@@ -274,4 +274,15 @@ pub(crate) fn app(auth: Arc<Authenticator>) -> Router {
             route(roles(&[("accountant", Permission::Write)])),
         )
         .route("/viewing", route(roles(&[("viewer", Permission::Read)])))
+        .route(
+            "/admin",
+            get(echo).layer(
+                AuthLayer::new(auth.clone(), SecurityGroup::Authenticated).require_claims(
+                    myc_tower::claims_expr::ClaimsPredicate::parse(
+                        r#"roles.admin && idp =~ "corp\.example\.test$""#,
+                    )
+                    .unwrap(),
+                ),
+            ),
+        )
 }
