@@ -53,7 +53,7 @@ impl AuthError {
             Self::InvalidConnectionString(_) => "MYT00405",
             Self::UnknownCaller => "MYT00406",
             Self::InvalidTenant => "MYT00407",
-            Self::Forbidden(_) => "MYT00403F",
+            Self::Forbidden(_) => "MYT00410",
             Self::ProviderUnavailable => "MYT00503",
             Self::ResolverUnavailable => "MYT00504",
             Self::Internal => "MYT00500",

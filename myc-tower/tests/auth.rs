@@ -177,7 +177,7 @@ async fn every_group_allows_and_denies() {
     );
     let bob = hs("bob@example.com");
     let (status, body) = env.with_token("/accounting", &bob).await;
-    assert_eq!((status, body["code"].as_str()), (403, Some("MYT00403F")));
+    assert_eq!((status, body["code"].as_str()), (403, Some("MYT00410")));
     let (status, _) = env.with_token("/viewing", &bob).await;
     assert_eq!(status, 200);
     // A valid token for nobody in the store: 401.
@@ -595,7 +595,7 @@ async fn a_route_claims_predicate_is_enforced() {
             &with(json!({"roles": ["user"], "idp": "sso.corp.example.test"})),
         )
         .await;
-    assert_eq!((status, body["code"].as_str()), (403, Some("MYT00403F")));
+    assert_eq!((status, body["code"].as_str()), (403, Some("MYT00410")));
     let other_idp = with(json!({"roles": ["admin"], "idp": "corp.example.test.evil"}));
     assert_eq!(env.with_token("/admin", &other_idp).await.0, 403);
     // Connection strings carry no claims: the predicate fails closed.
