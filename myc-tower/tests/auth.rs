@@ -60,6 +60,7 @@ async fn env_with(policy: JwksPolicy) -> Env {
             audiences: vec![AUD.into()],
             algorithms: vec![Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA],
             jwks: cache.clone(),
+            userinfo: None,
         });
     let store = Store::new();
     let keyring = HmacKeyring::new(2, [(2, "hmac-secret-v2")]).unwrap();
@@ -606,4 +607,101 @@ async fn a_route_claims_predicate_is_enforced() {
         .get("/admin", &[("x-mycelium-connection-string", &cs)])
         .await;
     assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn userinfo_supplies_the_email_once_per_token() {
+    use axum::routing::get;
+    use std::sync::atomic::AtomicU64;
+    let calls = Arc::new(AtomicU64::new(0));
+    let counter = calls.clone();
+    let userinfo_app = axum::Router::new().route(
+        "/userinfo",
+        get(move |headers: axum::http::HeaderMap| {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                let auth = headers
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                // The IdP knows the token's subject; here the token's `sub` claim says it.
+                let payload = auth.split('.').nth(1).unwrap_or_default().to_owned();
+                let claims: Value =
+                    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap_or_default())
+                        .unwrap_or(Value::Null);
+                let sub = claims["sub"].as_str().unwrap_or_default().to_owned();
+                axum::Json(match sub.as_str() {
+                    "u-alice" => {
+                        json!({"sub": sub, "email": "alice@example.com", "email_verified": true})
+                    }
+                    "u-unverified" => {
+                        json!({"sub": sub, "email": "bob@example.com", "email_verified": false})
+                    }
+                    _ => json!({"sub": sub}),
+                })
+            }
+        }),
+    );
+    let userinfo_url = format!("{}/userinfo", serve(userinfo_app).await);
+    let jwks = Jwks::default();
+    jwks.set(vec![public_jwk("ec1", "ec-1")]);
+    let fetcher = Arc::new(ReqwestFetcher::new().unwrap());
+    let provider = OidcProvider {
+        issuer: IDP_ISS.into(),
+        audiences: vec![AUD.into()],
+        algorithms: vec![Algorithm::ES256],
+        jwks: Arc::new(JwksCache::new(
+            jwks.serve().await,
+            fetcher.clone(),
+            JwksPolicy::default(),
+        )),
+        userinfo: Some(Arc::new(myc_tower::jwt::userinfo::UserInfo::new(
+            userinfo_url,
+            fetcher,
+            Duration::from_secs(600),
+        ))),
+    };
+    let auth = Arc::new(Authenticator::new(
+        JwtVerifier::new().provider(provider),
+        Arc::new(Store::new()),
+    ));
+    let base = serve(app(auth)).await;
+    let http = reqwest::Client::new();
+    let token_for = |sub: &str| {
+        mint(
+            Algorithm::ES256,
+            "ec1",
+            Some("ec-1"),
+            &json!({"iss": IDP_ISS, "aud": AUD, "sub": sub, "exp": now() + 600}),
+        )
+    };
+    let alice = token_for("u-alice");
+    for _ in 0..3 {
+        let response = http
+            .get(format!("{base}/authn"))
+            .bearer_auth(&alice)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["x-mycelium-email"], "\"alice@example.com\"");
+    }
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "cached after the first lookup"
+    );
+    for sub in ["u-unverified", "u-nobody"] {
+        let status = http
+            .get(format!("{base}/authn"))
+            .bearer_auth(token_for(sub))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 401, "{sub}");
+    }
 }

@@ -53,6 +53,10 @@ impl ReqwestFetcher {
     pub fn with_client(client: reqwest::Client) -> Self {
         Self(client)
     }
+
+    pub(crate) fn client(&self) -> &reqwest::Client {
+        &self.0
+    }
 }
 
 #[cfg(feature = "reqwest")]

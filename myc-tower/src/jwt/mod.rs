@@ -9,6 +9,7 @@
 
 pub mod header;
 pub mod jwks;
+pub mod userinfo;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -107,6 +108,8 @@ pub struct OidcProvider {
     pub algorithms: Vec<Algorithm>,
     /// Its keys.
     pub jwks: Arc<jwks::JwksCache>,
+    /// Where to look the e-mail up when tokens carry none (optional).
+    pub userinfo: Option<Arc<userinfo::UserInfo>>,
 }
 
 /// Verifies bearer tokens against the configured issuers.
@@ -172,6 +175,7 @@ impl JwtVerifier {
         let head = header::parse(token).map_err(|e| AuthError::InvalidToken(e.to_string()))?;
         let issuer = header::peek_issuer(token)
             .ok_or_else(|| AuthError::InvalidToken("missing issuer".into()))?;
+        let mut userinfo = None;
         let (key, validation) =
             if let Some(internal) = self.internal.as_ref().filter(|i| i.issuer == issuer) {
                 let key = internal
@@ -215,6 +219,7 @@ impl JwtVerifier {
                         "algorithm does not match the key".into(),
                     ));
                 }
+                userinfo = provider.userinfo.clone();
                 (
                     cached.key,
                     self.validation(head.alg, &issuer, &provider.audiences),
@@ -226,10 +231,21 @@ impl JwtVerifier {
             .map_err(|e| map_error(&e))?;
         let claims = data.claims;
         let text = |k: &str| claims.get(k).and_then(Value::as_str).map(str::to_owned);
+        let email = match (text("email"), userinfo) {
+            (Some(email), _) => Some(email),
+            (None, Some(userinfo)) => Some(userinfo.email(token).await.map_err(|e| {
+                tracing::warn!(error = %e, "identity.email userinfo lookup failed");
+                match e {
+                    userinfo::UserInfoError::NoEmail(why) => AuthError::InvalidToken(why.into()),
+                    _ => AuthError::ProviderUnavailable,
+                }
+            })?),
+            (None, None) => None,
+        };
         Ok(Identity {
             issuer,
             subject: text("sub"),
-            email: text("email"),
+            email,
             expires_at: claims.get("exp").and_then(Value::as_u64).unwrap_or(0),
             claims,
         })
