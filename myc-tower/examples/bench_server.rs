@@ -14,12 +14,15 @@ use myc_profile::{Owner, Profile, SecurityGroup};
 use myc_tower::BoxFuture;
 use myc_tower::auth::{AuthLayer, Authenticator};
 use myc_tower::jwt::{InternalIssuer, JwtVerifier, LocalKey};
-use myc_tower::resolver::{ProfileResolver, StoreError};
+use myc_tower::resolver::{ProfileQuery, ProfileResolver, StoreError};
 
 struct One(Profile);
 
 impl ProfileResolver for One {
-    fn resolve<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<Option<Profile>, StoreError>> {
+    fn resolve<'a>(
+        &'a self,
+        _: ProfileQuery<'a>,
+    ) -> BoxFuture<'a, Result<Option<Profile>, StoreError>> {
         Box::pin(async move { Ok(Some(self.0.clone())) })
     }
 }

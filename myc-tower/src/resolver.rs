@@ -1,11 +1,7 @@
 //! Who the caller is in the application: [`ProfileResolver`] (e-mail → profile) and
 //! [`ConnectionStringStore`] (is this connection string still issued, and to whom).
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-use myc_profile::Profile;
+use myc_profile::{PermissionedRole, Profile};
 use uuid::Uuid;
 
 use crate::BoxFuture;
@@ -15,11 +11,27 @@ use crate::BoxFuture;
 #[error("profile store: {0}")]
 pub struct StoreError(pub String);
 
-/// Loads the full profile of an account owner by e-mail (all tenants, all roles); the layer
-/// narrows it to the route's roles and the caller's tenant.
+/// What the layer asks the store for: the caller, the tenant that scopes the request (a
+/// connection string's `tid` or a JWT caller's `x-mycelium-tenant-id`) and the route's roles.
+#[derive(Clone, Copy, Debug)]
+pub struct ProfileQuery<'a> {
+    /// The caller's e-mail.
+    pub email: &'a str,
+    /// The tenant scoping the request, if any.
+    pub tenant: Option<Uuid>,
+    /// The roles of a `protectedByRoles` route (write satisfies read), if any.
+    pub roles: Option<&'a [PermissionedRole]>,
+}
+
+/// Loads the profile of an account owner. The store may filter by the query's tenant and
+/// roles (as upstream's SQL does) or return the full profile: the layer narrows the result
+/// itself either way, then caches the narrowed profile and its encoded header (bounded, TTL).
 pub trait ProfileResolver: Send + Sync + 'static {
     /// `None` when nobody has this e-mail.
-    fn resolve<'a>(&'a self, email: &'a str) -> BoxFuture<'a, Result<Option<Profile>, StoreError>>;
+    fn resolve<'a>(
+        &'a self,
+        query: ProfileQuery<'a>,
+    ) -> BoxFuture<'a, Result<Option<Profile>, StoreError>>;
 }
 
 /// A connection string the application issued.
@@ -40,58 +52,4 @@ pub trait ConnectionStringStore: Send + Sync + 'static {
         account_id: Uuid,
         token_hash: [u8; 32],
     ) -> BoxFuture<'a, Result<Option<IssuedToken>, StoreError>>;
-}
-
-/// A [`ProfileResolver`] with a bounded TTL cache in front (misses are not cached).
-pub struct CachedResolver {
-    inner: Arc<dyn ProfileResolver>,
-    ttl: Duration,
-    capacity: usize,
-    cache: Mutex<HashMap<String, (Arc<Profile>, Instant)>>,
-}
-
-impl std::fmt::Debug for CachedResolver {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CachedResolver")
-            .field("ttl", &self.ttl)
-            .field("capacity", &self.capacity)
-            .finish_non_exhaustive()
-    }
-}
-
-impl CachedResolver {
-    /// Caches up to `capacity` profiles for `ttl` each.
-    pub fn new(inner: Arc<dyn ProfileResolver>, ttl: Duration, capacity: usize) -> Self {
-        Self {
-            inner,
-            ttl,
-            capacity: capacity.max(1),
-            cache: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// The profile, from the cache when fresh; the flag says whether it was a cache hit.
-    pub async fn get(&self, email: &str) -> Result<Option<(Arc<Profile>, bool)>, StoreError> {
-        if let Ok(cache) = self.cache.lock()
-            && let Some((profile, at)) = cache.get(email)
-            && at.elapsed() < self.ttl
-        {
-            return Ok(Some((profile.clone(), true)));
-        }
-        let Some(profile) = self.inner.resolve(email).await? else {
-            return Ok(None);
-        };
-        let profile = Arc::new(profile);
-        if let Ok(mut cache) = self.cache.lock() {
-            if cache.len() >= self.capacity {
-                let ttl = self.ttl;
-                cache.retain(|_, (_, at)| at.elapsed() < ttl);
-                if cache.len() >= self.capacity {
-                    cache.clear();
-                }
-            }
-            cache.insert(email.to_owned(), (profile.clone(), Instant::now()));
-        }
-        Ok(Some((profile, false)))
-    }
 }

@@ -24,14 +24,18 @@ use myc_tower::BoxFuture;
 use myc_tower::auth::{AuthLayer, Authenticator, Caller};
 use myc_tower::claims_expr::ClaimsPredicate;
 use myc_tower::jwt::{InternalIssuer, JwtVerifier, LocalKey};
-use myc_tower::resolver::{ProfileResolver, StoreError};
+use myc_tower::resolver::{ProfileQuery, ProfileResolver, StoreError};
 use uuid::Uuid;
 
 /// Profiles by e-mail; a real service reads its database here.
 struct Directory(HashMap<String, Profile>);
 
 impl ProfileResolver for Directory {
-    fn resolve<'a>(&'a self, email: &'a str) -> BoxFuture<'a, Result<Option<Profile>, StoreError>> {
+    fn resolve<'a>(
+        &'a self,
+        query: ProfileQuery<'a>,
+    ) -> BoxFuture<'a, Result<Option<Profile>, StoreError>> {
+        let email = query.email;
         Box::pin(async move { Ok(self.0.get(email).cloned()) })
     }
 }

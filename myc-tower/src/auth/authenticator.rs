@@ -15,7 +15,7 @@ use crate::claims_expr::ClaimsPredicate;
 use crate::credential::Credential;
 use crate::jwt::{Identity, JwtVerifier};
 use crate::narrow::{Scope, narrow};
-use crate::resolver::{CachedResolver, ConnectionStringStore, ProfileResolver};
+use crate::resolver::{ConnectionStringStore, ProfileQuery, ProfileResolver};
 use crate::token_cache::TokenCache;
 
 /// Who made the request, put into the request's extensions by the layer.
@@ -65,7 +65,7 @@ pub struct Authenticator {
     jwt: JwtVerifier,
     tokens: TokenCache,
     connection_strings: Option<(HmacKeyring, Arc<dyn ConnectionStringStore>)>,
-    profiles: CachedResolver,
+    profiles: Arc<dyn ProfileResolver>,
     headers: Mutex<HashMap<[u8; 32], CachedHeader>>,
     profile_ttl: Duration,
     signer: Option<ProfileSigner>,
@@ -93,7 +93,7 @@ impl Authenticator {
             jwt,
             tokens: TokenCache::new(10_000, Duration::from_secs(300)),
             connection_strings: None,
-            profiles: CachedResolver::new(resolver, profile_ttl, PROFILE_CACHE_CAPACITY),
+            profiles: resolver,
             headers: Mutex::new(HashMap::new()),
             profile_ttl,
             signer: None,
@@ -116,10 +116,10 @@ impl Authenticator {
         self
     }
 
-    /// How long resolved profiles and their encoded headers are reused (60 s).
-    pub fn with_profile_ttl(mut self, ttl: Duration, resolver: Arc<dyn ProfileResolver>) -> Self {
+    /// How long resolved (narrowed) profiles and their encoded headers are reused (60 s; up
+    /// to 10,000 entries keyed by a hash of e-mail, tenant and roles).
+    pub fn with_profile_ttl(mut self, ttl: Duration) -> Self {
         self.profile_ttl = ttl;
-        self.profiles = CachedResolver::new(resolver, ttl, PROFILE_CACHE_CAPACITY);
         self
     }
 
@@ -136,15 +136,19 @@ impl Authenticator {
     async fn verify(&self, credential: &Credential) -> Result<Caller, AuthError> {
         match credential {
             Credential::Bearer(token) => {
+                let span = tracing::Span::current();
+                span.record("credential", "bearer");
                 if let Some(identity) = self.tokens.get(token) {
-                    tracing::trace!(cache_hit = true, "identity.token");
+                    span.record("token_cache_hit", true);
                     return Ok(Caller::Token(identity));
                 }
+                span.record("token_cache_hit", false);
                 let identity = Arc::new(self.jwt.verify(token).await?);
                 self.tokens.insert(token, identity.clone());
                 Ok(Caller::Token(identity))
             }
             Credential::ConnectionString(value) => {
+                tracing::Span::current().record("credential", "connection-string");
                 let Some((keyring, store)) = &self.connection_strings else {
                     return Err(AuthError::InvalidConnectionString(
                         "connection strings are not accepted here".into(),
@@ -198,12 +202,17 @@ impl Authenticator {
             && let Some(hit) = cache.get(&key)
             && hit.at.elapsed() < self.profile_ttl
         {
-            tracing::trace!(cache_hit = true, "identity.profile");
+            tracing::Span::current().record("profile_cache_hit", true);
             return Ok((hit.profile.clone(), hit.header.clone()));
         }
-        let (full, _) = self
+        tracing::Span::current().record("profile_cache_hit", false);
+        let full = self
             .profiles
-            .get(email)
+            .resolve(ProfileQuery {
+                email,
+                tenant: scope.tenant,
+                roles: scope.route_roles,
+            })
             .await
             .map_err(|_| AuthError::ResolverUnavailable)?
             .ok_or(AuthError::UnknownCaller)?;

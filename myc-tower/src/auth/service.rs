@@ -85,6 +85,9 @@ where
             group = ?group,
             stage = tracing::field::Empty,
             outcome = tracing::field::Empty,
+            credential = tracing::field::Empty,
+            token_cache_hit = tracing::field::Empty,
+            profile_cache_hit = tracing::field::Empty,
         );
         let future = async move {
             let request_id_value = HeaderValue::from_str(&request_id)

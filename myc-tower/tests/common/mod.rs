@@ -20,7 +20,9 @@ use myc_profile::{
 };
 use myc_tower::BoxFuture;
 use myc_tower::auth::{AuthLayer, Authenticator};
-use myc_tower::resolver::{ConnectionStringStore, IssuedToken, ProfileResolver, StoreError};
+use myc_tower::resolver::{
+    ConnectionStringStore, IssuedToken, ProfileQuery, ProfileResolver, StoreError,
+};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -218,7 +220,11 @@ impl Store {
 }
 
 impl ProfileResolver for Store {
-    fn resolve<'a>(&'a self, email: &'a str) -> BoxFuture<'a, Result<Option<Profile>, StoreError>> {
+    fn resolve<'a>(
+        &'a self,
+        query: ProfileQuery<'a>,
+    ) -> BoxFuture<'a, Result<Option<Profile>, StoreError>> {
+        let email = query.email;
         Box::pin(async move { Ok(self.profiles.get(email).cloned()) })
     }
 }
