@@ -12,20 +12,77 @@
 //! ```
 
 use http::HeaderMap;
-use myc_profile::headers;
 
 use crate::AuthError;
 
 /// Longest accepted credential (bytes); longer values are refused before any parsing.
 pub const MAX_CREDENTIAL_LEN: usize = 8 * 1024;
 
+/// A credential's text, sharing the request header's bytes (no copy). Never printed.
+#[derive(Clone)]
+pub struct CredentialText {
+    value: http::HeaderValue,
+    start: usize,
+    end: usize,
+}
+
+impl CredentialText {
+    fn new(value: &http::HeaderValue, text: &str) -> Self {
+        // `text` is a subslice of `value`'s bytes.
+        let base = value.as_bytes().as_ptr() as usize;
+        let start = (text.as_ptr() as usize).saturating_sub(base);
+        Self {
+            value: value.clone(),
+            start,
+            end: start + text.len(),
+        }
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        self.value
+            .as_bytes()
+            .get(self.start..self.end)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or_default()
+    }
+}
+
+impl From<&str> for CredentialText {
+    fn from(text: &str) -> Self {
+        let value = http::HeaderValue::from_str(text)
+            .unwrap_or_else(|_| http::HeaderValue::from_static(""));
+        let end = value.len();
+        Self {
+            value,
+            start: 0,
+            end,
+        }
+    }
+}
+
+impl PartialEq for CredentialText {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for CredentialText {}
+
+impl std::ops::Deref for CredentialText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
 /// A credential presented by the caller.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Credential {
     /// A bearer token (a JWT).
-    Bearer(String),
+    Bearer(CredentialText),
     /// A Mycelium connection string (the header value, base64).
-    ConnectionString(String),
+    ConnectionString(CredentialText),
 }
 
 impl std::fmt::Debug for Credential {
@@ -37,7 +94,10 @@ impl std::fmt::Debug for Credential {
     }
 }
 
-fn single<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, AuthError> {
+fn single<'a>(
+    headers: &'a HeaderMap,
+    name: &http::HeaderName,
+) -> Result<Option<(&'a http::HeaderValue, &'a str)>, AuthError> {
     let mut values = headers.get_all(name).iter();
     let Some(value) = values.next() else {
         return Ok(None);
@@ -50,31 +110,62 @@ fn single<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, Aut
     if value.len() > MAX_CREDENTIAL_LEN {
         return Err(AuthError::MalformedCredentials("credential too long"));
     }
-    let value = value
+    let text = value
         .to_str()
         .map_err(|_| AuthError::MalformedCredentials("credential is not visible ASCII"))?
         .trim();
-    if value.is_empty() {
+    if text.is_empty() {
         return Err(AuthError::MalformedCredentials("empty credential"));
     }
-    Ok(Some(value))
+    Ok(Some((value, text)))
 }
 
-/// Characters of a JWT: base64url segments separated by dots.
+/// RFC 6750 `b64token` characters (a JWT's base64url segments and dots among them).
+const TOKEN68: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        table[c] = b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'_' | b'.' | b'~' | b'+' | b'/' | b'=');
+        c += 1;
+    }
+    table
+};
+
 fn is_token68(token: &str) -> bool {
-    token.bytes().all(|b| {
-        b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'+' | b'/' | b'=')
-    })
+    token.bytes().all(|b| TOKEN68[usize::from(b)])
 }
 
 /// The request's credential, if any.
 pub fn extract(headers: &HeaderMap) -> Result<Option<Credential>, AuthError> {
-    if let Some(value) = single(headers, headers::CONNECTION_STRING)? {
-        // A request presenting both is ambiguous only if the bearer is malformed; the
-        // connection string wins, as upstream.
-        return Ok(Some(Credential::ConnectionString(value.to_owned())));
+    let credential = extract_unchecked(headers)?;
+    if let Some(Credential::Bearer(token)) = &credential {
+        check_bearer(token)?;
     }
-    let Some(value) = single(headers, http::header::AUTHORIZATION.as_str())? else {
+    Ok(credential)
+}
+
+/// Refuses a bearer token with characters outside RFC 6750's `b64token`.
+pub(crate) fn check_bearer(token: &str) -> Result<(), AuthError> {
+    if is_token68(token) {
+        Ok(())
+    } else {
+        Err(AuthError::MalformedCredentials("malformed bearer token"))
+    }
+}
+
+/// [`extract`] without the per-character check of bearer tokens: the layer looks the token
+/// up in its verified-token cache first (a hit is a token that passed [`check_bearer`]) and
+/// runs the check before verifying anything else.
+pub(crate) fn extract_unchecked(headers: &HeaderMap) -> Result<Option<Credential>, AuthError> {
+    if let Some((header, text)) = single(headers, &crate::header_names::CONNECTION_STRING)? {
+        // The connection string wins over a bearer token, as upstream.
+        return Ok(Some(Credential::ConnectionString(CredentialText::new(
+            header, text,
+        ))));
+    }
+    let Some((header, value)) = single(headers, &http::header::AUTHORIZATION)? else {
         return Ok(None);
     };
     let (scheme, token) = value
@@ -86,10 +177,10 @@ pub fn extract(headers: &HeaderMap) -> Result<Option<Credential>, AuthError> {
         ));
     }
     let token = token.trim();
-    if token.is_empty() || !is_token68(token) {
+    if token.is_empty() || token.contains(' ') {
         return Err(AuthError::MalformedCredentials("malformed bearer token"));
     }
-    Ok(Some(Credential::Bearer(token.to_owned())))
+    Ok(Some(Credential::Bearer(CredentialText::new(header, token))))
 }
 
 #[cfg(test)]

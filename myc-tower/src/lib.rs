@@ -17,9 +17,11 @@ pub mod auth;
 pub mod claims_expr;
 pub mod credential;
 pub mod error;
+pub mod header_names;
 pub mod jwt;
 mod narrow;
 pub mod profile;
+mod request_id;
 pub mod resolver;
 pub mod token_cache;
 

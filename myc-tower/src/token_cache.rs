@@ -11,6 +11,23 @@ use crate::jwt::Identity;
 
 type Key = [u8; 32];
 
+/// Keys are SHA-256 outputs already: their first 8 bytes are a fine hash.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct DigestHasher(u64);
+
+impl std::hash::Hasher for DigestHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for (i, b) in bytes.iter().take(8).enumerate() {
+            self.0 ^= u64::from(*b) << (8 * i);
+        }
+    }
+}
+
+pub(crate) type DigestMap<V> = HashMap<Key, V, std::hash::BuildHasherDefault<DigestHasher>>;
+
 /// Verified-token cache.
 #[derive(Debug)]
 pub struct TokenCache {
@@ -21,7 +38,7 @@ pub struct TokenCache {
 
 #[derive(Debug, Default)]
 struct Inner {
-    entries: HashMap<Key, (Arc<Identity>, u64)>,
+    entries: DigestMap<(Arc<Identity>, u64)>,
     order: VecDeque<Key>,
 }
 

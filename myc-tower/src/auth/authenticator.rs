@@ -1,4 +1,3 @@
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -50,12 +49,12 @@ impl Caller {
 pub(crate) struct Decision {
     pub(crate) caller: Caller,
     pub(crate) email_header: Option<HeaderValue>,
-    pub(crate) profile: Option<(Arc<Profile>, Arc<str>)>,
+    pub(crate) profile: Option<(Arc<Profile>, HeaderValue)>,
 }
 
 struct CachedHeader {
     profile: Arc<Profile>,
-    header: Arc<str>,
+    header: HeaderValue,
     at: Instant,
 }
 
@@ -66,7 +65,7 @@ pub struct Authenticator {
     tokens: TokenCache,
     connection_strings: Option<(HmacKeyring, Arc<dyn ConnectionStringStore>)>,
     profiles: Arc<dyn ProfileResolver>,
-    headers: Mutex<HashMap<[u8; 32], CachedHeader>>,
+    headers: Mutex<crate::token_cache::DigestMap<CachedHeader>>,
     profile_ttl: Duration,
     signer: Option<ProfileSigner>,
 }
@@ -94,7 +93,7 @@ impl Authenticator {
             tokens: TokenCache::new(10_000, Duration::from_secs(300)),
             connection_strings: None,
             profiles: resolver,
-            headers: Mutex::new(HashMap::new()),
+            headers: Mutex::new(Default::default()),
             profile_ttl,
             signer: None,
         }
@@ -136,6 +135,7 @@ impl Authenticator {
     async fn verify(&self, credential: &Credential) -> Result<Caller, AuthError> {
         match credential {
             Credential::Bearer(token) => {
+                crate::credential::check_bearer(token)?;
                 let span = tracing::Span::current();
                 span.record("credential", "bearer");
                 if let Some(identity) = self.tokens.get(token) {
@@ -179,11 +179,7 @@ impl Authenticator {
         }
     }
 
-    async fn profile_header(
-        &self,
-        email: &str,
-        scope: Scope<'_>,
-    ) -> Result<(Arc<Profile>, Arc<str>), AuthError> {
+    fn scope_key(email: &str, scope: Scope<'_>) -> [u8; 32] {
         let mut hasher = Sha256::new();
         hasher.update(email.as_bytes());
         hasher.update([0]);
@@ -197,15 +193,21 @@ impl Authenticator {
             hasher.update(role.slug.as_bytes());
             hasher.update([0, role.permission.as_int()]);
         }
-        let key: [u8; 32] = hasher.finalize().into();
-        if let Ok(cache) = self.headers.lock()
-            && let Some(hit) = cache.get(&key)
-            && hit.at.elapsed() < self.profile_ttl
-        {
-            tracing::Span::current().record("profile_cache_hit", true);
-            return Ok((hit.profile.clone(), hit.header.clone()));
-        }
-        tracing::Span::current().record("profile_cache_hit", false);
+        hasher.finalize().into()
+    }
+
+    fn cached_header(&self, key: &[u8; 32]) -> Option<(Arc<Profile>, HeaderValue)> {
+        let cache = self.headers.lock().ok()?;
+        let hit = cache.get(key)?;
+        (hit.at.elapsed() < self.profile_ttl).then(|| (hit.profile.clone(), hit.header.clone()))
+    }
+
+    async fn load_profile_header(
+        &self,
+        email: &str,
+        scope: Scope<'_>,
+        key: [u8; 32],
+    ) -> Result<(Arc<Profile>, HeaderValue), AuthError> {
         let full = self
             .profiles
             .resolve(ProfileQuery {
@@ -217,9 +219,11 @@ impl Authenticator {
             .map_err(|_| AuthError::ResolverUnavailable)?
             .ok_or(AuthError::UnknownCaller)?;
         let narrowed = Arc::new(narrow(&full, scope)?);
-        let header: Arc<str> = myc_profile::codec::encode(&narrowed)
-            .map_err(|_| AuthError::Internal)?
-            .into();
+        // Built once: a cached header value is shared (cheap clone), already validated.
+        let encoded = myc_profile::codec::encode(&narrowed).map_err(|_| AuthError::Internal)?;
+        let mut header = HeaderValue::from_maybe_shared(bytes::Bytes::from(encoded))
+            .map_err(|_| AuthError::Internal)?;
+        header.set_sensitive(true);
         if let Ok(mut cache) = self.headers.lock() {
             if cache.len() >= PROFILE_CACHE_CAPACITY {
                 let ttl = self.profile_ttl;
@@ -240,6 +244,102 @@ impl Authenticator {
         Ok((narrowed, header))
     }
 
+    /// Claims predicate, e-mail, and the profile scope of a verified caller.
+    fn admit<'a>(
+        group: &'a SecurityGroup,
+        required_claims: Option<&ClaimsPredicate>,
+        caller: &'a Caller,
+        tenant: Option<Uuid>,
+    ) -> Result<(&'a str, Scope<'a>), AuthError> {
+        if let Some(predicate) = required_claims {
+            let empty = serde_json::Map::new();
+            let claims = match caller {
+                Caller::Token(identity) => &identity.claims,
+                _ => &empty,
+            };
+            if !predicate.evaluate(claims) {
+                return Err(AuthError::Forbidden(format!(
+                    "claims requirement not met: {}",
+                    predicate.source()
+                )));
+            }
+        }
+        let email = caller.email().ok_or(AuthError::UnknownCaller)?;
+        let route_roles: Option<&[PermissionedRole]> = match group {
+            SecurityGroup::ProtectedByRoles(roles) => Some(roles),
+            _ => None,
+        };
+        let scope = match caller {
+            // Only the connection string's own tenant scopes it.
+            Caller::ConnectionString { claims, .. } => Scope {
+                tenant: claims.tenant_id,
+                route_roles,
+                token_roles: claims.roles.as_deref(),
+            },
+            _ => Scope {
+                tenant,
+                route_roles,
+                token_roles: None,
+            },
+        };
+        Ok((email, scope))
+    }
+
+    fn email_decision(caller: Caller, email: &str) -> Result<Decision, AuthError> {
+        let json = serde_json::to_string(email).map_err(|_| AuthError::Internal)?;
+        let mut value = HeaderValue::from_str(&json).map_err(|_| AuthError::Internal)?;
+        value.set_sensitive(true);
+        Ok(Decision {
+            caller,
+            email_header: Some(value),
+            profile: None,
+        })
+    }
+
+    /// The decision without awaiting anything, when every input is cached (the common case);
+    /// `None` sends the request down [`Self::decide`].
+    pub(crate) fn decide_cached(
+        &self,
+        group: &SecurityGroup,
+        required_claims: Option<&ClaimsPredicate>,
+        credential: &Result<Option<Credential>, AuthError>,
+        tenant: Option<Uuid>,
+    ) -> Option<Result<Decision, AuthError>> {
+        if *group == SecurityGroup::Public {
+            return Some(Ok(Decision {
+                caller: Caller::Anonymous,
+                email_header: None,
+                profile: None,
+            }));
+        }
+        let token = match credential {
+            Err(e) => return Some(Err(e.clone())),
+            Ok(None) => return Some(Err(AuthError::MissingCredentials)),
+            Ok(Some(Credential::Bearer(token))) => token,
+            Ok(Some(Credential::ConnectionString(_))) => return None,
+        };
+        let identity = self.tokens.get(token)?;
+        let span = tracing::Span::current();
+        span.record("credential", "bearer");
+        span.record("token_cache_hit", true);
+        let caller = Caller::Token(identity);
+        let (email, scope) = match Self::admit(group, required_claims, &caller, tenant) {
+            Ok(admitted) => admitted,
+            Err(e) => return Some(Err(e)),
+        };
+        if *group == SecurityGroup::Authenticated {
+            let email = email.to_owned();
+            return Some(Self::email_decision(caller, &email));
+        }
+        let profile = self.cached_header(&Self::scope_key(email, scope))?;
+        span.record("profile_cache_hit", true);
+        Some(Ok(Decision {
+            caller,
+            email_header: None,
+            profile: Some(profile),
+        }))
+    }
+
     /// Authenticates and authorizes a request; `credential` and `tenant` (the client's
     /// `x-mycelium-tenant-id`) were read before the identity headers were stripped.
     pub(crate) async fn decide(
@@ -258,65 +358,26 @@ impl Authenticator {
         }
         let credential = credential?.ok_or(AuthError::MissingCredentials)?;
         let caller = self.verify(&credential).await?;
-        if let Some(predicate) = required_claims {
-            let empty = serde_json::Map::new();
-            let claims = match &caller {
-                Caller::Token(identity) => &identity.claims,
-                _ => &empty,
-            };
-            if !predicate.evaluate(claims) {
-                return Err(AuthError::Forbidden(format!(
-                    "claims requirement not met: {}",
-                    predicate.source()
-                )));
-            }
+        let (email, scope) = Self::admit(group, required_claims, &caller, tenant)?;
+        if *group == SecurityGroup::Authenticated {
+            let email = email.to_owned();
+            return Self::email_decision(caller, &email);
         }
-        let email = caller.email().ok_or(AuthError::UnknownCaller)?.to_owned();
-        match group {
-            SecurityGroup::Public => unreachable_public(),
-            SecurityGroup::Authenticated => {
-                let json = serde_json::to_string(&email).map_err(|_| AuthError::Internal)?;
-                let mut value = HeaderValue::from_str(&json).map_err(|_| AuthError::Internal)?;
-                value.set_sensitive(true);
-                Ok(Decision {
-                    caller,
-                    email_header: Some(value),
-                    profile: None,
-                })
+        let key = Self::scope_key(email, scope);
+        let profile = match self.cached_header(&key) {
+            Some(hit) => {
+                tracing::Span::current().record("profile_cache_hit", true);
+                hit
             }
-            SecurityGroup::Protected | SecurityGroup::ProtectedByRoles(_) => {
-                let route_roles: Option<&[PermissionedRole]> = match group {
-                    SecurityGroup::ProtectedByRoles(roles) => Some(roles),
-                    _ => None,
-                };
-                let (tenant, token_roles) = match &caller {
-                    // Only the connection string's own tenant scopes it.
-                    Caller::ConnectionString { claims, .. } => {
-                        (claims.tenant_id, claims.roles.as_deref())
-                    }
-                    _ => (tenant, None),
-                };
-                let profile = self
-                    .profile_header(
-                        &email,
-                        Scope {
-                            tenant,
-                            route_roles,
-                            token_roles,
-                        },
-                    )
-                    .await?;
-                Ok(Decision {
-                    caller,
-                    email_header: None,
-                    profile: Some(profile),
-                })
+            None => {
+                tracing::Span::current().record("profile_cache_hit", false);
+                self.load_profile_header(email, scope, key).await?
             }
-        }
+        };
+        Ok(Decision {
+            caller,
+            email_header: None,
+            profile: Some(profile),
+        })
     }
-}
-
-/// `decide` returns before matching when the group is public.
-fn unreachable_public() -> Result<Decision, AuthError> {
-    Err(AuthError::Internal)
 }

@@ -9,6 +9,7 @@ use tower_service::Service;
 use tracing::Instrument;
 use uuid::Uuid;
 
+use super::authenticator::Decision;
 use super::{Authenticator, ResponseFuture};
 use crate::AuthError;
 
@@ -26,7 +27,7 @@ pub struct Auth<S> {
 pub(crate) fn strip_identity_headers(
     headers: &mut http::HeaderMap,
 ) -> Result<Option<Uuid>, AuthError> {
-    let mut tenant_values = headers.get_all(headers::TENANT_ID).iter();
+    let mut tenant_values = headers.get_all(crate::header_names::TENANT_ID).iter();
     let tenant = match (tenant_values.next(), tenant_values.next()) {
         (None, _) => None,
         (Some(v), None) => Some(
@@ -37,13 +38,19 @@ pub(crate) fn strip_identity_headers(
         ),
         (Some(_), Some(_)) => return Err(AuthError::InvalidTenant),
     };
-    let names: Vec<HeaderName> = headers
+    // Most requests carry none: only allocate when there is something to remove.
+    if headers
         .keys()
-        .filter(|name| headers::is_mycelium_header(name.as_str()))
-        .cloned()
-        .collect();
-    for name in names {
-        headers.remove(&name);
+        .any(|name| headers::is_mycelium_header(name.as_str()))
+    {
+        let names: Vec<HeaderName> = headers
+            .keys()
+            .filter(|name| headers::is_mycelium_header(name.as_str()))
+            .cloned()
+            .collect();
+        for name in names {
+            headers.remove(&name);
+        }
     }
     Ok(tenant)
 }
@@ -52,6 +59,63 @@ fn sensitive(value: &str) -> Result<HeaderValue, AuthError> {
     let mut value = HeaderValue::from_str(value).map_err(|_| AuthError::Internal)?;
     value.set_sensitive(true);
     Ok(value)
+}
+
+fn refusal<B: From<String>>(
+    e: AuthError,
+    stage: &'static str,
+    request_id: HeaderValue,
+) -> Response<B> {
+    let span = tracing::Span::current();
+    span.record("stage", stage);
+    span.record("outcome", e.code());
+    tracing::info!(error = %e, stage, "request refused");
+    let mut response: Response<B> = e.into_response();
+    response
+        .headers_mut()
+        .insert(crate::header_names::REQUEST_ID, request_id);
+    response
+}
+
+/// Injects the identity headers of an allowed request.
+fn admit<B>(
+    request: &mut Request<B>,
+    authenticator: &Authenticator,
+    decision: Decision,
+    group_header: HeaderValue,
+    request_id: &HeaderValue,
+) -> Result<(), AuthError> {
+    // Credentials never travel further.
+    request.headers_mut().remove(http::header::AUTHORIZATION);
+    let headers_out = request.headers_mut();
+    headers_out.insert(crate::header_names::SECURITY_GROUP, group_header);
+    headers_out.insert(crate::header_names::REQUEST_ID, request_id.clone());
+    if let Some(email) = decision.email_header {
+        headers_out.insert(crate::header_names::EMAIL, email);
+    }
+    if let Some((profile, header)) = decision.profile {
+        if let Some(signer) = authenticator.signer() {
+            let signature = signer.sign(
+                header.to_str().unwrap_or_default(),
+                &RequestBinding {
+                    request_id: request_id.to_str().unwrap_or_default(),
+                    method: request.method().as_str(),
+                    path: request.uri().path(),
+                },
+                unix_now(),
+            );
+            let value = sensitive(&signature)?;
+            request
+                .headers_mut()
+                .insert(crate::header_names::PROFILE_SIGNATURE, value);
+        }
+        request
+            .headers_mut()
+            .insert(crate::header_names::PROFILE, header);
+        request.extensions_mut().insert(profile);
+    }
+    request.extensions_mut().insert(decision.caller);
+    Ok(())
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Auth<S>
@@ -64,105 +128,90 @@ where
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = ResponseFuture<Result<Response<ResBody>, S::Error>>;
+    type Future = ResponseFuture<S::Future, ResBody, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        // The service that was polled ready handles this request; a fresh clone takes its place.
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let authenticator = self.authenticator.clone();
-        let group = self.group.clone();
-        let group_header = self.group_header.clone();
-        let claims = self.claims.clone();
-        let request_id = Uuid::new_v4().to_string();
+        let request_id = crate::request_id::next();
         let span = tracing::info_span!(
             "identity",
-            request_id = %request_id,
-            group = ?group,
+            request_id = request_id.to_str().unwrap_or_default(),
+            group = ?self.group,
             stage = tracing::field::Empty,
             outcome = tracing::field::Empty,
             credential = tracing::field::Empty,
             token_cache_hit = tracing::field::Empty,
             profile_cache_hit = tracing::field::Empty,
         );
+        let entered = span.enter();
+        // Read the credential (a connection string lives in the namespace) and the tenant,
+        // then strip the whole namespace before anything else sees the request.
+        let credential = crate::credential::extract_unchecked(request.headers());
+        let tenant = match strip_identity_headers(request.headers_mut()) {
+            Ok(t) => t,
+            Err(e) => return ResponseFuture::refused(refusal(e, "strip", request_id)),
+        };
+        // Fast path: every input cached, decided synchronously, the inner future unboxed.
+        match self.authenticator.decide_cached(
+            &self.group,
+            self.claims.as_deref(),
+            &credential,
+            tenant,
+        ) {
+            Some(Ok(decision)) => {
+                if let Err(e) = admit(
+                    &mut request,
+                    &self.authenticator,
+                    decision,
+                    self.group_header.clone(),
+                    &request_id,
+                ) {
+                    return ResponseFuture::refused(refusal(e, "inject", request_id));
+                }
+                span.record("outcome", "allowed");
+                return ResponseFuture::inner(self.inner.call(request), request_id);
+            }
+            Some(Err(e)) => {
+                return ResponseFuture::refused(refusal(e, "authenticate", request_id));
+            }
+            None => {}
+        }
+        drop(entered);
+        // Slow path (token or profile not cached, connection strings): verify, resolve, then
+        // call the service that was polled ready; a fresh clone takes its place.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let authenticator = self.authenticator.clone();
+        let group = self.group.clone();
+        let group_header = self.group_header.clone();
+        let claims = self.claims.clone();
         let future = async move {
-            let request_id_value = HeaderValue::from_str(&request_id)
-                .unwrap_or_else(|_| HeaderValue::from_static("invalid"));
-            let refuse = |e: AuthError, stage: &'static str| {
-                let span = tracing::Span::current();
-                span.record("stage", stage);
-                span.record("outcome", e.code());
-                tracing::info!(error = %e, "request refused");
-                let mut response: Response<ResBody> = e.into_response();
-                response
-                    .headers_mut()
-                    .insert(headers::REQUEST_ID, request_id_value.clone());
-                Ok(response)
-            };
-            // Read the credential (a connection string lives in the namespace) and the tenant,
-            // then strip the whole namespace before anything else sees the request.
-            let credential = crate::credential::extract(request.headers());
-            let tenant = match strip_identity_headers(request.headers_mut()) {
-                Ok(t) => t,
-                Err(e) => return refuse(e, "strip"),
-            };
             let decision = match authenticator
                 .decide(&group, claims.as_deref(), credential, tenant)
                 .await
             {
                 Ok(d) => d,
-                Err(e) => return refuse(e, "authenticate"),
+                Err(e) => return Ok(refusal(e, "authenticate", request_id)),
             };
-            // Credentials never travel further.
-            request.headers_mut().remove(http::header::AUTHORIZATION);
-            let headers_out = request.headers_mut();
-            headers_out.insert(headers::SECURITY_GROUP, group_header);
-            headers_out.insert(headers::REQUEST_ID, request_id_value.clone());
-            if let Some(email) = decision.email_header {
-                headers_out.insert(headers::EMAIL, email);
+            if let Err(e) = admit(
+                &mut request,
+                &authenticator,
+                decision,
+                group_header,
+                &request_id,
+            ) {
+                return Ok(refusal(e, "inject", request_id));
             }
-            if let Some((profile, header)) = &decision.profile {
-                match sensitive(header) {
-                    Ok(v) => {
-                        headers_out.insert(headers::PROFILE, v);
-                    }
-                    Err(e) => return refuse(e, "inject"),
-                }
-                if let Some(signer) = authenticator.signer() {
-                    let method = request.method().as_str().to_owned();
-                    let path = request.uri().path().to_owned();
-                    let signature = signer.sign(
-                        header,
-                        &RequestBinding {
-                            request_id: &request_id,
-                            method: &method,
-                            path: &path,
-                        },
-                        unix_now(),
-                    );
-                    match sensitive(&signature) {
-                        Ok(v) => {
-                            request.headers_mut().insert(headers::PROFILE_SIGNATURE, v);
-                        }
-                        Err(e) => return refuse(e, "inject"),
-                    }
-                }
-                request.extensions_mut().insert(profile.clone());
-            }
-            request.extensions_mut().insert(decision.caller);
             tracing::Span::current().record("outcome", "allowed");
             let mut response = inner.call(request).await?;
             response
                 .headers_mut()
-                .insert(headers::REQUEST_ID, request_id_value);
+                .insert(crate::header_names::REQUEST_ID, request_id);
             Ok(response)
         };
-        ResponseFuture {
-            inner: Box::pin(future.instrument(span)),
-        }
+        ResponseFuture::boxed(Box::pin(future.instrument(span)))
     }
 }

@@ -2,7 +2,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::{Request, Response};
-use myc_profile::headers;
 use myc_profile::signature::{RequestBinding, unix_now};
 use tower_service::Service;
 
@@ -16,7 +15,10 @@ pub struct ProfileService<S> {
     pub(super) layer: ProfileLayer,
 }
 
-fn header<'a, B>(request: &'a Request<B>, name: &str) -> Result<Option<&'a str>, AuthError> {
+fn header<'a, B>(
+    request: &'a Request<B>,
+    name: &http::HeaderName,
+) -> Result<Option<&'a str>, AuthError> {
     let mut values = request.headers().get_all(name).iter();
     match (values.next(), values.next()) {
         (None, _) => Ok(None),
@@ -30,7 +32,7 @@ fn header<'a, B>(request: &'a Request<B>, name: &str) -> Result<Option<&'a str>,
 
 impl<S> ProfileService<S> {
     fn decode<B>(&self, request: &Request<B>) -> Result<Option<GatewayProfile>, AuthError> {
-        let Some(value) = header(request, headers::PROFILE)? else {
+        let Some(value) = header(request, &crate::header_names::PROFILE)? else {
             return if self.layer.required {
                 Err(AuthError::MissingCredentials)
             } else {
@@ -38,9 +40,9 @@ impl<S> ProfileService<S> {
             };
         };
         if let Some(verifier) = &self.layer.verifier {
-            let signature = header(request, headers::PROFILE_SIGNATURE)?
+            let signature = header(request, &crate::header_names::PROFILE_SIGNATURE)?
                 .ok_or_else(|| AuthError::InvalidToken("unsigned profile".into()))?;
-            let request_id = header(request, headers::REQUEST_ID)?.unwrap_or_default();
+            let request_id = header(request, &crate::header_names::REQUEST_ID)?.unwrap_or_default();
             verifier
                 .verify(
                     signature,
