@@ -51,7 +51,7 @@ bare="$(awk '$1 == "bare" {print $3}' "$results" | median)"
 printf '%-8s %12s %10s %8s\n' mode "req/s (med)" "p99 (med)" ratio
 for mode in "${modes[@]}"; do
   rps="$(awk -v m="$mode" '$1 == m {print $3}' "$results" | median)"
-  p99="$(awk -v m="$mode" '$1 == m {print $4}' "$results" | sed 's/ms$//;s/us$/e-3/' | median)"
+  p99="$(awk -v m="$mode" '$1 == m {v = $4; if (v ~ /us$/) {sub(/us$/, "", v); v /= 1000} else if (v ~ /ms$/) {sub(/ms$/, "", v)} else {sub(/s$/, "", v); v *= 1000}; print v}' "$results" | median)"
   ratio="$(awk -v a="$rps" -v b="$bare" 'BEGIN {printf "%.2fx", a / b}')"
   printf '%-8s %12s %9sms %8s\n' "$mode" "$rps" "$p99" "$ratio"
 done

@@ -88,6 +88,7 @@ fn admit<B>(
     // Credentials never travel further.
     request.headers_mut().remove(http::header::AUTHORIZATION);
     let headers_out = request.headers_mut();
+    headers_out.reserve(4);
     headers_out.insert(crate::header_names::SECURITY_GROUP, group_header);
     headers_out.insert(crate::header_names::REQUEST_ID, request_id.clone());
     if let Some(email) = decision.email_header {
@@ -136,7 +137,7 @@ where
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         let request_id = crate::request_id::next();
-        let span = tracing::info_span!(
+        let span = tracing::debug_span!(
             "identity",
             request_id = request_id.to_str().unwrap_or_default(),
             group = ?self.group,
