@@ -19,7 +19,6 @@ use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, stream};
 use common::*;
-use futures::StreamExt;
 use myc_natsauth::claims::{Account, Claims, UserPermissionLimits};
 use myc_natsauth::client::{ClientConfig, HttpIssuer, NodeIdentity, RenewingCredentials};
 use myc_natsauth::issuer::{Issuer, NodeAuthenticator, NodeGrant};
@@ -111,8 +110,8 @@ impl NodeAuthenticator for Agents {
     }
 }
 
-/// The AGENT account's issuer, built from the files `init` wrote, served over HTTP.
-async fn serve_issuer(dir: &Path, out: &Path, nats_url: String) -> String {
+/// The AGENT account's issuer, built from the files `init` wrote.
+fn agent_issuer(dir: &Path, out: &Path, nats_url: String) -> Arc<Issuer<Agents>> {
     let account = Claims::<Account>::decode(&read(out, "accounts/AGENT.jwt"))
         .unwrap()
         .sub;
@@ -121,7 +120,12 @@ async fn serve_issuer(dir: &Path, out: &Path, nats_url: String) -> String {
         &dir.join("seeds/accounts/AGENT-signing-1.nk"),
     )
     .unwrap();
-    let issuer = Arc::new(Issuer::new(Agents, account, signing, nats_url).unwrap());
+    Arc::new(Issuer::new(Agents, account, signing, nats_url).unwrap())
+}
+
+/// [`agent_issuer`] served over HTTP on 127.0.0.1; returns the endpoint URL.
+async fn serve_issuer(dir: &Path, out: &Path, nats_url: String) -> String {
+    let issuer = agent_issuer(dir, out, nats_url);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(axum::serve(listener, issuer.router()).into_future());
@@ -243,15 +247,7 @@ async fn client_reuses_stored_creds_waits_for_the_issuer_and_wipes_its_seed() {
     let (dir_path, out_path, nats_url) = (dir.path().to_path_buf(), out.clone(), server.url());
     let late_issuer = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(800)).await;
-        let account = Claims::<Account>::decode(&read(&out_path, "accounts/AGENT.jwt"))
-            .unwrap()
-            .sub;
-        let signing = Nkey::from_seed_file(
-            KeyKind::Account,
-            &dir_path.join("seeds/accounts/AGENT-signing-1.nk"),
-        )
-        .unwrap();
-        let issuer = Arc::new(Issuer::new(Agents, account, signing, nats_url).unwrap());
+        let issuer = agent_issuer(&dir_path, &out_path, nats_url);
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
             .unwrap();
@@ -372,57 +368,12 @@ async fn harmony_agent_uses_its_kv_bucket_and_is_refused_on_another() {
         String::from_utf8_lossy(&lint.stdout)
     );
     let server = start(&out);
-
-    let admin = connect(&server, &read(&out, "creds/HARMONY/admin.creds"))
-        .await
-        .unwrap();
-    let admin_js = jetstream::new(admin);
-    for bucket in ["agents", "other"] {
-        admin_js
-            .create_key_value(jetstream::kv::Config {
-                bucket: bucket.into(),
-                history: 5,
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-    }
-    let other = admin_js.get_key_value("other").await.unwrap();
-    other.put("secret", "hidden".into()).await.unwrap();
-
-    let agent = connect(&server, &read(&out, "creds/HARMONY/agent.creds"))
-        .await
-        .unwrap();
-    let mut js = jetstream::new(agent.clone());
-    js.set_timeout(Duration::from_secs(2));
-    let bucket = js.get_key_value("agents").await.unwrap();
-    let mut watch = bucket.watch("node.>").await.unwrap();
-    bucket.put("node.1", "up".into()).await.unwrap();
-    assert_eq!(
-        bucket.get("node.1").await.unwrap().as_deref(),
-        Some(&b"up"[..])
-    );
-    let seen = tokio::time::timeout(Duration::from_secs(5), watch.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    assert_eq!(seen.key, "node.1");
-
-    assert!(!matches!(
-        tokio::time::timeout(Duration::from_secs(4), js.get_key_value("other")).await,
-        Ok(Ok(_))
-    ));
-    agent
-        .publish("$KV.other.secret", "overwritten".into())
-        .await
-        .unwrap();
-    agent.flush().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(
-        other.get("secret").await.unwrap().as_deref(),
-        Some(&b"hidden"[..])
-    );
+    kv_agent_is_confined(
+        &server,
+        &read(&out, "creds/HARMONY/admin.creds"),
+        &read(&out, "creds/HARMONY/agent.creds"),
+    )
+    .await;
 }
 
 #[test]

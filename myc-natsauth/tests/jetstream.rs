@@ -4,11 +4,8 @@
 
 mod common;
 
-use std::time::Duration;
-
-use async_nats::jetstream::{self, kv, stream};
+use async_nats::jetstream::{self, stream};
 use common::*;
-use futures::StreamExt;
 use myc_natsauth::claims::{Account, Claims, JetStreamLimits};
 use myc_natsauth::{permissions, validate};
 use myc_testkit::nats::{self, ServerKind};
@@ -27,71 +24,14 @@ async fn kv_bucket_through_preset_permissions() {
             config.jetstream(dir.join("js"))
         })
         .unwrap();
-    let admin = connect(&server, &user_creds(site.key(harmony), None, |_| {}))
-        .await
-        .unwrap();
-    let admin_js = jetstream::new(admin);
-    for bucket in ["agents", "other"] {
-        admin_js
-            .create_key_value(kv::Config {
-                bucket: bucket.into(),
-                history: 5,
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-    }
-    let other = admin_js.get_key_value("other").await.unwrap();
-    other.put("secret", "hidden".into()).await.unwrap();
-
     let agent_creds = user_creds(site.key(harmony), None, |c| {
         permissions::kv_read("agents", permissions::INBOX)
             .and(permissions::kv_write("agents"))
             .and(permissions::kv_watch("agents"))
             .apply(&mut c.nats.limits);
     });
-    let agent = connect(&server, &agent_creds).await.unwrap();
-    let mut js = jetstream::new(agent.clone());
-    js.set_timeout(Duration::from_secs(2));
-
-    let bucket = js.get_key_value("agents").await.unwrap();
-    let mut watch = bucket.watch("node.>").await.unwrap();
-    bucket.put("node.1", "up".into()).await.unwrap();
-    assert_eq!(
-        bucket.get("node.1").await.unwrap().as_deref(),
-        Some(&b"up"[..])
-    );
-    let seen = tokio::time::timeout(Duration::from_secs(5), watch.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    assert_eq!((seen.key.as_str(), &seen.value[..]), ("node.1", &b"up"[..]));
-
-    // Another bucket: binding, reading and writing are all refused.
-    assert!(!matches!(
-        tokio::time::timeout(Duration::from_secs(4), js.get_key_value("other")).await,
-        Ok(Ok(_))
-    ));
-    let read_other = tokio::time::timeout(
-        Duration::from_secs(4),
-        agent.request("$JS.API.DIRECT.GET.KV_other.$KV.other.secret", "".into()),
-    )
-    .await;
-    assert!(
-        !matches!(read_other, Ok(Ok(ref m)) if &m.payload[..] == b"hidden"),
-        "direct get of another bucket"
-    );
-    agent
-        .publish("$KV.other.secret", "overwritten".into())
-        .await
-        .unwrap();
-    agent.flush().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(
-        other.get("secret").await.unwrap().as_deref(),
-        Some(&b"hidden"[..])
-    );
+    let admin_creds = user_creds(site.key(harmony), None, |_| {});
+    kv_agent_is_confined(&server, &admin_creds, &agent_creds).await;
 }
 
 async fn second_stream_is_refused(

@@ -5,92 +5,16 @@
 //! Run: `cargo bench -p myc-tower --bench layer`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
 use axum::body::Body;
-use axum::routing::get;
 use http::Request;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use myc_profile::{Owner, Profile, SecurityGroup};
-use myc_tower::BoxFuture;
-use myc_tower::auth::{AuthLayer, Authenticator};
-use myc_tower::jwt::{InternalIssuer, JwtVerifier, LocalKey};
-use myc_tower::resolver::{ProfileQuery, ProfileResolver, StoreError};
 use tower::ServiceExt;
 
-struct One(Profile);
-
-impl ProfileResolver for One {
-    fn resolve<'a>(
-        &'a self,
-        _: ProfileQuery<'a>,
-    ) -> BoxFuture<'a, Result<Option<Profile>, StoreError>> {
-        Box::pin(async move { Ok(Some(self.0.clone())) })
-    }
-}
-
-fn ed25519_pkcs8(seed: [u8; 32]) -> Vec<u8> {
-    let mut der = vec![
-        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
-        0x20,
-    ];
-    der.extend_from_slice(&seed);
-    der
-}
-
-fn app(mode: &str) -> (Router, String) {
-    let secret = [42u8; 64];
-    let seed = [7u8; 32];
-    let public = myc_profile::ProfileSigner::from_seed("b", &seed)
-        .unwrap()
-        .public_key();
-    let mut profile = Profile::new(uuid::Uuid::new_v4());
-    profile.owners.push(Owner {
-        id: uuid::Uuid::new_v4(),
-        email: "bench@example.com".into(),
-        first_name: None,
-        last_name: None,
-        username: None,
-        is_principal: true,
-    });
-    let (alg, key, encoding) = if mode == "eddsa" {
-        (
-            Algorithm::EdDSA,
-            LocalKey::ed25519(Some("k"), &public).unwrap(),
-            EncodingKey::from_ed_der(&ed25519_pkcs8(seed)),
-        )
-    } else {
-        (
-            Algorithm::HS256,
-            LocalKey::hmac(Some("k"), Algorithm::HS256, &secret).unwrap(),
-            EncodingKey::from_secret(&secret),
-        )
-    };
-    let verifier = JwtVerifier::new().internal(InternalIssuer {
-        issuer: "mycelium".into(),
-        audiences: vec!["bench".into()],
-        keys: vec![key],
-    });
-    let mut header = Header::new(alg);
-    header.kid = Some("k".into());
-    let token = jsonwebtoken::encode(
-        &header,
-        &serde_json::json!({"iss": "mycelium", "aud": "bench", "email": "bench@example.com",
-                            "exp": jsonwebtoken::get_current_timestamp() + 3600}),
-        &encoding,
-    )
-    .unwrap();
-    let auth = Arc::new(Authenticator::new(verifier, Arc::new(One(profile))));
-    let router = Router::new().route("/", get(|| async { "hello" }));
-    let router = if mode == "bare" {
-        router
-    } else {
-        router.layer(AuthLayer::new(auth, SecurityGroup::Protected))
-    };
-    (router, token)
-}
+#[path = "support/bench_app.rs"]
+mod bench_app;
+use bench_app::app;
 
 async fn per_request_ns(router: &Router, token: &str, n: u32) -> f64 {
     let started = Instant::now();

@@ -37,6 +37,16 @@ async fn whoami(profile: Option<GatewayProfile>) -> String {
         .unwrap_or_else(|| "anonymous".into())
 }
 
+/// The gateway side: internal HS256 tokens, the test store, profiles signed by `signer`.
+fn gateway(signer: ProfileSigner) -> Arc<Authenticator> {
+    let jwt = JwtVerifier::new().internal(InternalIssuer {
+        issuer: INTERNAL_ISS.into(),
+        audiences: vec![AUD.into()],
+        keys: vec![LocalKey::hmac(Some("v1"), Algorithm::HS256, HMAC_SECRET).unwrap()],
+    });
+    Arc::new(Authenticator::new(jwt, Arc::new(Store::new())).with_signer(signer))
+}
+
 fn verifier(signer: &ProfileSigner) -> ProfileVerifier {
     let mut v = ProfileVerifier::new(Duration::from_secs(60));
     v.add_key(signer.key_id(), &signer.public_key()).unwrap();
@@ -47,17 +57,8 @@ fn verifier(signer: &ProfileSigner) -> ProfileVerifier {
 async fn signed_profiles_flow_from_the_auth_layer_to_the_extractor() {
     let seed = [9u8; 32];
     let signer = ProfileSigner::from_seed("gw-1", &seed).unwrap();
-    let jwt = JwtVerifier::new().internal(InternalIssuer {
-        issuer: INTERNAL_ISS.into(),
-        audiences: vec![AUD.into()],
-        keys: vec![LocalKey::hmac(Some("v1"), Algorithm::HS256, HMAC_SECRET).unwrap()],
-    });
-    let store = Store::new();
-    let auth = Arc::new(
-        Authenticator::new(jwt, Arc::new(store))
-            .with_signer(ProfileSigner::generate("gw-1").unwrap()),
-    );
-    // The gateway signs with its own key; the service trusts `signer`'s key only at first.
+    let auth = gateway(ProfileSigner::generate("gw-1").unwrap());
+    // The gateway signs with another key under the same kid: the service refuses it.
     let app = Router::new()
         .route("/accounting", get(accounting))
         .layer(
@@ -87,17 +88,7 @@ async fn signed_profiles_flow_from_the_auth_layer_to_the_extractor() {
     );
 
     // Same key on both sides: the extractor sees the profile and runs fluent checks.
-    let auth = Arc::new(
-        Authenticator::new(
-            JwtVerifier::new().internal(InternalIssuer {
-                issuer: INTERNAL_ISS.into(),
-                audiences: vec![AUD.into()],
-                keys: vec![LocalKey::hmac(Some("v1"), Algorithm::HS256, HMAC_SECRET).unwrap()],
-            }),
-            Arc::new(Store::new()),
-        )
-        .with_signer(ProfileSigner::from_seed("gw-1", &seed).unwrap()),
-    );
+    let auth = gateway(ProfileSigner::from_seed("gw-1", &seed).unwrap());
     let app = Router::new()
         .route("/accounting", get(accounting))
         .layer(

@@ -181,3 +181,64 @@ pub(crate) fn allow(claims: &mut Claims<User>, publish: &[&str], subscribe: &[&s
     claims.nats.limits.permissions.subscribe.allow =
         subscribe.iter().map(|s| s.to_string()).collect();
 }
+
+/// With `admin` (full JetStream rights) creating buckets `agents` and `other`, checks that
+/// `agent` can put, get and watch `agents` and can neither bind to, read nor write `other`.
+pub(crate) async fn kv_agent_is_confined(server: &NatsServer, admin: &str, agent: &str) {
+    use async_nats::jetstream::{self, kv};
+    let admin = connect(server, admin).await.unwrap();
+    let admin_js = jetstream::new(admin);
+    for bucket in ["agents", "other"] {
+        admin_js
+            .create_key_value(kv::Config {
+                bucket: bucket.into(),
+                history: 5,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    let other = admin_js.get_key_value("other").await.unwrap();
+    other.put("secret", "hidden".into()).await.unwrap();
+
+    let agent = connect(server, agent).await.unwrap();
+    let mut js = jetstream::new(agent.clone());
+    js.set_timeout(Duration::from_secs(2));
+    let bucket = js.get_key_value("agents").await.unwrap();
+    let mut watch = bucket.watch("node.>").await.unwrap();
+    bucket.put("node.1", "up".into()).await.unwrap();
+    assert_eq!(
+        bucket.get("node.1").await.unwrap().as_deref(),
+        Some(&b"up"[..])
+    );
+    let seen = tokio::time::timeout(Duration::from_secs(5), watch.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!((seen.key.as_str(), &seen.value[..]), ("node.1", &b"up"[..]));
+
+    assert!(!matches!(
+        tokio::time::timeout(Duration::from_secs(4), js.get_key_value("other")).await,
+        Ok(Ok(_))
+    ));
+    let read_other = tokio::time::timeout(
+        Duration::from_secs(4),
+        agent.request("$JS.API.DIRECT.GET.KV_other.$KV.other.secret", "".into()),
+    )
+    .await;
+    assert!(
+        !matches!(read_other, Ok(Ok(ref m)) if &m.payload[..] == b"hidden"),
+        "direct get of another bucket"
+    );
+    agent
+        .publish("$KV.other.secret", "overwritten".into())
+        .await
+        .unwrap();
+    agent.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        other.get("secret").await.unwrap().as_deref(),
+        Some(&b"hidden"[..])
+    );
+}
