@@ -1,9 +1,11 @@
-//! The reference gateway's library: routing (this session), then configuration, proxy, store.
+//! The reference gateway's library: configuration and routing so far; proxy, store and the binary follow.
 //!
 //! | module | what |
 //! |---|---|
+//! | [`config`] | the TOML configuration (upstream shapes, env/file values, errors naming file and key) |
 //! | [`routing`] | safe path normalization, wildmatch routes, most-specific-wins, ambiguity at start-up |
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod config;
 pub mod routing;

@@ -1,0 +1,533 @@
+//! The gateway's TOML configuration, in the shapes Mycelium users already write.
+//!
+//! `[api.services]` may use upstream's ergonomic form (`[[billing]]`, `[[billing.path]]`,
+//! `[[billing.secret]]` after `[api.services]`) or the fully qualified one
+//! (`[[api.services.billing]]`). Secret values are literals, `{ env = "VAR" }` or
+//! `{ file = "path" }`. Upstream sections this gateway does not use are accepted with a
+//! warning; inside services, routes and secrets every key must be known (a typo must not
+//! silently change who gets in). Errors name the file, the key and what is wrong.
+//!
+//! ```
+//! use myc_gateway::config::Config;
+//! let config = Config::parse(r#"
+//! [api.services]
+//!
+//! [[my-service]]
+//! host = "localhost:3000"
+//!
+//! [[my-service.path]]
+//! group = "public"
+//! path = "/api/*"
+//! methods = ["GET", "POST"]
+//! "#, "config.toml", std::path::Path::new("."), &|_| None).unwrap();
+//! assert_eq!(config.services[0].hosts, vec!["localhost:3000".to_owned()]);
+//! ```
+
+mod value;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use myc_profile::SecurityGroup;
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+use crate::routing::{Addressing, MethodSet, RouteError, RouteSpec, RouteTable};
+pub use value::ValueSource;
+
+/// A configuration error: the file, the key and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: {key}: {message}")]
+pub struct ConfigError {
+    /// The config file.
+    pub file: String,
+    /// The key (dotted path; `[i]` for array items).
+    pub key: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Largest accepted config file.
+pub const MAX_CONFIG_BYTES: usize = 4 * 1024 * 1024;
+
+/// Top-level sections this gateway reads; others are reported as warnings.
+const KNOWN_SECTIONS: [&str; 2] = ["api", "gateway"];
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawApi {
+    #[serde(default)]
+    service_ip: Option<String>,
+    #[serde(default)]
+    service_port: Option<u16>,
+    #[serde(default)]
+    gateway_timeout: Option<u64>,
+    #[serde(default)]
+    services: BTreeMap<String, Vec<RawService>>,
+    #[serde(flatten)]
+    other: BTreeMap<String, toml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Hosts {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RawService {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    host: Option<Hosts>,
+    #[serde(default)]
+    hosts: Option<Hosts>,
+    #[serde(default)]
+    protocol: Option<Protocol>,
+    #[serde(default)]
+    health_check_path: Option<String>,
+    #[serde(default)]
+    allowed_sources: Option<Vec<String>>,
+    #[serde(default)]
+    proxy_address: Option<String>,
+    // Upstream discovery metadata: accepted, not used by this gateway.
+    #[serde(default)]
+    health_status: Option<toml::Value>,
+    #[serde(default)]
+    discoverable: Option<bool>,
+    #[serde(default)]
+    service_type: Option<String>,
+    #[serde(default)]
+    is_context_api: Option<bool>,
+    #[serde(default)]
+    capabilities: Option<Vec<String>>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    openapi_path: Option<String>,
+    #[serde(default, alias = "routes")]
+    path: Vec<RawRoute>,
+    #[serde(default, alias = "secrets")]
+    secret: Vec<RawSecret>,
+}
+
+/// Upstream protocol names.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// Plain HTTP/1.1.
+    #[default]
+    Http,
+    /// HTTPS.
+    Https,
+    /// gRPC (HTTP/2).
+    Grpc,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RawRoute {
+    #[serde(default)]
+    id: Option<String>,
+    path: String,
+    methods: Vec<String>,
+    #[serde(alias = "securityGroup")]
+    group: SecurityGroup,
+    #[serde(default)]
+    secret_name: Option<String>,
+    #[serde(default)]
+    accept_insecure_routing: bool,
+    #[serde(default)]
+    callbacks: Option<Vec<String>>,
+    #[serde(default)]
+    identity_source: Option<toml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RawSecret {
+    name: String,
+    #[serde(default)]
+    query_parameter: Option<RawQuerySecret>,
+    #[serde(default)]
+    authorization_header: Option<RawHeaderSecret>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQuerySecret {
+    name: String,
+    token: ValueSource,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RawHeaderSecret {
+    #[serde(default)]
+    header_name: Option<String>,
+    #[serde(default)]
+    prefix: Option<String>,
+    token: ValueSource,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawGateway {
+    /// `path` (default) or `service-prefix`.
+    #[serde(default)]
+    addressing: Option<String>,
+}
+
+/// How a secret reaches the upstream.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SecretInjection {
+    /// Sets query parameter `name` (the client's other parameters are kept).
+    Query {
+        /// Parameter name.
+        name: String,
+        /// Value.
+        token: Zeroizing<String>,
+    },
+    /// Replaces header `header` with `"{prefix} {token}"`.
+    Header {
+        /// Header name (default `Authorization`).
+        header: http::HeaderName,
+        /// Prefix (default `Bearer`; empty for none).
+        prefix: String,
+        /// Value.
+        token: Zeroizing<String>,
+    },
+}
+
+impl std::fmt::Debug for SecretInjection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Query { name, .. } => write!(f, "Query({name}, <redacted>)"),
+            Self::Header { header, .. } => write!(f, "Header({header}, <redacted>)"),
+        }
+    }
+}
+
+/// A route after validation.
+#[derive(Clone, Debug)]
+pub struct Route {
+    /// Wildmatch pattern.
+    pub pattern: String,
+    /// Methods.
+    pub methods: MethodSet,
+    /// Security group.
+    pub group: SecurityGroup,
+    /// Secret to inject, by name (defined on the service).
+    pub secret: Option<String>,
+    /// Allows secret injection over plain HTTP.
+    pub accept_insecure_routing: bool,
+}
+
+/// A service after validation.
+#[derive(Clone, Debug)]
+pub struct Service {
+    /// Name (the table key).
+    pub name: String,
+    /// `host:port` of each upstream.
+    pub hosts: Vec<String>,
+    /// Protocol.
+    pub protocol: Protocol,
+    /// Active health check path, if any.
+    pub health_check_path: Option<String>,
+    /// Client address patterns allowed (checked against the client address, never `Host`).
+    pub allowed_sources: Vec<String>,
+    /// Routes.
+    pub routes: Vec<Route>,
+    /// Secrets by name.
+    pub secrets: BTreeMap<String, SecretInjection>,
+}
+
+/// The validated configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Listen address (`[api] serviceIp`, default 127.0.0.1).
+    pub listen_ip: String,
+    /// Listen port (`[api] servicePort`, default 8080).
+    pub listen_port: u16,
+    /// Upstream timeout in seconds (`[api] gatewayTimeout`, default 60).
+    pub gateway_timeout: u64,
+    /// Services in name order.
+    pub services: Vec<Service>,
+    /// Every route, keyed by `(service index << 16) | route index`.
+    pub table: RouteTable,
+    /// What was accepted but is not used.
+    pub warnings: Vec<String>,
+}
+
+/// Rewrites upstream's ergonomic service tables after `[api.services]` to their qualified form.
+fn preprocess(text: &str) -> String {
+    let mut in_services = false;
+    let mut out = String::with_capacity(text.len() + 256);
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('[') && !trimmed.starts_with("[[") {
+            in_services = trimmed.starts_with("[api.services]");
+        }
+        match trimmed.strip_prefix("[[") {
+            Some(rest) if in_services && !rest.trim_start().starts_with("api.") => {
+                out.push_str("[[api.services.");
+                out.push_str(rest.trim_start());
+            }
+            _ => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}
+
+impl Config {
+    /// Reads and validates `path`; environment values come from the process environment.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let file = path.display().to_string();
+        let err = |message: String| ConfigError {
+            file: file.clone(),
+            key: "(file)".into(),
+            message,
+        };
+        let meta = std::fs::metadata(path).map_err(|e| err(e.to_string()))?;
+        if meta.len() > MAX_CONFIG_BYTES as u64 {
+            return Err(err(format!("larger than {MAX_CONFIG_BYTES} bytes")));
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Self::parse(&text, &file, base, &|name| std::env::var(name).ok())
+    }
+
+    /// Parses and validates `text` (named `file` in errors); `{ file = ... }` values are
+    /// relative to `base`; `env` looks environment variables up.
+    pub fn parse(
+        text: &str,
+        file: &str,
+        base: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let error = |key: &str, message: String| ConfigError {
+            file: file.to_owned(),
+            key: key.to_owned(),
+            message,
+        };
+        if text.len() > MAX_CONFIG_BYTES {
+            return Err(error(
+                "(file)",
+                format!("larger than {MAX_CONFIG_BYTES} bytes"),
+            ));
+        }
+        let text = preprocess(text);
+        let root: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| error("(syntax)", e.message().to_owned()))?;
+        let mut warnings = Vec::new();
+        for key in root.keys() {
+            if !KNOWN_SECTIONS.contains(&key.as_str()) {
+                warnings.push(format!("[{key}] is not used by this gateway; ignored"));
+            }
+        }
+        let api: RawApi = match root.get("api") {
+            Some(value) => serde_path_to_error::deserialize(value.clone()).map_err(|e| {
+                // `services.svc[0].path[1]` → `services.svc.path[1]` (one table per service).
+                let mut path = e.path().to_string();
+                if path.starts_with("services.") {
+                    path = path.replacen("[0]", "", 1);
+                }
+                error(&format!("api.{path}"), e.into_inner().message().to_owned())
+            })?,
+            None => return Err(error("api", "missing [api] section".into())),
+        };
+        for key in api.other.keys() {
+            warnings.push(format!("api.{key} is not used by this gateway; ignored"));
+        }
+        let gateway: RawGateway = match root.get("gateway") {
+            Some(value) => serde_path_to_error::deserialize(value.clone()).map_err(|e| {
+                let path = e.path().to_string();
+                error(
+                    &format!("gateway.{path}"),
+                    e.into_inner().message().to_owned(),
+                )
+            })?,
+            None => RawGateway::default(),
+        };
+        let addressing = match gateway.addressing.as_deref() {
+            None | Some("path") => Addressing::FullPath,
+            Some("service-prefix") => Addressing::ServicePrefix,
+            Some(other) => {
+                return Err(error(
+                    "gateway.addressing",
+                    format!("{other:?} is neither \"path\" nor \"service-prefix\""),
+                ));
+            }
+        };
+
+        let mut services = Vec::new();
+        let mut specs = Vec::new();
+        for (name, mut defs) in api.services {
+            let key = format!("api.services.{name}");
+            if defs.len() != 1 {
+                return Err(error(&key, "service defined more than once".into()));
+            }
+            let raw = defs.remove(0);
+            let service_index = services.len();
+            let _ = (
+                &raw.id,
+                &raw.health_status,
+                &raw.discoverable,
+                &raw.service_type,
+            );
+            let _ = (
+                &raw.is_context_api,
+                &raw.capabilities,
+                &raw.description,
+                &raw.openapi_path,
+            );
+            if raw.proxy_address.is_some() {
+                warnings.push(format!("{key}.proxyAddress is not supported; ignored"));
+            }
+            let hosts = match (raw.host, raw.hosts) {
+                (Some(_), Some(_)) => {
+                    return Err(error(&key, "set host or hosts, not both".into()));
+                }
+                (Some(Hosts::One(h)), None) | (None, Some(Hosts::One(h))) => vec![h],
+                (Some(Hosts::Many(h)), None) | (None, Some(Hosts::Many(h))) => h,
+                (None, None) => return Err(error(&format!("{key}.host"), "missing".into())),
+            };
+            for (i, host) in hosts.iter().enumerate() {
+                let ok = host
+                    .rsplit_once(':')
+                    .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok_and(|p| p > 0));
+                if !ok {
+                    return Err(error(
+                        &format!("{key}.hosts[{i}]"),
+                        format!("{host:?} must be host:port"),
+                    ));
+                }
+            }
+            let allowed_sources = raw.allowed_sources.unwrap_or_default();
+            let mut secrets = BTreeMap::new();
+            for (i, secret) in raw.secret.into_iter().enumerate() {
+                let skey = format!("{key}.secret[{i}]");
+                let injection = match (secret.query_parameter, secret.authorization_header) {
+                    (Some(q), None) => SecretInjection::Query {
+                        name: q.name,
+                        token: q
+                            .token
+                            .resolve(base, env)
+                            .map_err(|m| error(&format!("{skey}.queryParameter.token"), m))?,
+                    },
+                    (None, Some(h)) => {
+                        let header_name = h.header_name.unwrap_or_else(|| "Authorization".into());
+                        let header =
+                            http::HeaderName::from_bytes(header_name.as_bytes()).map_err(|_| {
+                                error(
+                                    &format!("{skey}.authorizationHeader.headerName"),
+                                    format!("{header_name:?} is not a header name"),
+                                )
+                            })?;
+                        SecretInjection::Header {
+                            header,
+                            prefix: h.prefix.unwrap_or_else(|| "Bearer".into()),
+                            token: h.token.resolve(base, env).map_err(|m| {
+                                error(&format!("{skey}.authorizationHeader.token"), m)
+                            })?,
+                        }
+                    }
+                    _ => {
+                        return Err(error(
+                            &skey,
+                            "set exactly one of queryParameter or authorizationHeader".into(),
+                        ));
+                    }
+                };
+                if secrets.insert(secret.name.clone(), injection).is_some() {
+                    return Err(error(
+                        &skey,
+                        format!("secret {:?} defined twice", secret.name),
+                    ));
+                }
+            }
+            let mut routes = Vec::new();
+            for (i, route) in raw.path.into_iter().enumerate() {
+                let rkey = format!("{key}.path[{i}]");
+                let _ = (&route.id, &route.callbacks);
+                let methods = MethodSet::parse(&route.methods)
+                    .map_err(|m| error(&format!("{rkey}.methods"), m))?;
+                if let Some(secret) = &route.secret_name
+                    && !secrets.contains_key(secret)
+                {
+                    return Err(error(
+                        &format!("{rkey}.secretName"),
+                        format!("secret {secret:?} is not defined in [[{name}.secret]]"),
+                    ));
+                }
+                if route.identity_source.is_some() && allowed_sources.is_empty() {
+                    return Err(error(
+                        &format!("{rkey}.identitySource"),
+                        format!("identitySource needs allowedSources on service {name:?}"),
+                    ));
+                }
+                if route.identity_source.is_some() {
+                    warnings.push(format!("{rkey}.identitySource is not supported; ignored"));
+                }
+                if route.callbacks.is_some() {
+                    warnings.push(format!("{rkey}.callbacks are not supported; ignored"));
+                }
+                specs.push(RouteSpec::new(
+                    name.clone(),
+                    route.path.clone(),
+                    methods.clone(),
+                    (service_index << 16) | i,
+                ));
+                routes.push(Route {
+                    pattern: route.path,
+                    methods,
+                    group: route.group,
+                    secret: route.secret_name,
+                    accept_insecure_routing: route.accept_insecure_routing,
+                });
+            }
+            services.push(Service {
+                name,
+                hosts,
+                protocol: raw.protocol.unwrap_or_default(),
+                health_check_path: raw.health_check_path,
+                allowed_sources,
+                routes,
+                secrets,
+            });
+        }
+        let key_of = |pattern: &str| {
+            services
+                .iter()
+                .find_map(|s| {
+                    s.routes
+                        .iter()
+                        .position(|r| r.pattern == pattern)
+                        .map(|i| format!("api.services.{}.path[{i}]", s.name))
+                })
+                .unwrap_or_else(|| "api.services".into())
+        };
+        let table = RouteTable::build(addressing, specs).map_err(|e| match e {
+            RouteError::Ambiguous(a, b) => error(
+                &key_of(&a),
+                format!(
+                    "overlaps {} ({b:?}) with the same methods and specificity",
+                    key_of(&b)
+                ),
+            ),
+            other => error("api.services", other.to_string()),
+        })?;
+        Ok(Self {
+            listen_ip: api.service_ip.unwrap_or_else(|| "127.0.0.1".into()),
+            listen_port: api.service_port.unwrap_or(8080),
+            gateway_timeout: api.gateway_timeout.unwrap_or(60),
+            services,
+            table,
+            warnings,
+        })
+    }
+}

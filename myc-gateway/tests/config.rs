@@ -1,0 +1,209 @@
+//! The configuration in the shapes Mycelium users write, and the documented error messages.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+
+use myc_gateway::config::{Config, ConfigError, SecretInjection};
+use myc_profile::{Permission, PermissionedRole, SecurityGroup};
+
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    Config::parse(text, "gateway.toml", Path::new("."), &|name| {
+        (name == "BILLING_TOKEN").then(|| "s3cr3t".to_owned())
+    })
+}
+
+const DOCS: &str = r#"
+[core]
+tokenSecret = "unused here"
+
+[api]
+servicePort = 9090
+
+[api.services]
+
+[[my-service]]
+host = "localhost:3000"
+protocol = "http"
+
+[[my-service.path]]
+group = "public"
+path = "/api/*"
+methods = ["GET", "POST"]
+
+[[my-service.path]]
+group = { protectedByRoles = [{ slug = "admin" }, { slug = "super-admin" }] }
+path = "/api/admin/*"
+methods = ["ALL"]
+
+[[billing]]
+hosts = ["10.0.0.5:8080", "10.0.0.6:8080"]
+protocol = "https"
+healthCheckPath = "/health"
+allowedSources = ["10.0.0.0/8"]
+
+[[billing.secret]]
+name = "billing-token"
+authorizationHeader = { headerName = "Authorization", prefix = "Bearer", token = { env = "BILLING_TOKEN" } }
+
+[[billing.secret]]
+name = "query-token"
+queryParameter = { name = "token", token = "literal" }
+
+[[billing.path]]
+path = "/invoices/*"
+methods = ["READ", "POST"]
+group = { protectedByRoles = [{ slug = "accountant", permission = "write" }] }
+secretName = "billing-token"
+"#;
+
+#[test]
+fn the_documented_shapes_parse() {
+    let config = parse(DOCS).unwrap();
+    assert_eq!(config.listen_port, 9090);
+    assert_eq!(config.services.len(), 2);
+    let billing = config
+        .services
+        .iter()
+        .find(|s| s.name == "billing")
+        .unwrap();
+    assert_eq!(billing.hosts.len(), 2);
+    assert_eq!(billing.health_check_path.as_deref(), Some("/health"));
+    match &billing.secrets["billing-token"] {
+        SecretInjection::Header {
+            header,
+            prefix,
+            token,
+        } => {
+            assert_eq!(
+                (header.as_str(), prefix.as_str(), token.as_str()),
+                ("authorization", "Bearer", "s3cr3t")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!format!("{:?}", billing.secrets).contains("s3cr3t"));
+    assert_eq!(
+        billing.routes[0].group,
+        SecurityGroup::ProtectedByRoles(vec![PermissionedRole::new(
+            "accountant",
+            Permission::Write
+        )])
+    );
+    assert!(
+        config.warnings.iter().any(|w| w.contains("[core]")),
+        "{:?}",
+        config.warnings
+    );
+
+    // The admin route is more specific than /api/*.
+    let hit = config
+        .table
+        .find(&http::Method::DELETE, "/api/admin/users")
+        .unwrap();
+    let service = &config.services[hit.route.key >> 16];
+    let route = &service.routes[hit.route.key & 0xffff];
+    assert!(matches!(route.group, SecurityGroup::ProtectedByRoles(_)));
+    assert!(config.table.find(&http::Method::DELETE, "/api/x").is_err());
+}
+
+#[test]
+fn the_qualified_form_and_file_values_work() {
+    let dir = std::env::temp_dir().join(format!("myc-gateway-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("token.txt"), "from-file\n").unwrap();
+    let text = r#"
+[api]
+[[api.services.svc]]
+host = "127.0.0.1:9000"
+[[api.services.svc.secret]]
+name = "t"
+queryParameter = { name = "key", token = { file = "token.txt" } }
+[[api.services.svc.path]]
+path = "/svc/*"
+methods = ["GET"]
+securityGroup = "authenticated"
+secretName = "t"
+"#;
+    let path = dir.join("gateway.toml");
+    std::fs::write(&path, text).unwrap();
+    let config = Config::load(&path).unwrap();
+    match &config.services[0].secrets["t"] {
+        SecretInjection::Query { name, token } => {
+            assert_eq!((name.as_str(), token.as_str()), ("key", "from-file"))
+        }
+        other => panic!("{other:?}"),
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn error_of(text: &str) -> ConfigError {
+    match parse(text) {
+        Ok(_) => panic!("accepted:\n{text}"),
+        Err(e) => e,
+    }
+}
+
+fn service(routes: &str) -> String {
+    format!("[api.services]\n[[svc]]\nhost = \"h:1\"\nallowedSources = []\n{routes}")
+}
+
+#[test]
+fn errors_name_the_file_the_key_and_the_problem() {
+    let cases: Vec<(String, &str, &str)> = vec![
+        (
+            service("[[svc.path]]\npath = \"/a/*\"\nmethods = [\"GET\"]\ngroup = \"public\"\n[[svc.path]]\npath = \"/a/*\"\nmethods = [\"READ\"]\ngroup = \"protected\"\n"),
+            "api.services.svc.path[0]",
+            "overlaps api.services.svc.path",
+        ),
+        (
+            service("[[svc.path]]\npath = \"/a\"\nmethods = [\"GET\"]\ngroup = \"public\"\nsecretName = \"nope\"\n"),
+            "api.services.svc.path[0].secretName",
+            "secret \"nope\" is not defined",
+        ),
+        (
+            service("[[svc.path]]\npath = \"/a\"\nmethods = [\"GET\"]\ngroup = \"public\"\nidentitySource = { telegram = {} }\n"),
+            "api.services.svc.path[0].identitySource",
+            "needs allowedSources",
+        ),
+        (
+            service("[[svc.path]]\npath = \"/a\"\nmethods = [\"GET\"]\ngroup = \"publik\"\n"),
+            "api.services.svc.path[0].group",
+            "unknown variant",
+        ),
+        (
+            service("[[svc.path]]\npath = \"/a\"\nmethods = [\"GET\"]\ngrup = \"public\"\n"),
+            "api.services.svc.path[0].grup",
+            "unknown field `grup`",
+        ),
+        (
+            service("[[svc.path]]\npath = \"/a\"\nmethods = [\"FETCH\"]\ngroup = \"public\"\n"),
+            "api.services.svc.path[0].methods",
+            "unknown method",
+        ),
+        (
+            "[api.services]\n[[svc]]\nhost = \"no-port\"\n".into(),
+            "api.services.svc.hosts[0]",
+            "must be host:port",
+        ),
+        (
+            "[api.services]\n[[svc]]\nhost = \"h:1\"\n[[svc.secret]]\nname = \"t\"\nqueryParameter = { name = \"k\", token = { env = \"MISSING\" } }\n".into(),
+            "api.services.svc.secret[0].queryParameter.token",
+            "MISSING is not set",
+        ),
+        (
+            "[api.services]\n[[svc]]\nhost = \"h:1\"\n[[svc.secret]]\nname = \"t\"\nqueryParameter = { name = \"k\", token = { vault = { path = \"p\", key = \"k\" } } }\n".into(),
+            "api.services.svc.secret[0].queryParameter.token",
+            "Vault references are not supported",
+        ),
+        ("[gateway]\naddressing = \"magic\"\n[api]\n".into(), "gateway.addressing", "neither"),
+        ("[other]\n".into(), "api", "missing [api] section"),
+        ("[api\n".into(), "(syntax)", ""),
+    ];
+    for (text, key, message) in cases {
+        let e = error_of(&text);
+        assert_eq!(e.file, "gateway.toml");
+        assert_eq!(e.key, key, "{e}");
+        assert!(e.message.contains(message), "{e}");
+        assert!(e.to_string().starts_with("gateway.toml: "), "{e}");
+    }
+}
