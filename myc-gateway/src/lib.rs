@@ -2,12 +2,16 @@
 //!
 //! | module | what |
 //! |---|---|
+//! | [`app`] | the gateway as an axum `Router`: route, check sources, authenticate, forward |
 //! | [`config`] | the TOML configuration (upstream shapes, env/file values, errors naming file and key) |
 //! | [`net`] | CIDRs, client IP through trusted proxies, forwarding and hop-by-hop headers |
+//! | [`proxy`] | forwarding: pooled connections, streaming, timeouts, header hygiene, secrets, round-robin with ejection and one retry |
 //! | [`routing`] | safe path normalization, wildmatch routes, most-specific-wins, ambiguity at start-up |
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod app;
 pub mod config;
 pub mod net;
+pub mod proxy;
 pub mod routing;

@@ -1,0 +1,185 @@
+//! The gateway as an axum [`Router`]: every request is routed by the [`RouteTable`], checked
+//! against the service's `allowedSources` (client address, never `Host`), authenticated and
+//! authorized by the route's [`AuthLayer`], and forwarded by the [`Proxy`].
+//!
+//! Serve it with `into_make_service_with_connect_info::<SocketAddr>()`: the peer address is
+//! what forwarding headers and `allowedSources` start from.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use http::{Request, Response, StatusCode};
+use myc_tower::auth::{AuthLayer, Authenticator};
+use tower::ServiceExt;
+use tower::util::BoxCloneSyncService;
+
+use crate::config::{Config, Protocol};
+use crate::net::{IpNet, any_contains, client_ip};
+use crate::proxy::{Proxy, Target, Upstream, error_response};
+use crate::routing::RouteError;
+
+type RouteService = BoxCloneSyncService<Request<Body>, Response<Body>, Infallible>;
+
+/// Per-request facts the dispatcher hands to the route's service.
+#[derive(Clone, Debug)]
+struct Routed {
+    path_and_query: String,
+    peer: SocketAddr,
+}
+
+struct Gateway {
+    config: Config,
+    allowed: Vec<Vec<IpNet>>,
+    trusted: Vec<IpNet>,
+    routes: Vec<Vec<RouteService>>,
+}
+
+/// Why the gateway could not be assembled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BuildError(pub String);
+
+/// Builds the gateway for `config`; `trusted` are the proxy networks whose `X-Forwarded-For`
+/// is believed.
+pub fn router(
+    config: Config,
+    auth: Arc<Authenticator>,
+    trusted: Vec<IpNet>,
+) -> Result<Router, BuildError> {
+    let proxy = Arc::new(Proxy::new(
+        std::time::Duration::from_secs(config.gateway_timeout),
+        trusted.clone(),
+    ));
+    let mut allowed = Vec::new();
+    let mut routes = Vec::new();
+    for service in &config.services {
+        if service.protocol != Protocol::Http {
+            return Err(BuildError(format!(
+                "api.services.{}: protocol {:?} is not supported by this build (plain HTTP upstreams only)",
+                service.name, service.protocol
+            )));
+        }
+        let nets = service
+            .allowed_sources
+            .iter()
+            .map(|s| s.parse::<IpNet>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| BuildError(format!("api.services.{}.allowedSources: {e} (client addresses are checked, not Host names)", service.name)))?;
+        allowed.push(nets);
+        let upstream = Arc::new(Upstream::new(&service.hosts));
+        let mut services = Vec::new();
+        for (r, route) in service.routes.iter().enumerate() {
+            if route.secret.is_some() && !route.accept_insecure_routing {
+                return Err(BuildError(format!(
+                    "api.services.{}.path[{r}]: injecting secret {:?} over plain HTTP needs acceptInsecureRouting = true",
+                    service.name,
+                    route.secret.as_deref().unwrap_or_default()
+                )));
+            }
+            let secret = route
+                .secret
+                .as_ref()
+                .and_then(|name| service.secrets.get(name))
+                .cloned()
+                .map(Arc::new);
+            let proxy = proxy.clone();
+            let upstream = upstream.clone();
+            let forward = tower::service_fn(move |mut request: Request<Body>| {
+                let proxy = proxy.clone();
+                let upstream = upstream.clone();
+                let secret = secret.clone();
+                async move {
+                    let Some(routed) = request.extensions_mut().remove::<Routed>() else {
+                        return Ok::<_, Infallible>(error_response(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            "MYG00500",
+                            "unrouted request",
+                        ));
+                    };
+                    let target = Target {
+                        upstream: &upstream,
+                        path_and_query: routed.path_and_query,
+                        secret: secret.as_deref(),
+                    };
+                    Ok(proxy.forward(request, target, routed.peer.ip()).await)
+                }
+            });
+            let layered =
+                tower::Layer::layer(&AuthLayer::new(auth.clone(), route.group.clone()), forward);
+            services.push(BoxCloneSyncService::new(layered));
+        }
+        routes.push(services);
+    }
+    let gateway = Arc::new(Gateway {
+        config,
+        allowed,
+        trusted,
+        routes,
+    });
+    Ok(Router::new().fallback(
+        move |connect: ConnectInfo<SocketAddr>, request: Request<Body>| {
+            let gateway = gateway.clone();
+            async move { dispatch(&gateway, connect.0, request).await }
+        },
+    ))
+}
+
+async fn dispatch(
+    gateway: &Gateway,
+    peer: SocketAddr,
+    mut request: Request<Body>,
+) -> Response<Body> {
+    let path = request.uri().path().to_owned();
+    let query = request.uri().query().map(str::to_owned);
+    let (service_index, route_index, upstream_path) =
+        match gateway.config.table.find(request.method(), &path) {
+            Ok(hit) => (
+                hit.route.key >> 16,
+                hit.route.key & 0xffff,
+                hit.upstream_path.into_owned(),
+            ),
+            Err(RouteError::UnsafePath(why)) => {
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    "MYG00400",
+                    &format!("unsafe path: {why}"),
+                );
+            }
+            Err(RouteError::MethodNotAllowed) => {
+                return error_response(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "MYG00405",
+                    "method not allowed",
+                );
+            }
+            Err(_) => return error_response(StatusCode::NOT_FOUND, "MYG00404", "no route"),
+        };
+    let allowed = &gateway.allowed[service_index];
+    if !allowed.is_empty() {
+        let client = client_ip(peer.ip(), request.headers(), &gateway.trusted);
+        if !any_contains(allowed, client) {
+            return error_response(
+                StatusCode::FORBIDDEN,
+                "MYG00403",
+                "source address not allowed",
+            );
+        }
+    }
+    let path_and_query = match query {
+        Some(q) => format!("{upstream_path}?{q}"),
+        None => upstream_path,
+    };
+    request.extensions_mut().insert(Routed {
+        path_and_query,
+        peer,
+    });
+    let service = gateway.routes[service_index][route_index].clone();
+    match service.oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}

@@ -1,0 +1,257 @@
+//! Forwarding a routed request to its service: pooled HTTP/1.1 connections (hyper), bodies
+//! streamed both ways, `gatewayTimeout`, hop-by-hop headers removed in both directions,
+//! forwarding headers rebuilt from the peer, secrets injected, `x-mycelium-*` and injected
+//! secret headers removed from responses; round-robin with passive ejection, and a request
+//! without a body whose method is idempotent is retried once on another host after a connect
+//! failure.
+
+mod upstream;
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use axum::body::Body;
+use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode, Uri};
+use http_body::Body as _;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+pub use self::upstream::Upstream;
+use crate::config::SecretInjection;
+use crate::net::{IpNet, rebuild_forwarding, remove_hop_by_hop};
+
+/// Forwards requests to upstream hosts.
+#[derive(Clone, Debug)]
+pub struct Proxy {
+    client: Client<HttpConnector, Body>,
+    timeout: Duration,
+    trusted: Vec<IpNet>,
+}
+
+/// Where and how one request goes.
+#[derive(Debug)]
+pub struct Target<'a> {
+    /// The service's hosts.
+    pub upstream: &'a Upstream,
+    /// Path and query to request upstream.
+    pub path_and_query: String,
+    /// A secret to inject.
+    pub secret: Option<&'a SecretInjection>,
+}
+
+/// A JSON error response (`{"message", "code"}`), as the auth layer answers.
+pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response<Body> {
+    let body = serde_json::json!({ "message": message, "code": code }).to_string();
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if is_unreserved(b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Sets query parameter `name` to `value`, keeping every other parameter (upstream replaced
+/// the whole query).
+pub fn set_query_parameter(path_and_query: &str, name: &str, value: &str) -> String {
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    let encoded_name = percent_encode(name);
+    let mut params: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .filter(|p| {
+            let key = p.split_once('=').map_or(*p, |(k, _)| k);
+            key != name && key != encoded_name
+        })
+        .collect();
+    let pair = format!("{encoded_name}={}", percent_encode(value));
+    params.push(&pair);
+    format!("{path}?{}", params.join("&"))
+}
+
+fn idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE
+    )
+}
+
+impl Proxy {
+    /// A proxy with pooled connections, `timeout` per upstream exchange, and `trusted` proxy
+    /// networks whose `X-Forwarded-For` is believed.
+    pub fn new(timeout: Duration, trusted: Vec<IpNet>) -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.set_connect_timeout(Some(Duration::from_secs(5)));
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build(connector);
+        Self {
+            client,
+            timeout,
+            trusted,
+        }
+    }
+
+    /// Forwards `request` (already authenticated and routed) from `peer` to `target`.
+    pub async fn forward(
+        &self,
+        mut request: Request<Body>,
+        target: Target<'_>,
+        peer: IpAddr,
+    ) -> Response<Body> {
+        let host = request
+            .headers()
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_owned);
+        let headers = request.headers_mut();
+        remove_hop_by_hop(headers);
+        rebuild_forwarding(headers, peer, &self.trusted, host.as_deref());
+        let mut path_and_query = target.path_and_query;
+        let mut injected_header: Option<HeaderName> = None;
+        match target.secret {
+            Some(SecretInjection::Header {
+                header,
+                prefix,
+                token,
+            }) => {
+                let value = if prefix.is_empty() {
+                    token.to_string()
+                } else {
+                    format!("{prefix} {}", token.as_str())
+                };
+                match HeaderValue::from_str(&value) {
+                    Ok(mut v) => {
+                        v.set_sensitive(true);
+                        headers.remove(header);
+                        headers.insert(header.clone(), v);
+                        injected_header = Some(header.clone());
+                    }
+                    Err(_) => {
+                        return error_response(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            "MYG00500",
+                            "secret is not a valid header value",
+                        );
+                    }
+                }
+            }
+            Some(SecretInjection::Query { name, token }) => {
+                path_and_query = set_query_parameter(&path_and_query, name, token);
+            }
+            None => {}
+        }
+        let retryable = idempotent(request.method()) && request.body().is_end_stream();
+        let (parts, body) = request.into_parts();
+        let mut body = Some(body);
+        let mut tried: Vec<String> = Vec::new();
+        loop {
+            let Some(authority) = target.upstream.pick(&tried) else {
+                return error_response(
+                    StatusCode::BAD_GATEWAY,
+                    "MYG00502",
+                    "no upstream host available",
+                );
+            };
+            let uri = match Uri::builder()
+                .scheme("http")
+                .authority(authority.as_str())
+                .path_and_query(path_and_query.as_str())
+                .build()
+            {
+                Ok(uri) => uri,
+                Err(_) => {
+                    return error_response(
+                        StatusCode::BAD_REQUEST,
+                        "MYG00400",
+                        "invalid upstream URI",
+                    );
+                }
+            };
+            let mut upstream_request =
+                Request::from_parts(parts.clone(), body.take().unwrap_or_default());
+            *upstream_request.uri_mut() = uri;
+            if let Ok(v) = HeaderValue::from_str(&authority) {
+                upstream_request.headers_mut().insert(http::header::HOST, v);
+            }
+            match tokio::time::timeout(self.timeout, self.client.request(upstream_request)).await {
+                Err(_) => {
+                    return error_response(
+                        StatusCode::GATEWAY_TIMEOUT,
+                        "MYG00504",
+                        "upstream timed out",
+                    );
+                }
+                Ok(Ok(response)) => {
+                    target.upstream.succeeded(&authority);
+                    let (mut parts, incoming) = response.into_parts();
+                    remove_hop_by_hop(&mut parts.headers);
+                    let leaked: Vec<HeaderName> = parts
+                        .headers
+                        .keys()
+                        .filter(|n| myc_profile::headers::is_mycelium_header(n.as_str()))
+                        .cloned()
+                        .collect();
+                    for name in leaked {
+                        parts.headers.remove(&name);
+                    }
+                    if let Some(name) = &injected_header {
+                        parts.headers.remove(name);
+                    }
+                    return Response::from_parts(parts, Body::new(incoming));
+                }
+                Ok(Err(e)) if e.is_connect() => {
+                    target.upstream.failed(&authority);
+                    tried.push(authority);
+                    if retryable && tried.len() < 2 {
+                        continue;
+                    }
+                    return error_response(
+                        StatusCode::BAD_GATEWAY,
+                        "MYG00502",
+                        "upstream unreachable",
+                    );
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(upstream = %authority, error = %e, "upstream exchange failed");
+                    return error_response(StatusCode::BAD_GATEWAY, "MYG00502", "upstream failed");
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_secret_keeps_the_clients_parameters() {
+        assert_eq!(set_query_parameter("/a", "key", "s3"), "/a?key=s3");
+        assert_eq!(
+            set_query_parameter("/a?x=1&key=forged&y=2", "key", "s 3&z"),
+            "/a?x=1&y=2&key=s%203%26z"
+        );
+        assert_eq!(set_query_parameter("/a?", "k", "v"), "/a?k=v");
+    }
+}

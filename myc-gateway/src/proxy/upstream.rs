@@ -1,0 +1,124 @@
+//! Host selection for one service: round-robin over hosts that are not ejected; a connect
+//! failure ejects a host for a cool-down (passive health), doubling while it keeps failing.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// Ejection after a connect failure: 5 s, doubling up to 60 s while failures continue.
+const EJECT_BASE: Duration = Duration::from_secs(5);
+const EJECT_MAX: Duration = Duration::from_secs(60);
+
+#[derive(Debug)]
+struct HostState {
+    authority: String,
+    ejected_until: Option<Instant>,
+    failures: u32,
+}
+
+/// The hosts of one service.
+#[derive(Debug)]
+pub struct Upstream {
+    hosts: Mutex<Vec<HostState>>,
+    next: AtomicUsize,
+}
+
+impl Upstream {
+    /// Round-robin over `hosts` (`host:port`).
+    pub fn new(hosts: &[String]) -> Self {
+        Self {
+            hosts: Mutex::new(
+                hosts
+                    .iter()
+                    .map(|h| HostState {
+                        authority: h.clone(),
+                        ejected_until: None,
+                        failures: 0,
+                    })
+                    .collect(),
+            ),
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    /// The next host that is not ejected and not in `skip`; when every host is ejected, the one
+    /// whose ejection ends first (better a likely failure than a certain one).
+    pub fn pick(&self, skip: &[String]) -> Option<String> {
+        let hosts = self.hosts.lock().ok()?;
+        let n = hosts.len();
+        if n == 0 {
+            return None;
+        }
+        let now = Instant::now();
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        for k in 0..n {
+            let host = &hosts[(start + k) % n];
+            if skip.contains(&host.authority) {
+                continue;
+            }
+            if host.ejected_until.is_none_or(|t| t <= now) {
+                return Some(host.authority.clone());
+            }
+        }
+        hosts
+            .iter()
+            .filter(|h| !skip.contains(&h.authority))
+            .min_by_key(|h| h.ejected_until)
+            .map(|h| h.authority.clone())
+    }
+
+    /// Records a connect failure: ejects the host.
+    pub fn failed(&self, authority: &str) {
+        if let Ok(mut hosts) = self.hosts.lock()
+            && let Some(h) = hosts.iter_mut().find(|h| h.authority == authority)
+        {
+            h.failures = h.failures.saturating_add(1);
+            let backoff = EJECT_BASE
+                .saturating_mul(1u32 << (h.failures - 1).min(4))
+                .min(EJECT_MAX);
+            h.ejected_until = Some(Instant::now() + backoff);
+            tracing::warn!(upstream = %authority, ejected_for_s = backoff.as_secs(), "upstream ejected after a connect failure");
+        }
+    }
+
+    /// Records a success (or a passing health check): the host is back.
+    pub fn succeeded(&self, authority: &str) {
+        if let Ok(mut hosts) = self.hosts.lock()
+            && let Some(h) = hosts.iter_mut().find(|h| h.authority == authority)
+            && (h.failures > 0 || h.ejected_until.is_some())
+        {
+            h.failures = 0;
+            h.ejected_until = None;
+            tracing::info!(upstream = %authority, "upstream healthy again");
+        }
+    }
+
+    /// Whether `authority` is currently ejected.
+    pub fn is_ejected(&self, authority: &str) -> bool {
+        let now = Instant::now();
+        self.hosts.lock().is_ok_and(|hosts| {
+            hosts
+                .iter()
+                .any(|h| h.authority == authority && h.ejected_until.is_some_and(|t| t > now))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_robin_and_ejection() {
+        let up = Upstream::new(&["a:1".into(), "b:1".into(), "c:1".into()]);
+        let picks: Vec<String> = (0..6).map(|_| up.pick(&[]).unwrap()).collect();
+        assert_eq!(picks, ["a:1", "b:1", "c:1", "a:1", "b:1", "c:1"]);
+        up.failed("b:1");
+        assert!(up.is_ejected("b:1"));
+        let picks: Vec<String> = (0..4).map(|_| up.pick(&[]).unwrap()).collect();
+        assert!(!picks.contains(&"b:1".to_owned()));
+        assert_eq!(up.pick(&["a:1".into(), "c:1".into()]), Some("b:1".into()));
+        up.succeeded("b:1");
+        assert!(!up.is_ejected("b:1"));
+    }
+}

@@ -1,0 +1,329 @@
+//! The gateway end to end over real sockets: a client → the gateway router → real upstream
+//! servers on 127.0.0.1 that echo what they receive.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, Uri};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use myc_gateway::config::Config;
+use myc_profile::{Owner, Profile};
+use myc_tower::BoxFuture;
+use myc_tower::auth::Authenticator;
+use myc_tower::jwt::{InternalIssuer, JwtVerifier, LocalKey};
+use myc_tower::resolver::{ProfileQuery, ProfileResolver, StoreError};
+use serde_json::{Value, json};
+
+const SECRET: &[u8] = b"gateway-test-secret-of-32-bytes-or-more!";
+
+struct Directory(HashMap<String, Profile>);
+
+impl ProfileResolver for Directory {
+    fn resolve<'a>(
+        &'a self,
+        query: ProfileQuery<'a>,
+    ) -> BoxFuture<'a, Result<Option<Profile>, StoreError>> {
+        Box::pin(async move { Ok(self.0.get(query.email).cloned()) })
+    }
+}
+
+/// An upstream that echoes method, path, query and headers, and counts requests.
+async fn upstream(name: &'static str) -> (String, Arc<AtomicU64>) {
+    let hits = Arc::new(AtomicU64::new(0));
+    async fn echo(
+        State((name, hits)): State<(&'static str, Arc<AtomicU64>)>,
+        uri: Uri,
+        headers: HeaderMap,
+    ) -> axum::response::Response {
+        hits.fetch_add(1, Ordering::SeqCst);
+        let headers: serde_json::Map<String, Value> = headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), json!(String::from_utf8_lossy(v.as_bytes()))))
+            .collect();
+        let mut response =
+            axum::Json(json!({"upstream": name, "uri": uri.to_string(), "headers": headers}))
+                .into_response_parts();
+        response
+            .headers_mut()
+            .insert("x-mycelium-leak", "internal".parse().unwrap());
+        response
+    }
+    trait IntoParts {
+        fn into_response_parts(self) -> axum::response::Response;
+    }
+    impl<T: axum::response::IntoResponse> IntoParts for T {
+        fn into_response_parts(self) -> axum::response::Response {
+            self.into_response()
+        }
+    }
+    let app = Router::new()
+        .fallback(echo)
+        .with_state((name, hits.clone()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(axum::serve(listener, app).into_future());
+    (addr.to_string(), hits)
+}
+
+fn dead_host() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().to_string()
+}
+
+fn token(email: &str) -> String {
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = Some("v1".into());
+    let exp = jsonwebtoken::get_current_timestamp() + 600;
+    jsonwebtoken::encode(
+        &header,
+        &json!({"iss": "mycelium", "aud": "gateway", "email": email, "exp": exp}),
+        &EncodingKey::from_secret(SECRET),
+    )
+    .unwrap()
+}
+
+async fn gateway(config_text: &str, trusted: &[&str]) -> String {
+    let config = Config::parse(config_text, "test.toml", Path::new("."), &|_| None).unwrap();
+    let jwt = JwtVerifier::new().internal(InternalIssuer {
+        issuer: "mycelium".into(),
+        audiences: vec!["gateway".into()],
+        keys: vec![LocalKey::hmac(Some("v1"), Algorithm::HS256, SECRET).unwrap()],
+    });
+    let mut alice = Profile::new(uuid::Uuid::new_v4());
+    alice.owners.push(Owner {
+        id: uuid::Uuid::new_v4(),
+        email: "alice@example.com".into(),
+        first_name: None,
+        last_name: None,
+        username: None,
+        is_principal: true,
+    });
+    let directory = Directory(HashMap::from([("alice@example.com".to_owned(), alice)]));
+    let auth = Arc::new(Authenticator::new(jwt, Arc::new(directory)));
+    let trusted = trusted.iter().map(|s| s.parse().unwrap()).collect();
+    let app = myc_gateway::app::router(config, auth, trusted).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .into_future(),
+    );
+    format!("http://{addr}")
+}
+
+async fn get(url: &str, headers: &[(&str, &str)]) -> (u16, Value, reqwest::header::HeaderMap) {
+    let mut request = reqwest::Client::new().get(url);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    (
+        status,
+        response.json().await.unwrap_or(Value::Null),
+        headers,
+    )
+}
+
+#[tokio::test]
+async fn routes_authenticates_and_forwards_with_clean_headers() {
+    let (a, hits_a) = upstream("a").await;
+    let (b, hits_b) = upstream("b").await;
+    let config = format!(
+        r#"
+[api.services]
+[[svc]]
+hosts = ["{a}", "{b}"]
+[[svc.secret]]
+name = "q"
+queryParameter = {{ name = "key", token = "s3cr3t" }}
+[[svc.secret]]
+name = "h"
+authorizationHeader = {{ headerName = "x-api-key", prefix = "", token = "k3y" }}
+[[svc.path]]
+group = "public"
+path = "/public/*"
+methods = ["GET"]
+[[svc.path]]
+group = "protected"
+path = "/private/*"
+methods = ["GET"]
+[[svc.path]]
+group = "public"
+path = "/query/*"
+methods = ["GET"]
+secretName = "q"
+acceptInsecureRouting = true
+[[svc.path]]
+group = "public"
+path = "/header/*"
+methods = ["GET"]
+secretName = "h"
+acceptInsecureRouting = true
+"#
+    );
+    let gw = gateway(&config, &[]).await;
+
+    // Round-robin over both hosts; spoofed identity and forwarding headers are replaced.
+    for _ in 0..4 {
+        let (status, body, headers) = get(
+            &format!("{gw}/public/x?y=1"),
+            &[
+                ("x-mycelium-profile", "forged"),
+                ("x-forwarded-for", "6.6.6.6"),
+                ("connection", "x-hop"),
+                ("x-hop", "secret-hop"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(body["uri"], "/public/x?y=1");
+        let h = &body["headers"];
+        assert!(h.get("x-mycelium-profile").is_none());
+        assert_eq!(h["x-mycelium-security-group"], "\"public\"");
+        assert_eq!(h["x-forwarded-for"], "127.0.0.1");
+        assert!(
+            h.get("x-hop").is_none(),
+            "headers named by Connection are hop-by-hop"
+        );
+        assert!(
+            headers.get("x-mycelium-leak").is_none(),
+            "responses are cleaned"
+        );
+        assert!(headers.contains_key("x-mycelium-request-id"));
+    }
+    assert_eq!(hits_a.load(Ordering::SeqCst), 2);
+    assert_eq!(hits_b.load(Ordering::SeqCst), 2);
+
+    // Protected: 401 without a token, the profile with one.
+    assert_eq!(get(&format!("{gw}/private/x"), &[]).await.0, 401);
+    let bearer = format!("Bearer {}", token("alice@example.com"));
+    let (status, body, _) = get(&format!("{gw}/private/x"), &[("authorization", &bearer)]).await;
+    assert_eq!(status, 200);
+    assert!(body["headers"]["x-mycelium-profile"].as_str().is_some());
+    assert!(body["headers"].get("authorization").is_none());
+
+    // Secrets: the query keeps the client's parameters; the header replaces a client copy.
+    let (_, body, _) = get(&format!("{gw}/query/x?a=1&key=forged&b=2"), &[]).await;
+    assert_eq!(body["uri"], "/query/x?a=1&b=2&key=s3cr3t");
+    let (_, body, headers) = get(&format!("{gw}/header/x"), &[("x-api-key", "forged")]).await;
+    assert_eq!(body["headers"]["x-api-key"], "k3y");
+    assert!(headers.get("x-api-key").is_none());
+
+    // Traversal and encoded separators never reach a route; unknown paths and methods.
+    for bad in [
+        "/public/../private/x",
+        "/public/%2e%2e/private/x",
+        "/public/a%2fb",
+    ] {
+        let url = format!("{gw}{bad}");
+        // reqwest would normalize dot segments: send the raw path with a plain TCP request.
+        let status = raw_status(&gw, bad).await;
+        assert_eq!(status, 400, "{url}");
+    }
+    assert_eq!(get(&format!("{gw}/nowhere"), &[]).await.0, 404);
+    let status = reqwest::Client::new()
+        .delete(format!("{gw}/public/x"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 405);
+}
+
+/// Sends `GET {path}` verbatim over TCP and returns the status code.
+async fn raw_status(base: &str, path: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response.split(' ').nth(1).unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_dead_host_is_ejected_and_idempotent_requests_retry_elsewhere() {
+    let (live, hits) = upstream("live").await;
+    let dead = dead_host();
+    let config = format!(
+        r#"
+[api.services]
+[[svc]]
+hosts = ["{dead}", "{live}"]
+[[svc.path]]
+group = "public"
+path = "/*"
+methods = ["ALL"]
+"#
+    );
+    let gw = gateway(&config, &[]).await;
+    for _ in 0..6 {
+        let (status, body, _) = get(&format!("{gw}/x"), &[]).await;
+        assert_eq!(status, 200);
+        assert_eq!(body["upstream"], "live");
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 6);
+    // A POST with a body is not retried: it fails if it lands on the dead host, but the dead
+    // host is ejected now, so it goes to the live one.
+    let status = reqwest::Client::new()
+        .post(format!("{gw}/x"))
+        .body("payload")
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn allowed_sources_and_trusted_proxies_use_the_client_address() {
+    let (up, _) = upstream("up").await;
+    let config = format!(
+        r#"
+[api.services]
+[[svc]]
+host = "{up}"
+allowedSources = ["198.51.100.0/24"]
+[[svc.path]]
+group = "public"
+path = "/*"
+methods = ["GET"]
+"#
+    );
+    // Untrusted peer (127.0.0.1 not in the trusted list): its X-Forwarded-For is ignored.
+    let gw = gateway(&config, &[]).await;
+    let (status, _, _) = get(&format!("{gw}/x"), &[("x-forwarded-for", "198.51.100.7")]).await;
+    assert_eq!(status, 403);
+    let (status, _, _) = get(&format!("{gw}/x"), &[("host", "198.51.100.7")]).await;
+    assert_eq!(status, 403, "the Host header is never a source");
+    // Through a trusted proxy (loopback), the forwarded client address is checked and kept.
+    let gw = gateway(&config, &["127.0.0.0/8"]).await;
+    let (status, body, _) = get(&format!("{gw}/x"), &[("x-forwarded-for", "198.51.100.7")]).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["headers"]["x-forwarded-for"],
+        "198.51.100.7, 127.0.0.1"
+    );
+    assert!(
+        body["headers"]["forwarded"]
+            .as_str()
+            .unwrap()
+            .starts_with("for=198.51.100.7")
+    );
+}
