@@ -19,7 +19,7 @@ use tower::util::BoxCloneSyncService;
 
 use crate::config::{Config, Protocol};
 use crate::net::{IpNet, any_contains, client_ip};
-use crate::proxy::{Proxy, Target, Upstream, error_response};
+use crate::proxy::{HealthChecks, Proxy, Target, Upstream, error_response};
 use crate::routing::RouteError;
 
 type RouteService = BoxCloneSyncService<Request<Body>, Response<Body>, Infallible>;
@@ -43,13 +43,19 @@ struct Gateway {
 #[error("{0}")]
 pub struct BuildError(pub String);
 
-/// Builds the gateway for `config`; `trusted` are the proxy networks whose `X-Forwarded-For`
-/// is believed.
-pub fn router(
-    config: Config,
-    auth: Arc<Authenticator>,
-    trusted: Vec<IpNet>,
-) -> Result<Router, BuildError> {
+/// The assembled gateway: the router to serve and the health checks to start.
+#[derive(Debug)]
+pub struct Built {
+    /// Serve with `into_make_service_with_connect_info::<SocketAddr>()`.
+    pub router: Router,
+    /// Start with [`HealthChecks::spawn`].
+    pub health: HealthChecks,
+}
+
+/// Builds the gateway for `config` with `auth` deciding who gets in.
+pub fn build(config: Config, auth: Arc<Authenticator>) -> Result<Built, BuildError> {
+    let trusted = config.trusted_proxies.clone();
+    let mut health = HealthChecks::new(config.health.clone());
     let proxy = Arc::new(Proxy::new(
         std::time::Duration::from_secs(config.gateway_timeout),
         trusted.clone(),
@@ -71,6 +77,9 @@ pub fn router(
             .map_err(|e| BuildError(format!("api.services.{}.allowedSources: {e} (client addresses are checked, not Host names)", service.name)))?;
         allowed.push(nets);
         let upstream = Arc::new(Upstream::new(&service.hosts));
+        if let Some(path) = &service.health_check_path {
+            health.add(upstream.clone(), path.clone());
+        }
         let mut services = Vec::new();
         for (r, route) in service.routes.iter().enumerate() {
             if route.secret.is_some() && !route.accept_insecure_routing {
@@ -120,12 +129,13 @@ pub fn router(
         trusted,
         routes,
     });
-    Ok(Router::new().fallback(
+    let router = Router::new().fallback(
         move |connect: ConnectInfo<SocketAddr>, request: Request<Body>| {
             let gateway = gateway.clone();
             async move { dispatch(&gateway, connect.0, request).await }
         },
-    ))
+    );
+    Ok(Built { router, health })
 }
 
 async fn dispatch(

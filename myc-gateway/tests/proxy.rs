@@ -89,7 +89,15 @@ fn token(email: &str) -> String {
 }
 
 async fn gateway(config_text: &str, trusted: &[&str]) -> String {
-    let config = Config::parse(config_text, "test.toml", Path::new("."), &|_| None).unwrap();
+    let trusted = trusted
+        .iter()
+        .map(|s| format!("\"{s}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let config_text = format!(
+        "[gateway]\ntrusted_proxies = [{trusted}]\nhealth = {{ interval_ms = 100, timeout_ms = 500 }}\n{config_text}"
+    );
+    let config = Config::parse(&config_text, "test.toml", Path::new("."), &|_| None).unwrap();
     let jwt = JwtVerifier::new().internal(InternalIssuer {
         issuer: "mycelium".into(),
         audiences: vec!["gateway".into()],
@@ -106,8 +114,9 @@ async fn gateway(config_text: &str, trusted: &[&str]) -> String {
     });
     let directory = Directory(HashMap::from([("alice@example.com".to_owned(), alice)]));
     let auth = Arc::new(Authenticator::new(jwt, Arc::new(directory)));
-    let trusted = trusted.iter().map(|s| s.parse().unwrap()).collect();
-    let app = myc_gateway::app::router(config, auth, trusted).unwrap();
+    let built = myc_gateway::app::build(config, auth).unwrap();
+    built.health.spawn();
+    let app = built.router;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(
@@ -326,4 +335,84 @@ methods = ["GET"]
             .unwrap()
             .starts_with("for=198.51.100.7")
     );
+}
+
+/// An upstream whose `/health` answers 200 or 503 as `healthy` says.
+async fn upstream_with_health(name: &'static str) -> (String, Arc<std::sync::atomic::AtomicBool>) {
+    use std::sync::atomic::AtomicBool;
+    let healthy = Arc::new(AtomicBool::new(true));
+    let flag = healthy.clone();
+    let app = Router::new()
+        .route(
+            "/health",
+            axum::routing::get(move || {
+                let flag = flag.clone();
+                async move {
+                    if flag.load(Ordering::SeqCst) {
+                        axum::http::StatusCode::OK
+                    } else {
+                        axum::http::StatusCode::SERVICE_UNAVAILABLE
+                    }
+                }
+            }),
+        )
+        .fallback(move || async move { axum::Json(json!({ "upstream": name })) });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(axum::serve(listener, app).into_future());
+    (addr.to_string(), healthy)
+}
+
+#[tokio::test]
+async fn active_health_checks_take_a_host_out_and_bring_it_back() {
+    let (a, a_healthy) = upstream_with_health("a").await;
+    let (b, _) = upstream_with_health("b").await;
+    let config = format!(
+        r#"
+[api.services]
+[[svc]]
+hosts = ["{a}", "{b}"]
+healthCheckPath = "/health"
+[[svc.path]]
+group = "public"
+path = "/x"
+methods = ["GET"]
+"#
+    );
+    let gw = gateway(&config, &[]).await;
+    let served_by = |n: usize| {
+        let gw = gw.clone();
+        async move {
+            let mut seen = Vec::new();
+            for _ in 0..n {
+                let (_, body, _) = get(&format!("{gw}/x"), &[]).await;
+                seen.push(body["upstream"].as_str().unwrap().to_owned());
+            }
+            seen
+        }
+    };
+    assert!(served_by(4).await.contains(&"a".to_owned()));
+    // Unhealthy for three probes (100 ms apart): out of rotation within a few probe rounds.
+    a_healthy.store(false, Ordering::SeqCst);
+    let mut out = false;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        if served_by(4).await.iter().all(|u| u == "b") {
+            out = true;
+            break;
+        }
+    }
+    assert!(out, "the failing host left the rotation");
+    assert!(served_by(6).await.iter().all(|u| u == "b"));
+    // Healthy for two probes: back.
+    a_healthy.store(true, Ordering::SeqCst);
+    let mut back = false;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        if served_by(4).await.contains(&"a".to_owned()) {
+            back = true;
+            break;
+        }
+    }
+    assert!(back, "the recovered host rejoined the rotation");
 }

@@ -178,6 +178,56 @@ struct RawGateway {
     /// `path` (default) or `service-prefix`.
     #[serde(default)]
     addressing: Option<String>,
+    /// Active health checks.
+    #[serde(default)]
+    health: HealthPolicy,
+    /// Proxy networks whose `X-Forwarded-For` is believed (CIDRs).
+    #[serde(default)]
+    trusted_proxies: Vec<String>,
+}
+
+/// Active health checks of hosts with a `healthCheckPath` (`[gateway.health]`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthPolicy {
+    /// Milliseconds between probes (10,000).
+    #[serde(default = "HealthPolicy::default_interval")]
+    pub interval_ms: u64,
+    /// Probe timeout in milliseconds (5,000).
+    #[serde(default = "HealthPolicy::default_timeout")]
+    pub timeout_ms: u64,
+    /// Consecutive failures that take a host out (3).
+    #[serde(default = "HealthPolicy::default_unhealthy")]
+    pub unhealthy_threshold: u32,
+    /// Consecutive successes that bring it back (2).
+    #[serde(default = "HealthPolicy::default_healthy")]
+    pub healthy_threshold: u32,
+}
+
+impl HealthPolicy {
+    fn default_interval() -> u64 {
+        10_000
+    }
+    fn default_timeout() -> u64 {
+        5_000
+    }
+    fn default_unhealthy() -> u32 {
+        3
+    }
+    fn default_healthy() -> u32 {
+        2
+    }
+}
+
+impl Default for HealthPolicy {
+    fn default() -> Self {
+        Self {
+            interval_ms: Self::default_interval(),
+            timeout_ms: Self::default_timeout(),
+            unhealthy_threshold: Self::default_unhealthy(),
+            healthy_threshold: Self::default_healthy(),
+        }
+    }
 }
 
 /// How a secret reaches the upstream.
@@ -257,6 +307,10 @@ pub struct Config {
     pub services: Vec<Service>,
     /// Every route, keyed by `(service index << 16) | route index`.
     pub table: RouteTable,
+    /// Active health checks.
+    pub health: HealthPolicy,
+    /// Trusted proxy networks (`[gateway] trusted_proxies`).
+    pub trusted_proxies: Vec<crate::net::IpNet>,
     /// What was accepted but is not used.
     pub warnings: Vec<String>,
 }
@@ -364,6 +418,21 @@ impl Config {
             }
         };
 
+        let trusted_proxies = gateway
+            .trusted_proxies
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                s.parse()
+                    .map_err(|m| error(&format!("gateway.trusted_proxies[{i}]"), m))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if gateway.health.interval_ms == 0 || gateway.health.timeout_ms == 0 {
+            return Err(error(
+                "gateway.health",
+                "interval_ms and timeout_ms must be positive".into(),
+            ));
+        }
         let mut services = Vec::new();
         let mut specs = Vec::new();
         for (name, mut defs) in api.services {
@@ -527,6 +596,8 @@ impl Config {
             gateway_timeout: api.gateway_timeout.unwrap_or(60),
             services,
             table,
+            health: gateway.health,
+            trusted_proxies,
             warnings,
         })
     }

@@ -5,6 +5,7 @@
 //! without a body whose method is idempotent is retried once on another host after a connect
 //! failure.
 
+mod health;
 mod upstream;
 
 use std::net::IpAddr;
@@ -17,6 +18,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
+pub use self::health::HealthChecks;
 pub use self::upstream::Upstream;
 use crate::config::SecretInjection;
 use crate::net::{IpNet, rebuild_forwarding, remove_hop_by_hop};

@@ -14,6 +14,16 @@ struct HostState {
     authority: String,
     ejected_until: Option<Instant>,
     failures: u32,
+    /// Taken out by active health checks.
+    down: bool,
+    probe_failures: u32,
+    probe_successes: u32,
+}
+
+impl HostState {
+    fn available(&self, now: Instant) -> bool {
+        !self.down && self.ejected_until.is_none_or(|t| t <= now)
+    }
 }
 
 /// The hosts of one service.
@@ -34,6 +44,9 @@ impl Upstream {
                         authority: h.clone(),
                         ejected_until: None,
                         failures: 0,
+                        down: false,
+                        probe_failures: 0,
+                        probe_successes: 0,
                     })
                     .collect(),
             ),
@@ -56,14 +69,14 @@ impl Upstream {
             if skip.contains(&host.authority) {
                 continue;
             }
-            if host.ejected_until.is_none_or(|t| t <= now) {
+            if host.available(now) {
                 return Some(host.authority.clone());
             }
         }
         hosts
             .iter()
             .filter(|h| !skip.contains(&h.authority))
-            .min_by_key(|h| h.ejected_until)
+            .min_by_key(|h| (h.down, h.ejected_until))
             .map(|h| h.authority.clone())
     }
 
@@ -93,6 +106,50 @@ impl Upstream {
         }
     }
 
+    /// Records an active probe: `unhealthy` consecutive failures take the host out,
+    /// `healthy` consecutive successes bring it back.
+    pub fn probed(&self, authority: &str, ok: bool, unhealthy: u32, healthy: u32) {
+        if let Ok(mut hosts) = self.hosts.lock()
+            && let Some(h) = hosts.iter_mut().find(|h| h.authority == authority)
+        {
+            if ok {
+                h.probe_failures = 0;
+                h.probe_successes = h.probe_successes.saturating_add(1);
+                if h.down && h.probe_successes >= healthy {
+                    h.down = false;
+                    h.ejected_until = None;
+                    h.failures = 0;
+                    tracing::info!(upstream = %authority, "upstream passed its health checks; back in rotation");
+                }
+            } else {
+                h.probe_successes = 0;
+                h.probe_failures = h.probe_failures.saturating_add(1);
+                if !h.down && h.probe_failures >= unhealthy {
+                    h.down = true;
+                    tracing::warn!(upstream = %authority, "upstream failed its health checks; out of rotation");
+                }
+            }
+        }
+    }
+
+    /// The hosts, in configuration order.
+    pub fn hosts(&self) -> Vec<String> {
+        self.hosts
+            .lock()
+            .map(|h| h.iter().map(|h| h.authority.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Whether `authority` is out of rotation (down or ejected).
+    pub fn is_out(&self, authority: &str) -> bool {
+        let now = Instant::now();
+        self.hosts.lock().is_ok_and(|hosts| {
+            hosts
+                .iter()
+                .any(|h| h.authority == authority && !h.available(now))
+        })
+    }
+
     /// Whether `authority` is currently ejected.
     pub fn is_ejected(&self, authority: &str) -> bool {
         let now = Instant::now();
@@ -120,5 +177,15 @@ mod tests {
         assert_eq!(up.pick(&["a:1".into(), "c:1".into()]), Some("b:1".into()));
         up.succeeded("b:1");
         assert!(!up.is_ejected("b:1"));
+        for _ in 0..2 {
+            up.probed("c:1", false, 3, 2);
+        }
+        assert!(!up.is_out("c:1"));
+        up.probed("c:1", false, 3, 2);
+        assert!(up.is_out("c:1"));
+        up.probed("c:1", true, 3, 2);
+        assert!(up.is_out("c:1"));
+        up.probed("c:1", true, 3, 2);
+        assert!(!up.is_out("c:1"));
     }
 }
