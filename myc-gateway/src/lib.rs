@@ -4,6 +4,8 @@
 //! |---|---|
 //! | [`app`] | the gateway as an axum `Router`: route, check sources, authenticate, forward |
 //! | [`config`] | the TOML configuration (upstream shapes, env/file values, errors naming file and key) |
+//! | [`demo`] | `myc-gateway demo`: echo upstream, seeded users, curl commands |
+//! | [`directory`] | in-memory identity directory (profiles, issued connection strings) from a file or the demo seed |
 //! | [`net`] | CIDRs, client IP through trusted proxies, forwarding and hop-by-hop headers |
 //! | [`proxy`] | forwarding: pooled connections, streaming, timeouts, header hygiene, secrets, round-robin with ejection and one retry |
 //! | [`routing`] | safe path normalization, wildmatch routes, most-specific-wins, ambiguity at start-up |
@@ -12,6 +14,8 @@
 
 pub mod app;
 pub mod config;
+pub mod demo;
+pub mod directory;
 pub mod net;
 pub mod proxy;
 pub mod routing;

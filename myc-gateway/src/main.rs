@@ -1,0 +1,72 @@
+//! `myc-gateway`: the reference gateway binary (thin: parsing arguments, starting the library).
+//!
+//! Exit codes: 0 success; 1 runtime failure (one line on stderr); 2 usage error.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// The Mycelium-compatible reference gateway.
+#[derive(Parser, Debug)]
+#[command(name = "myc-gateway", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Zero set-up demo: an echo upstream, the gateway in front of it with one route per
+    /// security group, demo users, and curl commands to try (printed on stdout).
+    Demo {
+        /// Where the gateway listens.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing::Level::INFO)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("myc-gateway: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Demo { listen } => {
+                let demo = myc_gateway::demo::start(listen).await?;
+                println!("myc-gateway demo: gateway on http://{} (upstream echo on {})", demo.gateway, demo.upstream);
+                println!("users: alice (accountant write, reporter read), bob (reporter read), carol (no licences)");
+                println!();
+                for (command, expect) in &demo.commands {
+                    match expect {
+                        Some(code) => println!("{command}    # expect {code}"),
+                        None => println!("{command}"),
+                    }
+                }
+                println!();
+                println!("ready (Ctrl-C to stop)");
+                tokio::signal::ctrl_c().await.map_err(|e| myc_gateway::demo::DemoError(e.to_string()))?;
+                Ok::<(), myc_gateway::demo::DemoError>(())
+            }
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("myc-gateway: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
