@@ -8,6 +8,7 @@
 //! | [`directory`] | in-memory identity directory (profiles, issued connection strings) from a file or the demo seed |
 //! | [`net`] | CIDRs, client IP through trusted proxies, forwarding and hop-by-hop headers |
 //! | [`proxy`] | forwarding: pooled connections, streaming, timeouts, header hygiene, secrets, round-robin with ejection and one retry |
+//! | [`serve`] | `myc-gateway serve`: config + directory → authenticator → router → listener |
 //! | [`routing`] | safe path normalization, wildmatch routes, most-specific-wins, ambiguity at start-up |
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -19,3 +20,4 @@ pub mod directory;
 pub mod net;
 pub mod proxy;
 pub mod routing;
+pub mod serve;

@@ -3,6 +3,7 @@
 //! Exit codes: 0 success; 1 runtime failure (one line on stderr); 2 usage error.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -24,6 +25,19 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
     },
+    /// Serve the gateway described by a configuration file, with identities from a directory
+    /// file (TOML or JSON).
+    Serve {
+        /// The gateway configuration (TOML).
+        #[arg(long)]
+        config: PathBuf,
+        /// The identity directory (tenants, accounts, licences).
+        #[arg(long)]
+        directory: PathBuf,
+        /// Overrides `[api] serviceIp`/`servicePort`.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -44,8 +58,19 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Serve {
+                config,
+                directory,
+                listen,
+            } => myc_gateway::serve::serve(&config, &directory, listen, |addr| {
+                println!("listening on http://{addr}");
+            })
+            .await
+            .map_err(|e| e.to_string()),
             Command::Demo { listen } => {
-                let demo = myc_gateway::demo::start(listen).await?;
+                let demo = myc_gateway::demo::start(listen)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 println!("myc-gateway demo: gateway on http://{} (upstream echo on {})", demo.gateway, demo.upstream);
                 println!("users: alice (accountant write, reporter read), bob (reporter read), carol (no licences)");
                 println!();
@@ -57,8 +82,8 @@ fn main() -> ExitCode {
                 }
                 println!();
                 println!("ready (Ctrl-C to stop)");
-                tokio::signal::ctrl_c().await.map_err(|e| myc_gateway::demo::DemoError(e.to_string()))?;
-                Ok::<(), myc_gateway::demo::DemoError>(())
+                tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
+                Ok::<(), String>(())
             }
         }
     });

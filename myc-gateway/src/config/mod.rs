@@ -23,6 +23,7 @@
 //! assert_eq!(config.services[0].hosts, vec!["localhost:3000".to_owned()]);
 //! ```
 
+mod auth;
 mod value;
 
 use std::collections::BTreeMap;
@@ -33,6 +34,7 @@ use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use crate::routing::{Addressing, MethodSet, RouteError, RouteSpec, RouteTable};
+pub use auth::{AuthSettings, HmacKeys, InternalKey, Provider};
 pub use value::ValueSource;
 
 /// A configuration error: the file, the key and what is wrong.
@@ -184,6 +186,9 @@ struct RawGateway {
     /// Proxy networks whose `X-Forwarded-For` is believed (CIDRs).
     #[serde(default)]
     trusted_proxies: Vec<String>,
+    /// Who the gateway believes.
+    #[serde(default)]
+    auth: auth::RawAuth,
 }
 
 /// Active health checks of hosts with a `healthCheckPath` (`[gateway.health]`).
@@ -309,6 +314,8 @@ pub struct Config {
     pub table: RouteTable,
     /// Active health checks.
     pub health: HealthPolicy,
+    /// `[gateway.auth]`, secrets resolved.
+    pub auth: AuthSettings,
     /// Trusted proxy networks (`[gateway] trusted_proxies`).
     pub trusted_proxies: Vec<crate::net::IpNet>,
     /// What was accepted but is not used.
@@ -433,6 +440,10 @@ impl Config {
                 "interval_ms and timeout_ms must be positive".into(),
             ));
         }
+        let auth = gateway
+            .auth
+            .resolve(base, env)
+            .map_err(|(key, message)| error(&key, message))?;
         let mut services = Vec::new();
         let mut specs = Vec::new();
         for (name, mut defs) in api.services {
@@ -597,6 +608,7 @@ impl Config {
             services,
             table,
             health: gateway.health,
+            auth,
             trusted_proxies,
             warnings,
         })

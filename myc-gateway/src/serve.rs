@@ -1,0 +1,136 @@
+//! `myc-gateway serve --config FILE --directory FILE`: the gateway from a configuration file,
+//! with identities from a directory file (TOML/JSON, see [`crate::directory`]).
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use myc_profile::HmacKeyring;
+use myc_tower::auth::Authenticator;
+use myc_tower::jwt::jwks::{JwksCache, JwksPolicy, ReqwestFetcher};
+use myc_tower::jwt::userinfo::UserInfo;
+use myc_tower::jwt::{InternalIssuer, JwtVerifier, LocalKey, OidcProvider};
+
+use crate::config::{AuthSettings, Config, InternalKey};
+use crate::directory::Directory;
+
+/// Why the gateway could not start.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ServeError(pub String);
+
+fn err(e: impl std::fmt::Display) -> ServeError {
+    ServeError(e.to_string())
+}
+
+/// The authenticator `settings` describe, with profiles and connection strings from `directory`.
+pub fn authenticator(
+    settings: &AuthSettings,
+    directory: Arc<Directory>,
+) -> Result<Authenticator, ServeError> {
+    let mut jwt = JwtVerifier::new().leeway(Duration::from_secs(settings.leeway_secs));
+    if let Some((issuer, audiences, keys)) = &settings.internal {
+        let keys = keys
+            .iter()
+            .map(|k| match k {
+                InternalKey::Hmac { kid, alg, secret } => {
+                    LocalKey::hmac(kid.as_deref(), *alg, secret)
+                }
+                InternalKey::Ed25519 { kid, public_key } => {
+                    LocalKey::ed25519(kid.as_deref(), public_key)
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(err)?;
+        jwt = jwt.internal(InternalIssuer {
+            issuer: issuer.clone(),
+            audiences: audiences.clone(),
+            keys,
+        });
+    }
+    if !settings.providers.is_empty() {
+        let fetcher = Arc::new(ReqwestFetcher::new().map_err(err)?);
+        for p in &settings.providers {
+            jwt = jwt.provider(OidcProvider {
+                issuer: p.issuer.clone(),
+                audiences: p.audiences.clone(),
+                algorithms: p.algorithms.clone(),
+                jwks: Arc::new(JwksCache::new(
+                    p.jwks_url.clone(),
+                    fetcher.clone(),
+                    JwksPolicy::default(),
+                )),
+                userinfo: p.userinfo_url.as_ref().map(|url| {
+                    Arc::new(UserInfo::new(
+                        url.clone(),
+                        fetcher.clone(),
+                        Duration::from_secs(600),
+                    ))
+                }),
+            });
+        }
+    }
+    let mut auth = Authenticator::new(jwt, directory.clone());
+    if let Some(hmac) = &settings.connection_strings {
+        let keyring = HmacKeyring::new(
+            hmac.primary,
+            hmac.keys.iter().map(|(v, s)| (*v, s.as_bytes())),
+        )
+        .map_err(err)?;
+        auth = auth.with_connection_strings(keyring, directory);
+    }
+    Ok(auth)
+}
+
+/// Loads everything, binds, and serves until Ctrl-C; `ready` is called with the bound address.
+pub async fn serve(
+    config_path: &Path,
+    directory_path: &Path,
+    listen: Option<SocketAddr>,
+    ready: impl FnOnce(SocketAddr),
+) -> Result<(), ServeError> {
+    let config = Config::load(config_path).map_err(err)?;
+    for warning in &config.warnings {
+        tracing::warn!("{}: {warning}", config_path.display());
+    }
+    let text = std::fs::read_to_string(directory_path)
+        .map_err(|e| ServeError(format!("{}: {e}", directory_path.display())))?;
+    let directory = Arc::new(
+        Directory::parse(&text)
+            .map_err(|e| ServeError(format!("{}: {e}", directory_path.display())))?,
+    );
+    let auth = Arc::new(authenticator(&config.auth, directory)?);
+    let listen = match listen {
+        Some(addr) => addr,
+        None => format!("{}:{}", config.listen_ip, config.listen_port)
+            .parse()
+            .map_err(|_| {
+                ServeError(format!(
+                    "{}: api.serviceIp/servicePort do not form an address",
+                    config_path.display()
+                ))
+            })?,
+    };
+    let built = crate::app::build(config, auth).map_err(err)?;
+    let health = built.health.spawn();
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| ServeError(format!("cannot listen on {listen}: {e}")))?;
+    let bound = listener.local_addr().map_err(err)?;
+    tracing::info!(%bound, "myc-gateway serving");
+    ready(bound);
+    let result = axum::serve(
+        listener,
+        built
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .map_err(err);
+    health.abort();
+    result
+}

@@ -1,0 +1,185 @@
+//! `myc-gateway serve` as a process: configuration and directory files, secrets from the
+//! environment, a real upstream; bad configuration exits 1 with one line naming file and key.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+
+const SECRET: &str = "serve-test-secret-with-at-least-32-bytes";
+
+struct Kill(std::process::Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn temp_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("myc-gateway-serve-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn upstream() -> String {
+    let app = axum::Router::new().fallback(|headers: axum::http::HeaderMap| async move {
+        axum::Json(json!({
+            "group": headers.get("x-mycelium-security-group").and_then(|v| v.to_str().ok()),
+            "has_profile": headers.contains_key("x-mycelium-profile"),
+        }))
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(axum::serve(listener, app).into_future());
+    addr.to_string()
+}
+
+#[tokio::test]
+async fn serve_runs_a_configured_gateway() {
+    let up = upstream().await;
+    let dir = temp_dir();
+    std::fs::write(
+        dir.join("gateway.toml"),
+        format!(
+            r#"
+[gateway.auth.internal]
+issuer = "mycelium"
+audiences = ["mycelium"]
+keys = [{{ kid = "v1", alg = "HS256", secret = {{ env = "TEST_JWT_SECRET" }} }}]
+
+[api.services]
+[[app]]
+host = "{up}"
+[[app.path]]
+group = "public"
+path = "/public/*"
+methods = ["GET"]
+[[app.path]]
+group = {{ protectedByRoles = [{{ slug = "viewer" }}] }}
+path = "/reports/*"
+methods = ["GET"]
+"#
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("directory.toml"),
+        r#"
+[[tenants]]
+id = "11111111-1111-4111-8111-111111111111"
+name = "T"
+[[accounts]]
+email = "viewer@example.com"
+licences = [{ tenant = "11111111-1111-4111-8111-111111111111", role = "viewer" }]
+[[accounts]]
+email = "nobody@example.com"
+"#,
+    )
+    .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_myc-gateway"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(dir.join("gateway.toml"))
+        .arg("--directory")
+        .arg(dir.join("directory.toml"))
+        .env("TEST_JWT_SECRET", SECRET)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut child = Kill(child);
+    let mut line = String::new();
+    BufReader::new(child.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+
+    let token = |email: &str| {
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some("v1".into());
+        jsonwebtoken::encode(
+            &header,
+            &json!({"iss": "mycelium", "aud": "mycelium", "email": email,
+                    "exp": jsonwebtoken::get_current_timestamp() + 600}),
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .unwrap()
+    };
+    let http = reqwest::Client::new();
+    let body: Value = http
+        .get(format!("{base}/public/x"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["group"], "\"public\"");
+    let response = http
+        .get(format!("{base}/reports/q1"))
+        .bearer_auth(token("viewer@example.com"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["has_profile"], true);
+    let status = http
+        .get(format!("{base}/reports/q1"))
+        .bearer_auth(token("nobody@example.com"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 403);
+    assert_eq!(
+        http.get(format!("{base}/reports/q1"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    drop(child);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_configuration_exits_1_with_one_line() {
+    let dir = temp_dir();
+    std::fs::write(
+        dir.join("gateway.toml"),
+        "[api.services]\n[[app]]\nhost = \"h:1\"\n[[app.path]]\ngroup = \"public\"\npath = \"/x\"\nmethods = [\"GET\"]\nsecretName = \"missing\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("directory.toml"), "").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_myc-gateway"))
+        .args(["serve", "--config"])
+        .arg(dir.join("gateway.toml"))
+        .arg("--directory")
+        .arg(dir.join("directory.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let last = stderr.lines().last().unwrap();
+    assert!(
+        last.contains(
+            "gateway.toml: api.services.app.path[0].secretName: secret \"missing\" is not defined"
+        ),
+        "{stderr}"
+    );
+    let usage = Command::new(env!("CARGO_BIN_EXE_myc-gateway"))
+        .args(["serve"])
+        .output()
+        .unwrap();
+    assert_eq!(usage.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
