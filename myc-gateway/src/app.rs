@@ -33,6 +33,8 @@ struct Routed {
 
 struct Gateway {
     config: Config,
+    upstreams: Vec<Arc<Upstream>>,
+    metrics: crate::metrics::Metrics,
     allowed: Vec<Vec<IpNet>>,
     trusted: Vec<IpNet>,
     routes: Vec<Vec<RouteService>>,
@@ -56,6 +58,24 @@ pub struct Built {
 pub fn build(config: Config, auth: Arc<Authenticator>) -> Result<Built, BuildError> {
     let trusted = config.trusted_proxies.clone();
     let mut health = HealthChecks::new(config.health.clone());
+    let mut upstreams = Vec::new();
+    for reserved in [&config.health_path, &config.metrics_path] {
+        for route in config.table.routes() {
+            if route.pattern == *reserved {
+                return Err(BuildError(format!(
+                    "route {:?} of service {:?} is the gateway's own {reserved}; set [gateway] health_path / metrics_path elsewhere",
+                    route.pattern, route.service
+                )));
+            }
+            if crate::routing::wildmatch(&route.pattern, reserved) {
+                tracing::warn!(
+                    route = %route.pattern,
+                    service = %route.service,
+                    "GET {reserved} is answered by the gateway, not by this route"
+                );
+            }
+        }
+    }
     let proxy = Arc::new(Proxy::new(
         std::time::Duration::from_secs(config.gateway_timeout),
         trusted.clone(),
@@ -77,6 +97,7 @@ pub fn build(config: Config, auth: Arc<Authenticator>) -> Result<Built, BuildErr
             .map_err(|e| BuildError(format!("api.services.{}.allowedSources: {e} (client addresses are checked, not Host names)", service.name)))?;
         allowed.push(nets);
         let upstream = Arc::new(Upstream::new(&service.hosts));
+        upstreams.push(upstream.clone());
         if let Some(path) = &service.health_check_path {
             health.add(upstream.clone(), path.clone());
         }
@@ -125,6 +146,8 @@ pub fn build(config: Config, auth: Arc<Authenticator>) -> Result<Built, BuildErr
     }
     let gateway = Arc::new(Gateway {
         config,
+        upstreams,
+        metrics: crate::metrics::Metrics::default(),
         allowed,
         trusted,
         routes,
@@ -138,20 +161,105 @@ pub fn build(config: Config, auth: Arc<Authenticator>) -> Result<Built, BuildErr
     Ok(Built { router, health })
 }
 
-async fn dispatch(
+/// (service, host, in rotation) for every host.
+fn host_states(gateway: &Gateway) -> Vec<(String, String, bool)> {
+    gateway
+        .config
+        .services
+        .iter()
+        .zip(&gateway.upstreams)
+        .flat_map(|(service, upstream)| {
+            upstream
+                .hosts()
+                .into_iter()
+                .map(|h| (service.name.clone(), h.clone(), !upstream.is_out(&h)))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn text(status: StatusCode, content_type: &'static str, body: String) -> Response<Body> {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static(content_type),
+    );
+    response
+}
+
+async fn dispatch(gateway: &Gateway, peer: SocketAddr, request: Request<Body>) -> Response<Body> {
+    let path = request.uri().path();
+    if request.method() == http::Method::GET {
+        if path == gateway.config.health_path {
+            return text(
+                StatusCode::OK,
+                "application/json",
+                serde_json::json!({"status": "ok"}).to_string(),
+            );
+        }
+        if path == format!("{}/ready", gateway.config.health_path) {
+            let hosts = host_states(gateway);
+            let ready = gateway.config.services.iter().all(|s| {
+                hosts
+                    .iter()
+                    .any(|(service, _, up)| *service == s.name && *up)
+            });
+            let body = serde_json::json!({
+                "status": if ready { "ready" } else { "degraded" },
+                "upstreams": hosts.iter().map(|(s, h, up)| serde_json::json!({"service": s, "host": h, "up": up})).collect::<Vec<_>>(),
+            });
+            let status = if ready {
+                StatusCode::OK
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
+            return text(status, "application/json", body.to_string());
+        }
+        if path == gateway.config.metrics_path {
+            return text(
+                StatusCode::OK,
+                "text/plain; version=0.0.4",
+                gateway.metrics.render(&host_states(gateway)),
+            );
+        }
+    }
+    let started = std::time::Instant::now();
+    let (label, response) = route_and_forward(gateway, peer, request).await;
+    gateway
+        .metrics
+        .observe(&label, response.status().as_u16(), started.elapsed());
+    response
+}
+
+async fn route_and_forward(
+    gateway: &Gateway,
+    peer: SocketAddr,
+    request: Request<Body>,
+) -> (String, Response<Body>) {
+    let mut label = "unrouted".to_owned();
+    let response = forward_routed(gateway, peer, request, &mut label).await;
+    (label, response)
+}
+
+async fn forward_routed(
     gateway: &Gateway,
     peer: SocketAddr,
     mut request: Request<Body>,
+    label: &mut String,
 ) -> Response<Body> {
     let path = request.uri().path().to_owned();
     let query = request.uri().query().map(str::to_owned);
     let (service_index, route_index, upstream_path) =
         match gateway.config.table.find(request.method(), &path) {
-            Ok(hit) => (
-                hit.route.key >> 16,
-                hit.route.key & 0xffff,
-                hit.upstream_path.into_owned(),
-            ),
+            Ok(hit) => {
+                *label = format!("{} {}", hit.route.service, hit.route.pattern);
+                (
+                    hit.route.key >> 16,
+                    hit.route.key & 0xffff,
+                    hit.upstream_path.into_owned(),
+                )
+            }
             Err(RouteError::UnsafePath(why)) => {
                 return error_response(
                     StatusCode::BAD_REQUEST,

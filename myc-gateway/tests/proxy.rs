@@ -95,7 +95,7 @@ async fn gateway(config_text: &str, trusted: &[&str]) -> String {
         .collect::<Vec<_>>()
         .join(", ");
     let config_text = format!(
-        "[gateway]\ntrusted_proxies = [{trusted}]\nhealth = {{ interval_ms = 100, timeout_ms = 500 }}\n{config_text}"
+        "[gateway]\ntrusted_proxies = [{trusted}]\nhealth_path = \"/_gateway/health\"\nmetrics_path = \"/_gateway/metrics\"\nhealth = {{ interval_ms = 100, timeout_ms = 500 }}\n{config_text}"
     );
     let config = Config::parse(&config_text, "test.toml", Path::new("."), &|_| None).unwrap();
     let jwt = JwtVerifier::new().internal(InternalIssuer {
@@ -366,7 +366,7 @@ async fn upstream_with_health(name: &'static str) -> (String, Arc<std::sync::ato
 #[tokio::test]
 async fn active_health_checks_take_a_host_out_and_bring_it_back() {
     let (a, a_healthy) = upstream_with_health("a").await;
-    let (b, _) = upstream_with_health("b").await;
+    let (b, b_healthy) = upstream_with_health("b").await;
     let config = format!(
         r#"
 [api.services]
@@ -415,4 +415,36 @@ methods = ["GET"]
         }
     }
     assert!(back, "the recovered host rejoined the rotation");
+
+    // Liveness, readiness and metrics.
+    let (status, body, _) = get(&format!("{gw}/_gateway/health"), &[]).await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
+    let (status, body, _) = get(&format!("{gw}/_gateway/health/ready"), &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let metrics = reqwest::get(format!("{gw}/_gateway/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("myc_gateway_requests_total{route=\"svc /x\",status=\"200\"}"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("myc_gateway_request_duration_seconds_count"));
+    assert!(metrics.contains(&format!(
+        "myc_gateway_upstream_up{{service=\"svc\",host=\"{a}\"}} 1"
+    )));
+    // Both hosts failing their checks: not ready.
+    a_healthy.store(false, Ordering::SeqCst);
+    b_healthy.store(false, Ordering::SeqCst);
+    let mut degraded = false;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        if get(&format!("{gw}/_gateway/health/ready"), &[]).await.0 == 503 {
+            degraded = true;
+            break;
+        }
+    }
+    assert!(degraded, "readiness reflects upstream health");
 }

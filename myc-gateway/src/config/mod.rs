@@ -189,6 +189,12 @@ struct RawGateway {
     /// Who the gateway believes.
     #[serde(default)]
     auth: auth::RawAuth,
+    /// Liveness path (`/health`; readiness at `{health_path}/ready`).
+    #[serde(default)]
+    health_path: Option<String>,
+    /// Prometheus metrics path (`/metrics`).
+    #[serde(default)]
+    metrics_path: Option<String>,
 }
 
 /// Active health checks of hosts with a `healthCheckPath` (`[gateway.health]`).
@@ -314,6 +320,10 @@ pub struct Config {
     pub table: RouteTable,
     /// Active health checks.
     pub health: HealthPolicy,
+    /// The gateway's liveness path (readiness at `{health_path}/ready`).
+    pub health_path: String,
+    /// The gateway's metrics path.
+    pub metrics_path: String,
     /// `[gateway.auth]`, secrets resolved.
     pub auth: AuthSettings,
     /// Trusted proxy networks (`[gateway] trusted_proxies`).
@@ -608,6 +618,8 @@ impl Config {
             services,
             table,
             health: gateway.health,
+            health_path: gateway.health_path.unwrap_or_else(|| "/health".into()),
+            metrics_path: gateway.metrics_path.unwrap_or_else(|| "/metrics".into()),
             auth,
             trusted_proxies,
             warnings,
