@@ -2,7 +2,6 @@
 //! servers on 127.0.0.1 that echo what they receive.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -13,25 +12,11 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use myc_gateway::config::Config;
-use myc_profile::{Owner, Profile};
-use myc_tower::BoxFuture;
 use myc_tower::auth::Authenticator;
 use myc_tower::jwt::{InternalIssuer, JwtVerifier, LocalKey};
-use myc_tower::resolver::{ProfileQuery, ProfileResolver, StoreError};
 use serde_json::{Value, json};
 
 const SECRET: &[u8] = b"gateway-test-secret-of-32-bytes-or-more!";
-
-struct Directory(HashMap<String, Profile>);
-
-impl ProfileResolver for Directory {
-    fn resolve<'a>(
-        &'a self,
-        query: ProfileQuery<'a>,
-    ) -> BoxFuture<'a, Result<Option<Profile>, StoreError>> {
-        Box::pin(async move { Ok(self.0.get(query.email).cloned()) })
-    }
-}
 
 /// An upstream that echoes method, path, query and headers, and counts requests.
 async fn upstream(name: &'static str) -> (String, Arc<AtomicU64>) {
@@ -103,16 +88,9 @@ async fn gateway(config_text: &str, trusted: &[&str]) -> String {
         audiences: vec!["gateway".into()],
         keys: vec![LocalKey::hmac(Some("v1"), Algorithm::HS256, SECRET).unwrap()],
     });
-    let mut alice = Profile::new(uuid::Uuid::new_v4());
-    alice.owners.push(Owner {
-        id: uuid::Uuid::new_v4(),
-        email: "alice@example.com".into(),
-        first_name: None,
-        last_name: None,
-        username: None,
-        is_principal: true,
-    });
-    let directory = Directory(HashMap::from([("alice@example.com".to_owned(), alice)]));
+    let directory =
+        myc_gateway::directory::Directory::parse("[[accounts]]\nemail = \"alice@example.com\"\n")
+            .unwrap();
     let auth = Arc::new(Authenticator::new(jwt, Arc::new(directory)));
     let built = myc_gateway::app::build(config, auth).unwrap();
     built.health.spawn();
