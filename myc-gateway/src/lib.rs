@@ -2,6 +2,7 @@
 //!
 //! | module | what |
 //! |---|---|
+//! | [`admin`] | operations helpers (`tokens mint`) |
 //! | [`app`] | the gateway as an axum `Router`: route, check sources, authenticate, forward |
 //! | [`config`] | the TOML configuration (upstream shapes, env/file values, errors naming file and key) |
 //! | [`demo`] | `myc-gateway demo`: echo upstream, seeded users, curl commands |
@@ -14,6 +15,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod admin;
 pub mod app;
 pub mod config;
 pub mod demo;

@@ -38,6 +38,28 @@ enum Command {
         #[arg(long)]
         listen: Option<SocketAddr>,
     },
+    /// Internal tokens, for operations and tests.
+    Tokens {
+        #[command(subcommand)]
+        command: TokensCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TokensCommand {
+    /// Mint an internal JWT for a user with the first HMAC key of [gateway.auth.internal];
+    /// prints the token.
+    Mint {
+        /// The gateway configuration (TOML).
+        #[arg(long)]
+        config: PathBuf,
+        /// The user's e-mail.
+        #[arg(long)]
+        email: String,
+        /// Lifetime in seconds.
+        #[arg(long, default_value_t = 3600)]
+        ttl: u64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -58,6 +80,15 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Tokens {
+                command: TokensCommand::Mint { config, email, ttl },
+            } => {
+                let config = myc_gateway::config::Config::load(&config).map_err(|e| e.to_string())?;
+                let token = myc_gateway::admin::mint_token(&config.auth, &email, ttl)
+                    .map_err(|e| e.to_string())?;
+                println!("{token}");
+                Ok(())
+            }
             Command::Serve {
                 config,
                 directory,

@@ -5,7 +5,6 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
 const SECRET: &str = "serve-test-secret-with-at-least-32-bytes";
@@ -101,16 +100,22 @@ email = "nobody@example.com"
         .unwrap()
         .to_owned();
 
+    // Tokens come from `myc-gateway tokens mint` with the same configuration.
     let token = |email: &str| {
-        let mut header = Header::new(Algorithm::HS256);
-        header.kid = Some("v1".into());
-        jsonwebtoken::encode(
-            &header,
-            &json!({"iss": "mycelium", "aud": "mycelium", "email": email,
-                    "exp": jsonwebtoken::get_current_timestamp() + 600}),
-            &EncodingKey::from_secret(SECRET.as_bytes()),
-        )
-        .unwrap()
+        let output = Command::new(env!("CARGO_BIN_EXE_myc-gateway"))
+            .args([
+                "tokens", "mint", "--email", email, "--ttl", "600", "--config",
+            ])
+            .arg(dir.join("gateway.toml"))
+            .env("TEST_JWT_SECRET", SECRET)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
     };
     let http = reqwest::Client::new();
     let body: Value = http
