@@ -33,6 +33,8 @@ struct Routed {
 
 struct Gateway {
     config: Config,
+    /// Metrics label of each route: "service pattern".
+    labels: Vec<Vec<String>>,
     upstreams: Vec<Arc<Upstream>>,
     metrics: crate::metrics::Metrics,
     allowed: Vec<Vec<IpNet>>,
@@ -144,7 +146,18 @@ pub fn build(config: Config, auth: Arc<Authenticator>) -> Result<Built, BuildErr
         }
         routes.push(services);
     }
+    let labels = config
+        .services
+        .iter()
+        .map(|s| {
+            s.routes
+                .iter()
+                .map(|r| format!("{} {}", s.name, r.pattern))
+                .collect()
+        })
+        .collect();
     let gateway = Arc::new(Gateway {
+        labels,
         config,
         upstreams,
         metrics: crate::metrics::Metrics::default(),
@@ -226,9 +239,10 @@ async fn dispatch(gateway: &Gateway, peer: SocketAddr, request: Request<Body>) -
     }
     let started = std::time::Instant::now();
     let (label, response) = route_and_forward(gateway, peer, request).await;
+    let label = label.map_or("unrouted", |(s, r)| gateway.labels[s][r].as_str());
     gateway
         .metrics
-        .observe(&label, response.status().as_u16(), started.elapsed());
+        .observe(label, response.status().as_u16(), started.elapsed());
     response
 }
 
@@ -236,8 +250,8 @@ async fn route_and_forward(
     gateway: &Gateway,
     peer: SocketAddr,
     request: Request<Body>,
-) -> (String, Response<Body>) {
-    let mut label = "unrouted".to_owned();
+) -> (Option<(usize, usize)>, Response<Body>) {
+    let mut label = None;
     let response = forward_routed(gateway, peer, request, &mut label).await;
     (label, response)
 }
@@ -246,14 +260,14 @@ async fn forward_routed(
     gateway: &Gateway,
     peer: SocketAddr,
     mut request: Request<Body>,
-    label: &mut String,
+    label: &mut Option<(usize, usize)>,
 ) -> Response<Body> {
     let path = request.uri().path().to_owned();
     let query = request.uri().query().map(str::to_owned);
     let (service_index, route_index, upstream_path) =
         match gateway.config.table.find(request.method(), &path) {
             Ok(hit) => {
-                *label = format!("{} {}", hit.route.service, hit.route.pattern);
+                *label = Some((hit.route.key >> 16, hit.route.key & 0xffff));
                 (
                     hit.route.key >> 16,
                     hit.route.key & 0xffff,

@@ -13,7 +13,8 @@ const BUCKETS: [f64; 11] = [
 
 #[derive(Debug, Default)]
 struct Inner {
-    requests: BTreeMap<(String, u16), u64>,
+    /// route → status → count (looked up by `&str`: no allocation once a route was seen).
+    requests: BTreeMap<String, BTreeMap<u16, u64>>,
     buckets: [u64; BUCKETS.len()],
     count: u64,
     sum_seconds: f64,
@@ -38,10 +39,14 @@ impl Metrics {
         let Ok(mut inner) = self.inner.lock() else {
             return;
         };
-        *inner
-            .requests
-            .entry((route.to_owned(), status))
-            .or_default() += 1;
+        match inner.requests.get_mut(route) {
+            Some(by_status) => *by_status.entry(status).or_default() += 1,
+            None => {
+                inner
+                    .requests
+                    .insert(route.to_owned(), BTreeMap::from([(status, 1)]));
+            }
+        }
         let seconds = elapsed.as_secs_f64();
         for (i, bound) in BUCKETS.iter().enumerate() {
             if seconds <= *bound {
@@ -63,7 +68,11 @@ impl Metrics {
             "# HELP myc_gateway_requests_total Requests by route and status."
         );
         let _ = writeln!(out, "# TYPE myc_gateway_requests_total counter");
-        for ((route, status), n) in &inner.requests {
+        for (route, status, n) in inner
+            .requests
+            .iter()
+            .flat_map(|(r, by)| by.iter().map(move |(s, n)| (r, s, n)))
+        {
             let _ = writeln!(
                 out,
                 "myc_gateway_requests_total{{route=\"{}\",status=\"{status}\"}} {n}",
@@ -76,12 +85,7 @@ impl Metrics {
         );
         let _ = writeln!(out, "# TYPE myc_gateway_auth_refusals_total counter");
         for code in [401u16, 403] {
-            let n: u64 = inner
-                .requests
-                .iter()
-                .filter(|((_, s), _)| *s == code)
-                .map(|(_, n)| n)
-                .sum();
+            let n: u64 = inner.requests.values().filter_map(|by| by.get(&code)).sum();
             let _ = writeln!(
                 out,
                 "myc_gateway_auth_refusals_total{{status=\"{code}\"}} {n}"

@@ -252,15 +252,23 @@ pub fn normalize(path: &str) -> Result<String, RouteError> {
 
 /// Wildmatch: `*` any run (including `/`), `?` one character.
 pub fn wildmatch(pattern: &str, text: &str) -> bool {
+    if pattern.is_ascii() && text.is_ascii() {
+        // Bytes are characters: no allocation on the request path.
+        return wildmatch_units(pattern.as_bytes(), text.as_bytes(), b'*', b'?');
+    }
     let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    // Iterative with single backtrack point: linear-ish, no exponential blow-up.
+    wildmatch_units(&p, &t, '*', '?')
+}
+
+/// Iterative matching with a single backtrack point: linear-ish, no exponential blow-up.
+fn wildmatch_units<T: PartialEq + Copy>(p: &[T], t: &[T], star_unit: T, any: T) -> bool {
     let (mut pi, mut ti) = (0, 0);
     let (mut star, mut mark) = (None, 0);
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+        if pi < p.len() && p[pi] != star_unit && (p[pi] == any || p[pi] == t[ti]) {
             pi += 1;
             ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        } else if pi < p.len() && p[pi] == star_unit {
             star = Some(pi);
             mark = ti;
             pi += 1;
@@ -272,7 +280,7 @@ pub fn wildmatch(pattern: &str, text: &str) -> bool {
             return false;
         }
     }
-    p[pi..].iter().all(|c| *c == '*')
+    p[pi..].iter().all(|c| *c == star_unit)
 }
 
 /// Whether some text matches both patterns.

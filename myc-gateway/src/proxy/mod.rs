@@ -164,7 +164,10 @@ impl Proxy {
             None => {}
         }
         let retryable = idempotent(request.method()) && request.body().is_end_stream();
+        // Keep the parts for a retry only when one can happen (a clone copies every header).
         let (parts, body) = request.into_parts();
+        let mut spare = retryable.then(|| parts.clone());
+        let mut parts = Some(parts);
         let mut body = Some(body);
         let mut tried: Vec<String> = Vec::new();
         loop {
@@ -190,8 +193,11 @@ impl Proxy {
                     );
                 }
             };
+            let Some(this_parts) = parts.take().or_else(|| spare.take()) else {
+                return error_response(StatusCode::BAD_GATEWAY, "MYG00502", "upstream unreachable");
+            };
             let mut upstream_request =
-                Request::from_parts(parts.clone(), body.take().unwrap_or_default());
+                Request::from_parts(this_parts, body.take().unwrap_or_default());
             *upstream_request.uri_mut() = uri;
             if let Ok(v) = HeaderValue::from_str(&authority) {
                 upstream_request.headers_mut().insert(http::header::HOST, v);
