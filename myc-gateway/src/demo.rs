@@ -207,6 +207,10 @@ email = "carol@demo.test"
     built.health.spawn();
     let listener = tokio::net::TcpListener::bind(listen).await.map_err(err)?;
     let gateway = listener.local_addr().map_err(err)?;
+    let listener =
+        axum::serve::ListenerExt::tap_io(listener, |stream: &mut tokio::net::TcpStream| {
+            let _ = stream.set_nodelay(true);
+        });
     tokio::spawn(
         axum::serve(
             listener,

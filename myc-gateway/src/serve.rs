@@ -118,6 +118,11 @@ pub async fn serve(
         .await
         .map_err(|e| ServeError(format!("cannot listen on {listen}: {e}")))?;
     let bound = listener.local_addr().map_err(err)?;
+    // Responses stream in several writes: without TCP_NODELAY, Nagle + delayed ACK add ~40 ms.
+    let listener =
+        axum::serve::ListenerExt::tap_io(listener, |stream: &mut tokio::net::TcpStream| {
+            let _ = stream.set_nodelay(true);
+        });
     tracing::info!(%bound, "myc-gateway serving");
     ready(bound);
     let result = axum::serve(
