@@ -19,10 +19,10 @@ use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, stream};
 use common::*;
-use myc_natsauth::claims::{Account, Claims, UserPermissionLimits};
+use myc_natsauth::claims::{Account, Claims};
 use myc_natsauth::client::{ClientConfig, HttpIssuer, NodeIdentity, RenewingCredentials};
-use myc_natsauth::issuer::{Issuer, NodeAuthenticator, NodeGrant};
-use myc_natsauth::{KeyKind, Nkey, permissions};
+use myc_natsauth::issuer::Issuer;
+use myc_natsauth::{KeyKind, Nkey};
 use myc_testkit::nats::{self, NatsServer, ServerKind, TempDir};
 
 fn myc_nats(args: &[&str]) -> std::process::Output {
@@ -93,25 +93,14 @@ const TOKEN: &str = "agent-token";
 const TTL: Duration = Duration::from_secs(5);
 
 /// The control plane's node registry: one agent, metrics publishing only, 5-second JWTs.
-struct Agents;
-
-impl NodeAuthenticator for Agents {
-    async fn authenticate(&self, node_id: &str, token: &str) -> Option<NodeGrant> {
-        (node_id == "agent-1" && token == TOKEN).then(|| {
-            let mut limits = UserPermissionLimits::default();
-            permissions::stream_publisher("metrics.>")
-                .and(permissions::stream_subscriber(permissions::INBOX))
-                .apply(&mut limits);
-            NodeGrant {
-                permissions: limits,
-                ttl: TTL,
-            }
-        })
-    }
-}
+const AGENTS: MetricsNodes = MetricsNodes {
+    node_id: "agent-1",
+    token: TOKEN,
+    ttl: TTL,
+};
 
 /// The AGENT account's issuer, built from the files `init` wrote.
-fn agent_issuer(dir: &Path, out: &Path, nats_url: String) -> Arc<Issuer<Agents>> {
+fn agent_issuer(dir: &Path, out: &Path, nats_url: String) -> Arc<Issuer<MetricsNodes>> {
     let account = Claims::<Account>::decode(&read(out, "accounts/AGENT.jwt"))
         .unwrap()
         .sub;
@@ -120,7 +109,7 @@ fn agent_issuer(dir: &Path, out: &Path, nats_url: String) -> Arc<Issuer<Agents>>
         &dir.join("seeds/accounts/AGENT-signing-1.nk"),
     )
     .unwrap();
-    Arc::new(Issuer::new(Agents, account, signing, nats_url).unwrap())
+    Arc::new(Issuer::new(AGENTS, account, signing, nats_url).unwrap())
 }
 
 /// [`agent_issuer`] served over HTTP on 127.0.0.1; returns the endpoint URL.

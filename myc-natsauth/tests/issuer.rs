@@ -11,29 +11,17 @@ use std::time::Duration;
 
 use async_nats::ConnectOptions;
 use common::*;
-use myc_natsauth::claims::UserPermissionLimits;
-use myc_natsauth::issuer::{IssueRequest, IssueResponse, Issuer, NodeAuthenticator, NodeGrant};
-use myc_natsauth::{KeyKind, Nkey, permissions};
+use myc_natsauth::issuer::{IssueRequest, IssueResponse, Issuer};
+use myc_natsauth::{KeyKind, Nkey};
 use myc_testkit::nats::{self, ServerKind};
 
 const TOKEN: &str = "node-token-do-not-log";
 
-struct Fleet;
-
-impl NodeAuthenticator for Fleet {
-    async fn authenticate(&self, node_id: &str, token: &str) -> Option<NodeGrant> {
-        (node_id == "node-1" && token == TOKEN).then(|| {
-            let mut limits = UserPermissionLimits::default();
-            permissions::stream_publisher("metrics.>")
-                .and(permissions::stream_subscriber(permissions::INBOX))
-                .apply(&mut limits);
-            NodeGrant {
-                permissions: limits,
-                ttl: Duration::from_secs(60),
-            }
-        })
-    }
-}
+const FLEET: MetricsNodes = MetricsNodes {
+    node_id: "node-1",
+    token: TOKEN,
+    ttl: Duration::from_secs(60),
+};
 
 /// Captured log output.
 #[derive(Clone, Default)]
@@ -80,7 +68,7 @@ async fn issues_over_http_and_nats_and_never_logs_the_token() {
     });
     let server = site.start(ServerKind::Modern, &nats::modern_binary());
     let issuer =
-        Arc::new(Issuer::new(Fleet, site.key(agent).public_key(), signing, server.url()).unwrap());
+        Arc::new(Issuer::new(FLEET, site.key(agent).public_key(), signing, server.url()).unwrap());
 
     // HTTP on a real socket.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -53,76 +53,54 @@ fn verifier(signer: &ProfileSigner) -> ProfileVerifier {
     v
 }
 
-#[tokio::test]
-async fn signed_profiles_flow_from_the_auth_layer_to_the_extractor() {
-    let seed = [9u8; 32];
-    let signer = ProfileSigner::from_seed("gw-1", &seed).unwrap();
-    let auth = gateway(ProfileSigner::generate("gw-1").unwrap());
-    // The gateway signs with another key under the same kid: the service refuses it.
+/// A gateway signing with `gateway_signer` in front of a service trusting only `trusted`;
+/// returns the base URL.
+async fn gateway_in_front(gateway_signer: ProfileSigner, trusted: &ProfileSigner) -> String {
     let app = Router::new()
         .route("/accounting", get(accounting))
         .layer(
             ProfileLayer::new()
                 .required()
-                .verify_with(verifier(&signer)),
+                .verify_with(verifier(trusted)),
         )
-        .layer(AuthLayer::new(auth.clone(), SecurityGroup::Protected));
-    let base = serve(app).await;
-    let http = reqwest::Client::new();
+        .layer(AuthLayer::new(
+            gateway(gateway_signer),
+            SecurityGroup::Protected,
+        ));
+    serve(app).await
+}
+
+/// `GET {base}/accounting` as `email`: status and body.
+async fn accounting_as(base: &str, email: &str) -> (u16, String) {
     let token = mint(
         Algorithm::HS256,
         "hmac",
         Some("v1"),
-        &claims(INTERNAL_ISS, "alice@example.com"),
+        &claims(INTERNAL_ISS, email),
     );
-    let response = http
+    let response = reqwest::Client::new()
         .get(format!("{base}/accounting"))
-        .bearer_auth(&token)
+        .bearer_auth(token)
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        response.status(),
-        401,
-        "signed by a key the service does not trust"
-    );
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn signed_profiles_flow_from_the_auth_layer_to_the_extractor() {
+    let seed = [9u8; 32];
+    let signer = ProfileSigner::from_seed("gw-1", &seed).unwrap();
+    // The gateway signs with another key under the same kid: the service refuses it.
+    let base = gateway_in_front(ProfileSigner::generate("gw-1").unwrap(), &signer).await;
+    let (status, _) = accounting_as(&base, "alice@example.com").await;
+    assert_eq!(status, 401, "signed by a key the service does not trust");
 
     // Same key on both sides: the extractor sees the profile and runs fluent checks.
-    let auth = gateway(ProfileSigner::from_seed("gw-1", &seed).unwrap());
-    let app = Router::new()
-        .route("/accounting", get(accounting))
-        .layer(
-            ProfileLayer::new()
-                .required()
-                .verify_with(verifier(&signer)),
-        )
-        .layer(AuthLayer::new(auth, SecurityGroup::Protected));
-    let base = serve(app).await;
-    let body = http
-        .get(format!("{base}/accounting"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let base = gateway_in_front(ProfileSigner::from_seed("gw-1", &seed).unwrap(), &signer).await;
+    let (_, body) = accounting_as(&base, "alice@example.com").await;
     assert_eq!(body, "may write accounting");
-    let bob = mint(
-        Algorithm::HS256,
-        "hmac",
-        Some("v1"),
-        &claims(INTERNAL_ISS, "bob@example.com"),
-    );
-    let body = http
-        .get(format!("{base}/accounting"))
-        .bearer_auth(&bob)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, body) = accounting_as(&base, "bob@example.com").await;
     assert!(body.starts_with("denied: "), "{body}");
 }
 

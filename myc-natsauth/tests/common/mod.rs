@@ -242,3 +242,33 @@ pub(crate) async fn kv_agent_is_confined(server: &NatsServer, admin: &str, agent
         Some(&b"hidden"[..])
     );
 }
+
+/// A node registry for the credential issuer: `node_id` with `token` may publish metrics
+/// (`metrics.>`) and receive replies, for `ttl`.
+#[cfg(feature = "issuer")]
+pub(crate) struct MetricsNodes {
+    pub(crate) node_id: &'static str,
+    pub(crate) token: &'static str,
+    pub(crate) ttl: Duration,
+}
+
+#[cfg(feature = "issuer")]
+impl myc_natsauth::issuer::NodeAuthenticator for MetricsNodes {
+    async fn authenticate(
+        &self,
+        node_id: &str,
+        token: &str,
+    ) -> Option<myc_natsauth::issuer::NodeGrant> {
+        use myc_natsauth::permissions;
+        (node_id == self.node_id && token == self.token).then(|| {
+            let mut limits = myc_natsauth::claims::UserPermissionLimits::default();
+            permissions::stream_publisher("metrics.>")
+                .and(permissions::stream_subscriber(permissions::INBOX))
+                .apply(&mut limits);
+            myc_natsauth::issuer::NodeGrant {
+                permissions: limits,
+                ttl: self.ttl,
+            }
+        })
+    }
+}

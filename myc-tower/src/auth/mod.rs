@@ -18,24 +18,36 @@
 //!    signer is configured) are injected as sensitive headers; the [`Caller`] goes into the
 //!    request's extensions.
 //!
-//! ```no_run
+//! ```
+//! use std::collections::HashMap;
 //! use std::sync::Arc;
 //! use axum::{Router, routing::get};
-//! use myc_profile::SecurityGroup;
+//! use myc_profile::{Profile, SecurityGroup};
+//! use myc_tower::BoxFuture;
 //! use myc_tower::auth::{AuthLayer, Authenticator};
 //! use myc_tower::jwt::{InternalIssuer, JwtVerifier, LocalKey};
-//! # fn resolver() -> Arc<dyn myc_tower::resolver::ProfileResolver> { unimplemented!() }
+//! use myc_tower::resolver::{ProfileQuery, ProfileResolver, StoreError};
 //!
-//! # fn build() -> Result<(), myc_tower::AuthError> {
+//! /// Profiles by e-mail; a real service queries its database here.
+//! struct Directory(HashMap<String, Profile>);
+//!
+//! impl ProfileResolver for Directory {
+//!     fn resolve<'a>(&'a self, query: ProfileQuery<'a>) -> BoxFuture<'a, Result<Option<Profile>, StoreError>> {
+//!         Box::pin(async move { Ok(self.0.get(query.email).cloned()) })
+//!     }
+//! }
+//!
+//! # fn main() -> Result<(), myc_tower::AuthError> {
 //! let jwt = JwtVerifier::new().internal(InternalIssuer {
 //!     issuer: "mycelium".into(),
 //!     audiences: vec!["mycelium".into()],
 //!     keys: vec![LocalKey::hmac(Some("v1"), jsonwebtoken::Algorithm::HS512, &[7; 64])?],
 //! });
-//! let auth = Arc::new(Authenticator::new(jwt, resolver()));
+//! let auth = Arc::new(Authenticator::new(jwt, Arc::new(Directory(HashMap::new()))));
 //! let app: Router = Router::new()
 //!     .route("/reports", get(|| async { "reports" }))
 //!     .layer(AuthLayer::new(auth.clone(), SecurityGroup::Protected));
+//! # let _ = app;
 //! # Ok(()) }
 //! ```
 
