@@ -98,7 +98,10 @@ pub fn build(config: Config, auth: Arc<Authenticator>) -> Result<Built, BuildErr
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| BuildError(format!("api.services.{}.allowedSources: {e} (client addresses are checked, not Host names)", service.name)))?;
         allowed.push(nets);
-        let upstream = Arc::new(Upstream::new(&service.hosts));
+        let upstream = Arc::new(
+            Upstream::new(&service.hosts)
+                .map_err(|e| BuildError(format!("api.services.{}.hosts: {e}", service.name)))?,
+        );
         upstreams.push(upstream.clone());
         if let Some(path) = &service.health_check_path {
             health.add(upstream.clone(), path.clone());
@@ -211,7 +214,7 @@ async fn dispatch(gateway: &Gateway, peer: SocketAddr, request: Request<Body>) -
                 serde_json::json!({"status": "ok"}).to_string(),
             );
         }
-        if path == format!("{}/ready", gateway.config.health_path) {
+        if path.strip_prefix(gateway.config.health_path.as_str()) == Some("/ready") {
             let hosts = host_states(gateway);
             let ready = gateway.config.services.iter().all(|s| {
                 hosts
@@ -238,22 +241,13 @@ async fn dispatch(gateway: &Gateway, peer: SocketAddr, request: Request<Body>) -
         }
     }
     let started = std::time::Instant::now();
-    let (label, response) = route_and_forward(gateway, peer, request).await;
-    let label = label.map_or("unrouted", |(s, r)| gateway.labels[s][r].as_str());
+    let mut routed_to = None;
+    let response = forward_routed(gateway, peer, request, &mut routed_to).await;
+    let label = routed_to.map_or("unrouted", |(s, r)| gateway.labels[s][r].as_str());
     gateway
         .metrics
         .observe(label, response.status().as_u16(), started.elapsed());
     response
-}
-
-async fn route_and_forward(
-    gateway: &Gateway,
-    peer: SocketAddr,
-    request: Request<Body>,
-) -> (Option<(usize, usize)>, Response<Body>) {
-    let mut label = None;
-    let response = forward_routed(gateway, peer, request, &mut label).await;
-    (label, response)
 }
 
 async fn forward_routed(

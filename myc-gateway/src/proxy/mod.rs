@@ -19,7 +19,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 pub use self::health::HealthChecks;
-pub use self::upstream::Upstream;
+pub use self::upstream::{Host, Upstream};
 use crate::config::SecretInjection;
 use crate::net::{IpNet, rebuild_forwarding, remove_hop_by_hop};
 
@@ -169,9 +169,9 @@ impl Proxy {
         let mut spare = retryable.then(|| parts.clone());
         let mut parts = Some(parts);
         let mut body = Some(body);
-        let mut tried: Vec<String> = Vec::new();
+        let mut tried: Vec<std::sync::Arc<Host>> = Vec::new();
         loop {
-            let Some(authority) = target.upstream.pick(&tried) else {
+            let Some(host) = target.upstream.pick(&tried) else {
                 return error_response(
                     StatusCode::BAD_GATEWAY,
                     "MYG00502",
@@ -180,7 +180,7 @@ impl Proxy {
             };
             let uri = match Uri::builder()
                 .scheme("http")
-                .authority(authority.as_str())
+                .authority(host.authority.clone())
                 .path_and_query(path_and_query.as_str())
                 .build()
             {
@@ -199,9 +199,9 @@ impl Proxy {
             let mut upstream_request =
                 Request::from_parts(this_parts, body.take().unwrap_or_default());
             *upstream_request.uri_mut() = uri;
-            if let Ok(v) = HeaderValue::from_str(&authority) {
-                upstream_request.headers_mut().insert(http::header::HOST, v);
-            }
+            upstream_request
+                .headers_mut()
+                .insert(http::header::HOST, host.host_header.clone());
             match tokio::time::timeout(self.timeout, self.client.request(upstream_request)).await {
                 Err(_) => {
                     return error_response(
@@ -211,7 +211,7 @@ impl Proxy {
                     );
                 }
                 Ok(Ok(response)) => {
-                    target.upstream.succeeded(&authority);
+                    target.upstream.succeeded(&host.name);
                     let (mut parts, incoming) = response.into_parts();
                     remove_hop_by_hop(&mut parts.headers);
                     let leaked: Vec<HeaderName> = parts
@@ -229,8 +229,8 @@ impl Proxy {
                     return Response::from_parts(parts, Body::new(incoming));
                 }
                 Ok(Err(e)) if e.is_connect() => {
-                    target.upstream.failed(&authority);
-                    tried.push(authority);
+                    target.upstream.failed(&host.name);
+                    tried.push(host);
                     if retryable && tried.len() < 2 {
                         continue;
                     }
@@ -241,7 +241,7 @@ impl Proxy {
                     );
                 }
                 Ok(Err(e)) => {
-                    tracing::warn!(upstream = %authority, error = %e, "upstream exchange failed");
+                    tracing::warn!(upstream = %host.name, error = %e, "upstream exchange failed");
                     return error_response(StatusCode::BAD_GATEWAY, "MYG00502", "upstream failed");
                 }
             }

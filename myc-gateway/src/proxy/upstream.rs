@@ -1,17 +1,28 @@
 //! Host selection for one service: round-robin over hosts that are not ejected; a connect
 //! failure ejects a host for a cool-down (passive health), doubling while it keeps failing.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Ejection after a connect failure: 5 s, doubling up to 60 s while failures continue.
 const EJECT_BASE: Duration = Duration::from_secs(5);
 const EJECT_MAX: Duration = Duration::from_secs(60);
 
+/// One upstream host, parsed once: what a request to it needs.
+#[derive(Debug)]
+pub struct Host {
+    /// `host:port` as configured.
+    pub name: String,
+    /// The URI authority.
+    pub authority: http::uri::Authority,
+    /// The `Host` header value.
+    pub host_header: http::HeaderValue,
+}
+
 #[derive(Debug)]
 struct HostState {
-    authority: String,
+    host: Arc<Host>,
     ejected_until: Option<Instant>,
     failures: u32,
     /// Taken out by active health checks.
@@ -34,29 +45,39 @@ pub struct Upstream {
 }
 
 impl Upstream {
-    /// Round-robin over `hosts` (`host:port`).
-    pub fn new(hosts: &[String]) -> Self {
-        Self {
-            hosts: Mutex::new(
-                hosts
-                    .iter()
-                    .map(|h| HostState {
-                        authority: h.clone(),
-                        ejected_until: None,
-                        failures: 0,
-                        down: false,
-                        probe_failures: 0,
-                        probe_successes: 0,
-                    })
-                    .collect(),
-            ),
+    /// Round-robin over `hosts` (`host:port`); a host that is not a URI authority is an error.
+    pub fn new(hosts: &[String]) -> Result<Self, String> {
+        let hosts = hosts
+            .iter()
+            .map(|h| {
+                let authority = h
+                    .parse::<http::uri::Authority>()
+                    .map_err(|_| format!("{h:?} is not a host:port"))?;
+                let host_header = http::HeaderValue::from_str(h)
+                    .map_err(|_| format!("{h:?} is not a header value"))?;
+                Ok(HostState {
+                    host: Arc::new(Host {
+                        name: h.clone(),
+                        authority,
+                        host_header,
+                    }),
+                    ejected_until: None,
+                    failures: 0,
+                    down: false,
+                    probe_failures: 0,
+                    probe_successes: 0,
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(Self {
+            hosts: Mutex::new(hosts),
             next: AtomicUsize::new(0),
-        }
+        })
     }
 
     /// The next host that is not ejected and not in `skip`; when every host is ejected, the one
     /// whose ejection ends first (better a likely failure than a certain one).
-    pub fn pick(&self, skip: &[String]) -> Option<String> {
+    pub fn pick(&self, skip: &[Arc<Host>]) -> Option<Arc<Host>> {
         let hosts = self.hosts.lock().ok()?;
         let n = hosts.len();
         if n == 0 {
@@ -66,24 +87,24 @@ impl Upstream {
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         for k in 0..n {
             let host = &hosts[(start + k) % n];
-            if skip.contains(&host.authority) {
+            if skip.iter().any(|s| Arc::ptr_eq(s, &host.host)) {
                 continue;
             }
             if host.available(now) {
-                return Some(host.authority.clone());
+                return Some(host.host.clone());
             }
         }
         hosts
             .iter()
-            .filter(|h| !skip.contains(&h.authority))
+            .filter(|h| !skip.iter().any(|s| Arc::ptr_eq(s, &h.host)))
             .min_by_key(|h| (h.down, h.ejected_until))
-            .map(|h| h.authority.clone())
+            .map(|h| h.host.clone())
     }
 
     /// Records a connect failure: ejects the host.
     pub fn failed(&self, authority: &str) {
         if let Ok(mut hosts) = self.hosts.lock()
-            && let Some(h) = hosts.iter_mut().find(|h| h.authority == authority)
+            && let Some(h) = hosts.iter_mut().find(|h| h.host.name == authority)
         {
             h.failures = h.failures.saturating_add(1);
             let backoff = EJECT_BASE
@@ -97,7 +118,7 @@ impl Upstream {
     /// Records a success (or a passing health check): the host is back.
     pub fn succeeded(&self, authority: &str) {
         if let Ok(mut hosts) = self.hosts.lock()
-            && let Some(h) = hosts.iter_mut().find(|h| h.authority == authority)
+            && let Some(h) = hosts.iter_mut().find(|h| h.host.name == authority)
             && (h.failures > 0 || h.ejected_until.is_some())
         {
             h.failures = 0;
@@ -110,7 +131,7 @@ impl Upstream {
     /// `healthy` consecutive successes bring it back.
     pub fn probed(&self, authority: &str, ok: bool, unhealthy: u32, healthy: u32) {
         if let Ok(mut hosts) = self.hosts.lock()
-            && let Some(h) = hosts.iter_mut().find(|h| h.authority == authority)
+            && let Some(h) = hosts.iter_mut().find(|h| h.host.name == authority)
         {
             if ok {
                 h.probe_failures = 0;
@@ -136,7 +157,7 @@ impl Upstream {
     pub fn hosts(&self) -> Vec<String> {
         self.hosts
             .lock()
-            .map(|h| h.iter().map(|h| h.authority.clone()).collect())
+            .map(|h| h.iter().map(|h| h.host.name.clone()).collect())
             .unwrap_or_default()
     }
 
@@ -146,7 +167,7 @@ impl Upstream {
         self.hosts.lock().is_ok_and(|hosts| {
             hosts
                 .iter()
-                .any(|h| h.authority == authority && !h.available(now))
+                .any(|h| h.host.name == authority && !h.available(now))
         })
     }
 
@@ -156,7 +177,7 @@ impl Upstream {
         self.hosts.lock().is_ok_and(|hosts| {
             hosts
                 .iter()
-                .any(|h| h.authority == authority && h.ejected_until.is_some_and(|t| t > now))
+                .any(|h| h.host.name == authority && h.ejected_until.is_some_and(|t| t > now))
         })
     }
 }
@@ -167,14 +188,18 @@ mod tests {
 
     #[test]
     fn round_robin_and_ejection() {
-        let up = Upstream::new(&["a:1".into(), "b:1".into(), "c:1".into()]);
-        let picks: Vec<String> = (0..6).map(|_| up.pick(&[]).unwrap()).collect();
+        let up = Upstream::new(&["a:1".into(), "b:1".into(), "c:1".into()]).unwrap();
+        let hosts: Vec<Arc<Host>> = (0..6).map(|_| up.pick(&[]).unwrap()).collect();
+        let picks: Vec<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
         assert_eq!(picks, ["a:1", "b:1", "c:1", "a:1", "b:1", "c:1"]);
+        assert_eq!(hosts[0].host_header, "a:1");
         up.failed("b:1");
         assert!(up.is_ejected("b:1"));
-        let picks: Vec<String> = (0..4).map(|_| up.pick(&[]).unwrap()).collect();
+        let picks: Vec<String> = (0..4).map(|_| up.pick(&[]).unwrap().name.clone()).collect();
         assert!(!picks.contains(&"b:1".to_owned()));
-        assert_eq!(up.pick(&["a:1".into(), "c:1".into()]), Some("b:1".into()));
+        let skip = [hosts[0].clone(), hosts[2].clone()];
+        assert_eq!(up.pick(&skip).map(|h| h.name.clone()), Some("b:1".into()));
+        assert!(Upstream::new(&["bad host:1".into()]).is_err());
         up.succeeded("b:1");
         assert!(!up.is_ejected("b:1"));
         for _ in 0..2 {
