@@ -1,6 +1,30 @@
-//! Operations helpers behind the admin CLI.
+//! Operations behind the admin CLI (`tokens mint`, `connection-strings issue`, `guests add`,
+//! `kek rotate`), on top of the [`Store`]. The binary only parses arguments and prints.
 
-use crate::config::{AuthSettings, InternalKey};
+use chrono::{Duration, Utc};
+use myc_profile::connection_string::ScopedRole;
+use myc_profile::{ConnectionString, HmacKeyring, Permission};
+use uuid::Uuid;
+
+use crate::config::{AuthSettings, Config, InternalKey};
+use crate::store::{
+    self, ConnectionStringRecord, GuestLink, NewAccount, NewConnectionString, SecretVault,
+    SqlStore, Store,
+};
+
+/// Why an admin operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// The configuration lacks what the operation needs.
+    #[error("{0}")]
+    Config(String),
+    /// The input is wrong.
+    #[error("{0}")]
+    Invalid(String),
+    /// The store refused or failed.
+    #[error(transparent)]
+    Store(#[from] store::Error),
+}
 
 /// Why a token could not be minted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,4 +68,126 @@ pub fn mint_token(auth: &AuthSettings, email: &str, ttl_secs: u64) -> Result<Str
         &jsonwebtoken::EncodingKey::from_secret(secret),
     )
     .map_err(|e| MintError(e.to_string()))
+}
+
+/// Opens (creating and migrating) the store of `config`.
+pub async fn open_store(config: &Config) -> Result<SqlStore, AdminError> {
+    Ok(SqlStore::open(&config.store).await?)
+}
+
+/// The sealed-secrets vault of `config` over `store`.
+pub fn vault(config: &Config, store: SqlStore) -> Result<SecretVault<SqlStore>, AdminError> {
+    let secrets = config.secrets.clone().ok_or_else(|| {
+        AdminError::Config("no [gateway.secrets] section (master_key, kek_version)".into())
+    })?;
+    Ok(SecretVault::new(store, secrets))
+}
+
+/// Parses `slug` or `slug:read|write` (read by default).
+pub fn parse_scoped_role(text: &str) -> Result<ScopedRole, AdminError> {
+    let (slug, permission) = match text.split_once(':') {
+        Some((slug, perm)) => (slug, parse_permission(perm)?),
+        None => (text, Permission::Read),
+    };
+    if slug.is_empty() {
+        return Err(AdminError::Invalid(format!("role {text:?} has no slug")));
+    }
+    Ok(ScopedRole::new(slug, permission))
+}
+
+/// Parses `read` / `write` (or `0` / `1`).
+pub fn parse_permission(text: &str) -> Result<Permission, AdminError> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "read" | "0" => Ok(Permission::Read),
+        "write" | "1" => Ok(Permission::Write),
+        other => Err(AdminError::Invalid(format!(
+            "permission {other:?} is neither read nor write"
+        ))),
+    }
+}
+
+/// What to put in a connection string.
+#[derive(Clone, Debug)]
+pub struct IssueRequest<'a> {
+    /// The owner's e-mail.
+    pub email: &'a str,
+    /// Tenant scope.
+    pub tenant: Option<Uuid>,
+    /// Role scope.
+    pub roles: Vec<ScopedRole>,
+    /// Lifetime.
+    pub ttl: Duration,
+    /// A label for `list`.
+    pub name: &'a str,
+}
+
+/// Signs a connection string with the primary key of `[gateway.auth.connection_strings]` and
+/// records its hash; returns the header value (shown once, never stored) and the record.
+pub async fn issue_connection_string<S: Store>(
+    auth: &AuthSettings,
+    store: &S,
+    request: IssueRequest<'_>,
+) -> Result<(String, ConnectionStringRecord), AdminError> {
+    let hmac = auth
+        .connection_strings
+        .as_ref()
+        .ok_or_else(|| AdminError::Config("no [gateway.auth.connection_strings] section".into()))?;
+    let keyring = HmacKeyring::new(
+        hmac.primary,
+        hmac.keys.iter().map(|(v, s)| (*v, s.as_bytes())),
+    )
+    .map_err(|e| AdminError::Config(e.to_string()))?;
+    if request.ttl <= Duration::zero() {
+        return Err(AdminError::Invalid("the lifetime must be positive".into()));
+    }
+    let account = store
+        .account_by_email(request.email)
+        .await?
+        .ok_or_else(|| store::Error::NotFound(format!("an account for {}", request.email)))?;
+    if let Some(tenant) = request.tenant
+        && !store.tenants().await?.iter().any(|t| t.id == tenant)
+    {
+        return Err(store::Error::NotFound(format!("tenant {tenant}")).into());
+    }
+    let expires = Utc::now() + request.ttl;
+    let mut claims = ConnectionString::new(account.id, expires.fixed_offset());
+    claims.tenant_id = request.tenant;
+    if !request.roles.is_empty() {
+        claims.roles = Some(request.roles);
+    }
+    let value = claims
+        .sign(&keyring)
+        .map_err(|e| AdminError::Invalid(e.to_string()))?;
+    let record = store
+        .record_connection_string(NewConnectionString {
+            account_id: account.id,
+            name: request.name,
+            tenant_id: request.tenant,
+            token_hash: myc_tower::resolver::connection_string_hash(&value),
+            expires_at: Some(claims.expires_at.with_timezone(&Utc)),
+        })
+        .await?;
+    Ok((value, record))
+}
+
+/// Links `email` to `tenant` with a role, creating a user account for an unknown e-mail
+/// (an invitation); the flag says whether an account was created.
+pub async fn add_guest<S: Store>(
+    store: &S,
+    tenant: Uuid,
+    email: &str,
+    slug: &str,
+    permission: Permission,
+) -> Result<(GuestLink, bool), AdminError> {
+    let created = match store.account_by_email(email).await? {
+        Some(_) => false,
+        None => {
+            store.create_account(NewAccount::user(email)).await?;
+            true
+        }
+    };
+    Ok((
+        store.add_guest(tenant, email, slug, permission).await?,
+        created,
+    ))
 }

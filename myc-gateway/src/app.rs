@@ -40,6 +40,7 @@ struct Gateway {
     allowed: Vec<Vec<IpNet>>,
     trusted: Vec<IpNet>,
     routes: Vec<Vec<RouteService>>,
+    store: Option<ReadyCheck>,
 }
 
 /// Why the gateway could not be assembled.
@@ -56,8 +57,21 @@ pub struct Built {
     pub health: HealthChecks,
 }
 
-/// Builds the gateway for `config` with `auth` deciding who gets in.
-pub fn build(config: Config, auth: Arc<Authenticator>) -> Result<Built, BuildError> {
+/// A readiness probe of something the gateway depends on besides upstreams (the store):
+/// `Err` carries a one-line reason, shown on `{health_path}/ready`.
+pub type ReadyCheck =
+    Arc<dyn Fn() -> myc_tower::BoxFuture<'static, Result<(), String>> + Send + Sync>;
+
+/// How long `{health_path}/ready` waits for a [`ReadyCheck`].
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Builds the gateway for `config` with `auth` deciding who gets in; `store` (if any) is
+/// probed by the readiness endpoint.
+pub fn build(
+    config: Config,
+    auth: Arc<Authenticator>,
+    store: Option<ReadyCheck>,
+) -> Result<Built, BuildError> {
     let trusted = config.trusted_proxies.clone();
     let mut health = HealthChecks::new(config.health.clone());
     let mut upstreams = Vec::new();
@@ -167,6 +181,7 @@ pub fn build(config: Config, auth: Arc<Authenticator>) -> Result<Built, BuildErr
         allowed,
         trusted,
         routes,
+        store,
     });
     let router = Router::new().fallback(
         move |connect: ConnectInfo<SocketAddr>, request: Request<Body>| {
@@ -216,13 +231,26 @@ async fn dispatch(gateway: &Gateway, peer: SocketAddr, request: Request<Body>) -
         }
         if path.strip_prefix(gateway.config.health_path.as_str()) == Some("/ready") {
             let hosts = host_states(gateway);
-            let ready = gateway.config.services.iter().all(|s| {
+            let upstreams_ready = gateway.config.services.iter().all(|s| {
                 hosts
                     .iter()
                     .any(|(service, _, up)| *service == s.name && *up)
             });
+            let store = match &gateway.store {
+                None => None,
+                Some(check) => Some(match tokio::time::timeout(READY_TIMEOUT, check()).await {
+                    Ok(Ok(())) => Ok(()),
+                    Ok(Err(reason)) => Err(reason),
+                    Err(_) => Err(format!("no answer within {READY_TIMEOUT:?}")),
+                }),
+            };
+            let ready = upstreams_ready && !matches!(store, Some(Err(_)));
             let body = serde_json::json!({
                 "status": if ready { "ready" } else { "degraded" },
+                "store": store.map(|r| match r {
+                    Ok(()) => serde_json::json!({"up": true}),
+                    Err(reason) => serde_json::json!({"up": false, "error": reason}),
+                }),
                 "upstreams": hosts.iter().map(|(s, h, up)| serde_json::json!({"service": s, "host": h, "up": up})).collect::<Vec<_>>(),
             });
             let status = if ready {

@@ -1,7 +1,8 @@
 //! `myc-gateway demo`: a gateway with zero set-up. It starts a built-in upstream that echoes
 //! what it receives (including the decoded, signature-checked profile), the gateway in front of
-//! it with one route per security group, an in-memory directory seeded with a demo tenant and
-//! three users, and prints ready-to-paste curl commands with freshly minted credentials.
+//! it with one route per security group, an embedded store (in-memory SQLite, the same schema
+//! `serve` uses) seeded with a demo tenant and three users, and prints ready-to-paste curl
+//! commands with freshly minted credentials.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,7 +22,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::config::Config;
-use crate::directory::Directory;
+use crate::store::{DirectoryFile, NewConnectionString, SqlStore, Store};
 
 const TENANT: &str = "7e57d3e0-0000-4000-8000-000000000001";
 
@@ -152,12 +153,13 @@ methods = ["ALL"]
     let config =
         Config::parse(&config_text, "(demo)", std::path::Path::new("."), &|_| None).map_err(err)?;
 
-    let directory = Arc::new(
-        Directory::parse(&format!(
-            r#"
+    let store = Arc::new(SqlStore::memory().await.map_err(err)?);
+    DirectoryFile::parse(&format!(
+        r#"
 [[tenants]]
 id = "{TENANT}"
 name = "Demo tenant"
+owner = "alice@demo.test"
 
 [[accounts]]
 email = "alice@demo.test"
@@ -173,9 +175,11 @@ licences = [{{ tenant = "{TENANT}", role = "reporter", permission = "read" }}]
 [[accounts]]
 email = "carol@demo.test"
 "#
-        ))
-        .map_err(err)?,
-    );
+    ))
+    .map_err(err)?
+    .import(store.as_ref())
+    .await
+    .map_err(err)?;
     let secret = random_bytes();
     let hmac = random_bytes();
     let keyring = HmacKeyring::new(1, [(1, hmac)]).map_err(err)?;
@@ -185,25 +189,35 @@ email = "carol@demo.test"
         keys: vec![LocalKey::hmac(Some("demo"), Algorithm::HS256, &secret).map_err(err)?],
     });
     let auth = Arc::new(
-        Authenticator::new(jwt, directory.clone())
-            .with_connection_strings(keyring.clone(), directory.clone())
+        Authenticator::new(jwt, store.clone())
+            .with_connection_strings(keyring.clone(), store.clone())
             .with_signer(signer),
     );
 
     // Bob's connection string, scoped to reporter (read) on the demo tenant.
-    let bob = directory
-        .profile("bob@demo.test")
+    let bob = store
+        .account_by_email("bob@demo.test")
+        .await
+        .map_err(err)?
         .ok_or_else(|| DemoError("seed lost bob".into()))?;
-    let mut cs = ConnectionString::new(
-        bob.acc_id,
-        (Utc::now() + chrono::Duration::hours(1)).fixed_offset(),
-    );
+    let expires = Utc::now() + chrono::Duration::hours(1);
+    let mut cs = ConnectionString::new(bob.id, expires.fixed_offset());
     cs.roles = Some(vec![ScopedRole::new("reporter", Permission::Read)]);
     cs.tenant_id = Uuid::parse_str(TENANT).ok();
     let connection_string = cs.sign(&keyring).map_err(err)?;
-    directory.record_connection_string(bob.acc_id, &connection_string, "bob@demo.test");
+    store
+        .record_connection_string(NewConnectionString {
+            account_id: bob.id,
+            name: "demo",
+            tenant_id: cs.tenant_id,
+            token_hash: myc_tower::resolver::connection_string_hash(&connection_string),
+            expires_at: Some(expires),
+        })
+        .await
+        .map_err(err)?;
 
-    let built = crate::app::build(config, auth).map_err(err)?;
+    let built =
+        crate::app::build(config, auth, Some(crate::serve::store_check(store))).map_err(err)?;
     built.health.spawn();
     let listener = tokio::net::TcpListener::bind(listen).await.map_err(err)?;
     let gateway = listener.local_addr().map_err(err)?;

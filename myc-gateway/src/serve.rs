@@ -1,5 +1,5 @@
-//! `myc-gateway serve --config FILE --directory FILE`: the gateway from a configuration file,
-//! with identities from a directory file (TOML/JSON, see [`crate::directory`]).
+//! `myc-gateway serve --config FILE`: the gateway from a configuration file, with identities
+//! from the store it names (`[gateway.store]`; the embedded SQLite file by default).
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -12,8 +12,9 @@ use myc_tower::jwt::jwks::{JwksCache, JwksPolicy, ReqwestFetcher};
 use myc_tower::jwt::userinfo::UserInfo;
 use myc_tower::jwt::{InternalIssuer, JwtVerifier, LocalKey, OidcProvider};
 
+use crate::app::ReadyCheck;
 use crate::config::{AuthSettings, Config, InternalKey};
-use crate::directory::Directory;
+use crate::store::{SqlStore, Store};
 
 /// Why the gateway could not start.
 #[derive(Debug, thiserror::Error)]
@@ -24,10 +25,10 @@ fn err(e: impl std::fmt::Display) -> ServeError {
     ServeError(e.to_string())
 }
 
-/// The authenticator `settings` describe, with profiles and connection strings from `directory`.
+/// The authenticator `settings` describe, with profiles and connection strings from `store`.
 pub fn authenticator(
     settings: &AuthSettings,
-    directory: Arc<Directory>,
+    store: Arc<SqlStore>,
 ) -> Result<Authenticator, ServeError> {
     let mut jwt = JwtVerifier::new().leeway(Duration::from_secs(settings.leeway_secs));
     if let Some((issuer, audiences, keys)) = &settings.internal {
@@ -71,22 +72,30 @@ pub fn authenticator(
             });
         }
     }
-    let mut auth = Authenticator::new(jwt, directory.clone());
+    let mut auth = Authenticator::new(jwt, store.clone());
     if let Some(hmac) = &settings.connection_strings {
         let keyring = HmacKeyring::new(
             hmac.primary,
             hmac.keys.iter().map(|(v, s)| (*v, s.as_bytes())),
         )
         .map_err(err)?;
-        auth = auth.with_connection_strings(keyring, directory);
+        auth = auth.with_connection_strings(keyring, store);
     }
     Ok(auth)
 }
 
-/// Loads everything, binds, and serves until Ctrl-C; `ready` is called with the bound address.
+/// The store as a readiness probe.
+pub fn store_check(store: Arc<SqlStore>) -> ReadyCheck {
+    Arc::new(move || {
+        let store = store.clone();
+        Box::pin(async move { store.ping().await.map_err(|e| e.to_string()) })
+    })
+}
+
+/// Loads everything, opens (creating and migrating) the store, binds, and serves until
+/// Ctrl-C; `ready` is called with the bound address.
 pub async fn serve(
     config_path: &Path,
-    directory_path: &Path,
     listen: Option<SocketAddr>,
     ready: impl FnOnce(SocketAddr),
 ) -> Result<(), ServeError> {
@@ -94,13 +103,8 @@ pub async fn serve(
     for warning in &config.warnings {
         tracing::warn!("{}: {warning}", config_path.display());
     }
-    let text = std::fs::read_to_string(directory_path)
-        .map_err(|e| ServeError(format!("{}: {e}", directory_path.display())))?;
-    let directory = Arc::new(
-        Directory::parse(&text)
-            .map_err(|e| ServeError(format!("{}: {e}", directory_path.display())))?,
-    );
-    let auth = Arc::new(authenticator(&config.auth, directory)?);
+    let store = Arc::new(SqlStore::open(&config.store).await.map_err(err)?);
+    let auth = Arc::new(authenticator(&config.auth, store.clone())?);
     let listen = match listen {
         Some(addr) => addr,
         None => format!("{}:{}", config.listen_ip, config.listen_port)
@@ -112,7 +116,7 @@ pub async fn serve(
                 ))
             })?,
     };
-    let built = crate::app::build(config, auth).map_err(err)?;
+    let built = crate::app::build(config, auth, Some(store_check(store))).map_err(err)?;
     let health = built.health.spawn();
     let listener = tokio::net::TcpListener::bind(listen)
         .await

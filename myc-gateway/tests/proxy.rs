@@ -88,11 +88,14 @@ async fn gateway(config_text: &str, trusted: &[&str]) -> String {
         audiences: vec!["gateway".into()],
         keys: vec![LocalKey::hmac(Some("v1"), Algorithm::HS256, SECRET).unwrap()],
     });
-    let directory =
-        myc_gateway::directory::Directory::parse("[[accounts]]\nemail = \"alice@example.com\"\n")
-            .unwrap();
-    let auth = Arc::new(Authenticator::new(jwt, Arc::new(directory)));
-    let built = myc_gateway::app::build(config, auth).unwrap();
+    let store = myc_gateway::store::SqlStore::memory().await.unwrap();
+    myc_gateway::store::DirectoryFile::parse("[[accounts]]\nemail = \"alice@example.com\"\n")
+        .unwrap()
+        .import(&store)
+        .await
+        .unwrap();
+    let auth = Arc::new(Authenticator::new(jwt, Arc::new(store)));
+    let built = myc_gateway::app::build(config, auth, None).unwrap();
     built.health.spawn();
     let app = built.router;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -1,5 +1,7 @@
-//! `myc-gateway serve` as a process: configuration and directory files, secrets from the
-//! environment, a real upstream; bad configuration exits 1 with one line naming file and key.
+//! `myc-gateway serve` and the admin CLI as processes: a configuration file, secrets from the
+//! environment, identities put into the embedded store with `directory import`, `guests add`
+//! and `connection-strings issue|revoke`, a real upstream; bad configuration exits 1 with one
+//! line naming file and key.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader};
@@ -50,6 +52,10 @@ issuer = "mycelium"
 audiences = ["mycelium"]
 keys = [{{ kid = "v1", alg = "HS256", secret = {{ env = "TEST_JWT_SECRET" }} }}]
 
+[gateway.auth.connection_strings]
+primary = 1
+keys = [{{ version = 1, secret = {{ env = "TEST_JWT_SECRET" }} }}]
+
 [api.services]
 [[app]]
 host = "{up}"
@@ -79,11 +85,145 @@ email = "nobody@example.com"
 "#,
     )
     .unwrap();
+    let admin = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_myc-gateway"))
+            .args(args)
+            .arg("--config")
+            .arg(dir.join("gateway.toml"))
+            .env("TEST_JWT_SECRET", SECRET)
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8(output.stdout).unwrap(),
+            String::from_utf8(output.stderr).unwrap(),
+        )
+    };
+    let ok = |args: &[&str]| {
+        let (code, stdout, stderr) = admin(args);
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+        stdout.trim().to_owned()
+    };
+    let import = ok(&[
+        "directory",
+        "import",
+        dir.join("directory.toml").to_str().unwrap(),
+    ]);
+    assert!(
+        import.starts_with("accounts: 2 created, 0 existing"),
+        "{import}"
+    );
+    // The embedded store is a private file in the data directory next to the config.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let db = dir.join("data").join("myc-gateway.sqlite3");
+        assert_eq!(
+            std::fs::metadata(db).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    ok(&[
+        "accounts",
+        "create-seed-account",
+        "--email",
+        "root@example.com",
+    ]);
+    let tenant = ok(&[
+        "tenants",
+        "create",
+        "--name",
+        "Second",
+        "--owner",
+        "root@example.com",
+    ]);
+    ok(&[
+        "guest-roles",
+        "create",
+        "--slug",
+        "viewer",
+        "--permission",
+        "write",
+    ]);
+    let granted = ok(&[
+        "guests",
+        "add",
+        "--tenant",
+        &tenant,
+        "--email",
+        "new@example.com",
+        "--role",
+        "viewer",
+        "--permission",
+        "write",
+    ]);
+    assert!(granted.starts_with("created account"), "{granted}");
+    let (code, _, stderr) = admin(&[
+        "accounts",
+        "create-seed-account",
+        "--email",
+        "ROOT@example.com",
+    ]);
+    assert_eq!(code, Some(1));
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("already exists"), "{stderr}");
+    let (code, _, stderr) = admin(&[
+        "guests",
+        "add",
+        "--tenant",
+        &tenant,
+        "--email",
+        "x@example.com",
+        "--role",
+        "nope",
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("guest role nope (read) not found"),
+        "{stderr}"
+    );
+    let cs = ok(&[
+        "connection-strings",
+        "issue",
+        "--email",
+        "viewer@example.com",
+        "--role",
+        "viewer",
+        "--tenant",
+        "11111111-1111-4111-8111-111111111111",
+        "--name",
+        "ci",
+    ]);
+    let revoked = ok(&[
+        "connection-strings",
+        "issue",
+        "--email",
+        "viewer@example.com",
+    ]);
+    let listed = ok(&[
+        "connection-strings",
+        "list",
+        "--email",
+        "viewer@example.com",
+    ]);
+    assert_eq!(listed.lines().count(), 3, "{listed}");
+    assert!(!listed.contains(&cs) && !listed.contains(&revoked));
+    let revoked_id = listed
+        .lines()
+        .skip(1)
+        .find(|l| !l.contains("\tci\t"))
+        .unwrap()
+        .split('\t')
+        .next()
+        .unwrap()
+        .to_owned();
+    ok(&["connection-strings", "revoke", "--id", &revoked_id]);
+    let (code, _, _) = admin(&["connection-strings", "revoke", "--id", &revoked_id]);
+    assert_eq!(code, Some(1));
+
     let child = Command::new(env!("CARGO_BIN_EXE_myc-gateway"))
         .args(["serve", "--listen", "127.0.0.1:0", "--config"])
         .arg(dir.join("gateway.toml"))
-        .arg("--directory")
-        .arg(dir.join("directory.toml"))
         .env("TEST_JWT_SECRET", SECRET)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -152,6 +292,33 @@ email = "nobody@example.com"
             .status(),
         401
     );
+    // Connection strings: the issued one works, the revoked one does not.
+    let with_cs = |value: &str| {
+        http.get(format!("{base}/reports/q1"))
+            .header("x-mycelium-connection-string", value)
+            .send()
+    };
+    assert_eq!(with_cs(&cs).await.unwrap().status(), 200);
+    assert_eq!(with_cs(&revoked).await.unwrap().status(), 401);
+    // A guest added through the CLI (account created on the way) gets in.
+    let status = http
+        .get(format!("{base}/reports/q1"))
+        .bearer_auth(token("new@example.com"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+    // Readiness covers the store.
+    let ready: Value = http
+        .get(format!("{base}/health/ready"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["store"]["up"], true, "{ready}");
     drop(child);
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -164,12 +331,9 @@ fn bad_configuration_exits_1_with_one_line() {
         "[api.services]\n[[app]]\nhost = \"h:1\"\n[[app.path]]\ngroup = \"public\"\npath = \"/x\"\nmethods = [\"GET\"]\nsecretName = \"missing\"\n",
     )
     .unwrap();
-    std::fs::write(dir.join("directory.toml"), "").unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_myc-gateway"))
         .args(["serve", "--config"])
         .arg(dir.join("gateway.toml"))
-        .arg("--directory")
-        .arg(dir.join("directory.toml"))
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));

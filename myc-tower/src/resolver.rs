@@ -43,6 +43,18 @@ pub struct IssuedToken {
     pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
+/// The key a connection string is stored and looked up by: SHA-256 of the header value
+/// (surrounding whitespace removed). Stores keep only this, never the signature.
+///
+/// ```
+/// let a = myc_tower::resolver::connection_string_hash("acc=x;sig=y");
+/// assert_eq!(a, myc_tower::resolver::connection_string_hash(" acc=x;sig=y\n"));
+/// ```
+pub fn connection_string_hash(header_value: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(header_value.trim().as_bytes()).into()
+}
+
 /// Looks connection strings up by account and a SHA-256 of the header value (store only that
 /// hash, never the signature).
 pub trait ConnectionStringStore: Send + Sync + 'static {

@@ -24,6 +24,7 @@
 //! ```
 
 mod auth;
+mod store;
 mod value;
 
 use std::collections::BTreeMap;
@@ -35,6 +36,7 @@ use zeroize::Zeroizing;
 
 use crate::routing::{Addressing, MethodSet, RouteError, RouteSpec, RouteTable};
 pub use auth::{AuthSettings, HmacKeys, InternalKey, Provider};
+pub use store::{SQLITE_FILE, SecretsSettings, StoreLocation, StoreSettings};
 pub use value::ValueSource;
 
 /// A configuration error: the file, the key and what is wrong.
@@ -195,6 +197,15 @@ struct RawGateway {
     /// Prometheus metrics path (`/metrics`).
     #[serde(default)]
     metrics_path: Option<String>,
+    /// Where the embedded SQLite store lives (`data`, relative to the config file).
+    #[serde(default)]
+    data_dir: Option<String>,
+    /// The identity store.
+    #[serde(default)]
+    store: store::RawStore,
+    /// The master key of sealed secrets.
+    #[serde(default)]
+    secrets: Option<store::RawSecrets>,
 }
 
 /// Active health checks of hosts with a `healthCheckPath` (`[gateway.health]`).
@@ -328,6 +339,10 @@ pub struct Config {
     pub auth: AuthSettings,
     /// Trusted proxy networks (`[gateway] trusted_proxies`).
     pub trusted_proxies: Vec<crate::net::IpNet>,
+    /// The identity store (`[gateway] data_dir`, `[gateway.store]`).
+    pub store: StoreSettings,
+    /// `[gateway.secrets]`, if configured (sealed secrets, DEKs, `kek rotate`).
+    pub secrets: Option<SecretsSettings>,
     /// What was accepted but is not used.
     pub warnings: Vec<String>,
 }
@@ -453,6 +468,14 @@ impl Config {
         let auth = gateway
             .auth
             .resolve(base, env)
+            .map_err(|(key, message)| error(&key, message))?;
+        let store = store::resolve_store(gateway.data_dir.as_deref(), &gateway.store, base, env)
+            .map_err(|(key, message)| error(&key, message))?;
+        let secrets = gateway
+            .secrets
+            .as_ref()
+            .map(|raw| store::resolve_secrets(raw, base, env))
+            .transpose()
             .map_err(|(key, message)| error(&key, message))?;
         let mut services = Vec::new();
         let mut specs = Vec::new();
@@ -622,6 +645,8 @@ impl Config {
             metrics_path: gateway.metrics_path.unwrap_or_else(|| "/metrics".into()),
             auth,
             trusted_proxies,
+            store,
+            secrets,
             warnings,
         })
     }

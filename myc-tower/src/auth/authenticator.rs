@@ -160,7 +160,7 @@ impl Authenticator {
                 parsed
                     .verify(keyring, now)
                     .map_err(|e| AuthError::InvalidConnectionString(e.to_string()))?;
-                let hash: [u8; 32] = Sha256::digest(value.trim().as_bytes()).into();
+                let hash = crate::resolver::connection_string_hash(value);
                 let issued = store
                     .lookup(parsed.claims.account_id, hash)
                     .await

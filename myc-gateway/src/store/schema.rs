@@ -1,0 +1,163 @@
+//! Schema migrations, applied in order on start inside one transaction (PostgreSQL: under an
+//! advisory lock, so replicas starting together migrate once). The same DDL serves both
+//! databases: `{BLOB}` becomes `BLOB` or `BYTEA`; flags are `BIGINT` 0/1 and times are Unix
+//! seconds, so every value maps to the same Rust type on both.
+
+use sqlx::any::AnyQueryResult;
+use sqlx::{AnyConnection, AnyPool};
+
+use super::Error;
+use super::sql::{Backend, db};
+
+/// `(version, DDL)`, ascending. Never edit a released entry: add one.
+const MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    r#"
+CREATE TABLE myc_accounts (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    is_staff BIGINT NOT NULL DEFAULT 0,
+    is_manager BIGINT NOT NULL DEFAULT 0,
+    is_active BIGINT NOT NULL DEFAULT 1,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE myc_owners (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES myc_accounts(id) ON DELETE CASCADE,
+    email TEXT NOT NULL UNIQUE,
+    first_name TEXT,
+    last_name TEXT,
+    username TEXT,
+    is_principal BIGINT NOT NULL DEFAULT 1,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX myc_owners_account ON myc_owners(account_id);
+CREATE TABLE myc_tenants (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE myc_tenant_owners (
+    tenant_id TEXT NOT NULL REFERENCES myc_tenants(id) ON DELETE CASCADE,
+    owner_id TEXT NOT NULL REFERENCES myc_owners(id) ON DELETE CASCADE,
+    since BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, owner_id)
+);
+CREATE INDEX myc_tenant_owners_owner ON myc_tenant_owners(owner_id);
+CREATE TABLE myc_guest_roles (
+    id TEXT PRIMARY KEY,
+    slug TEXT NOT NULL,
+    name TEXT NOT NULL,
+    permission BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    UNIQUE (slug, permission)
+);
+CREATE TABLE myc_guest_links (
+    account_id TEXT NOT NULL REFERENCES myc_accounts(id) ON DELETE CASCADE,
+    tenant_id TEXT NOT NULL REFERENCES myc_tenants(id) ON DELETE CASCADE,
+    role_id TEXT NOT NULL REFERENCES myc_guest_roles(id) ON DELETE CASCADE,
+    verified BIGINT NOT NULL DEFAULT 1,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (account_id, tenant_id, role_id)
+);
+CREATE TABLE myc_connection_strings (
+    id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES myc_accounts(id) ON DELETE CASCADE,
+    token_hash {BLOB} NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    tenant_id TEXT,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT,
+    revoked_at BIGINT
+);
+CREATE INDEX myc_connection_strings_account ON myc_connection_strings(account_id);
+CREATE TABLE myc_deks (
+    scope TEXT NOT NULL,
+    generation BIGINT NOT NULL,
+    wrapped {BLOB} NOT NULL,
+    PRIMARY KEY (scope, generation)
+);
+CREATE TABLE myc_secrets (
+    scope TEXT NOT NULL,
+    name TEXT NOT NULL,
+    ciphertext {BLOB} NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (scope, name)
+);
+"#,
+)];
+
+/// The newest schema version this build knows.
+pub(super) fn latest() -> i64 {
+    MIGRATIONS.last().map_or(0, |(v, _)| *v)
+}
+
+/// Runs statements on a transaction's connection behind a boxed `Send` future: written inline,
+/// rustc cannot prove the future `Send` for every lifetime (the "`Executor` is not general
+/// enough" limitation), and `SqlStore::open` could not run on a spawned task.
+fn run<'c>(
+    conn: &'c mut AnyConnection,
+    sql: &'c str,
+) -> futures::future::BoxFuture<'c, Result<AnyQueryResult, sqlx::Error>> {
+    sqlx::Executor::execute(conn, sql)
+}
+
+fn record(
+    conn: &mut AnyConnection,
+    version: i64,
+) -> futures::future::BoxFuture<'_, Result<AnyQueryResult, sqlx::Error>> {
+    sqlx::Executor::execute(
+        conn,
+        sqlx::query("INSERT INTO myc_schema (version, applied_at) VALUES ($1, $2)")
+            .bind(version)
+            .bind(chrono::Utc::now().timestamp()),
+    )
+}
+
+fn max_version(
+    conn: &mut AnyConnection,
+) -> futures::future::BoxFuture<'_, Result<Option<i64>, sqlx::Error>> {
+    Box::pin(async move {
+        let row = sqlx::Executor::fetch_one(conn, "SELECT MAX(version) FROM myc_schema").await?;
+        sqlx::Row::try_get(&row, 0)
+    })
+}
+
+/// Brings the schema up to date; refuses a database migrated by a newer build.
+pub(super) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<(), Error> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    if backend == Backend::Postgres {
+        run(
+            &mut tx,
+            "DO $$ BEGIN PERFORM pg_advisory_xact_lock(7272001); END $$;",
+        )
+        .await
+        .map_err(db)?;
+    }
+    run(
+        &mut tx,
+        "CREATE TABLE IF NOT EXISTS myc_schema (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )
+    .await
+    .map_err(db)?;
+    let current = max_version(&mut tx).await.map_err(db)?;
+    let current = current.unwrap_or(0);
+    if current > latest() {
+        return Err(Error::Database(format!(
+            "schema version {current} is newer than this build knows ({}); upgrade myc-gateway",
+            latest()
+        )));
+    }
+    let blob = match backend {
+        Backend::Sqlite => "BLOB",
+        Backend::Postgres => "BYTEA",
+    };
+    for (version, ddl) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+        let ddl = ddl.replace("{BLOB}", blob);
+        run(&mut tx, &ddl)
+            .await
+            .map_err(|e| Error::Database(format!("migration {version}: {e}")))?;
+        record(&mut tx, *version).await.map_err(db)?;
+    }
+    tx.commit().await.map_err(db)
+}

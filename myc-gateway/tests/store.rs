@@ -1,0 +1,584 @@
+//! The identity store's contract, run unchanged on SQLite (a file in a fresh data directory)
+//! and on the machine's PostgreSQL (a fresh schema per test; `MYC_TEST_DATABASE_URL`,
+//! default `postgres://postgres:postgres@127.0.0.1:5432/test`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use myc_crypto::MasterKey;
+use myc_gateway::config::{SecretsSettings, StoreLocation, StoreSettings};
+use myc_gateway::store::{
+    DirectoryFile, Error, NewAccount, NewConnectionString, SecretVault, SqlStore, Store,
+};
+use myc_profile::Permission;
+use myc_tower::resolver::{
+    ConnectionStringStore, ProfileQuery, ProfileResolver, connection_string_hash,
+};
+use uuid::Uuid;
+
+/// A store and how to clean it up.
+struct Fixture {
+    store: SqlStore,
+    /// How to open another store on the same database (a second replica).
+    reopen: Reopen,
+    cleanup: Cleanup,
+}
+
+enum Reopen {
+    Settings(StoreSettings),
+    Url(String),
+}
+
+enum Cleanup {
+    Dir(PathBuf),
+    Schema(String, String),
+}
+
+impl Fixture {
+    async fn reopen(&self) -> SqlStore {
+        match &self.reopen {
+            Reopen::Settings(settings) => SqlStore::open(settings).await.unwrap(),
+            Reopen::Url(url) => SqlStore::connect(url, 4).await.unwrap(),
+        }
+    }
+
+    async fn finish(self) {
+        self.store.close().await;
+        match self.cleanup {
+            Cleanup::Dir(dir) => std::fs::remove_dir_all(dir).unwrap(),
+            Cleanup::Schema(url, schema) => {
+                let admin = sqlx::PgPool::connect(&url).await.unwrap();
+                sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+                    .execute(&admin)
+                    .await
+                    .unwrap();
+                admin.close().await;
+            }
+        }
+    }
+}
+
+async fn sqlite() -> Fixture {
+    let dir = std::env::temp_dir().join(format!("myc-store-{}", Uuid::new_v4().simple()));
+    let settings = StoreSettings {
+        location: StoreLocation::Sqlite(dir.join("data").join("myc-gateway.sqlite3")),
+        max_connections: 4,
+    };
+    let store = SqlStore::open(&settings).await.unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: PathBuf| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(dir.join("data")), 0o700);
+        assert_eq!(mode(dir.join("data").join("myc-gateway.sqlite3")), 0o600);
+    }
+    Fixture {
+        store,
+        reopen: Reopen::Settings(settings),
+        cleanup: Cleanup::Dir(dir),
+    }
+}
+
+fn pg_url() -> String {
+    std::env::var("MYC_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:5432/test".into())
+}
+
+async fn postgres() -> Fixture {
+    let url = pg_url();
+    let schema = format!("myc_t_{}", Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect(&url)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {url} (run scripts/setup): {e}"));
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let scoped = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+    let store = SqlStore::connect(&scoped, 4).await.unwrap();
+    Fixture {
+        store,
+        reopen: Reopen::Url(scoped),
+        cleanup: Cleanup::Schema(url, schema),
+    }
+}
+
+fn secrets(version: u32) -> SecretsSettings {
+    SecretsSettings {
+        master: Arc::new(
+            MasterKey::from_text(
+                "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+            )
+            .unwrap(),
+        ),
+        kek_version: version,
+    }
+}
+
+async fn migrations_are_idempotent(f: &Fixture) {
+    // Opening is a Send future: it can run on a spawned task.
+    let spawned = match &f.reopen {
+        Reopen::Settings(settings) => {
+            let settings = settings.clone();
+            tokio::spawn(async move { SqlStore::open(&settings).await }).await
+        }
+        Reopen::Url(url) => {
+            let url = url.clone();
+            tokio::spawn(async move { SqlStore::connect(&url, 2).await }).await
+        }
+    };
+    let spawned = spawned.unwrap().unwrap();
+    // So are the writes that use transactions.
+    tokio::spawn(async move {
+        spawned
+            .create_account(NewAccount::user("spawned@example.com"))
+            .await
+            .unwrap();
+        spawned.create_tenant("Spawned", None, None).await.unwrap();
+        spawned.close().await;
+    })
+    .await
+    .unwrap();
+    // A second replica opening the same database finds the schema current.
+    let again = f.reopen().await;
+    again.ping().await.unwrap();
+    again
+        .create_account(NewAccount::user("r2@example.com"))
+        .await
+        .unwrap();
+    assert!(
+        f.store
+            .account_by_email("R2@example.com")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    again.close().await;
+}
+
+async fn accounts(f: &Fixture) {
+    let s = &f.store;
+    let seed = s
+        .create_account(NewAccount::seed("Root@Example.com ", "Ops"))
+        .await
+        .unwrap();
+    assert_eq!(seed.email, "root@example.com");
+    assert!(seed.is_staff && seed.is_manager);
+    assert!(matches!(
+        s.create_account(NewAccount::user("ROOT@example.com")).await,
+        Err(Error::Conflict(_))
+    ));
+    assert!(matches!(
+        s.create_account(NewAccount::user("not an email")).await,
+        Err(Error::Invalid(_))
+    ));
+    let found = s
+        .account_by_email("root@EXAMPLE.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, seed);
+    assert!(
+        s.account_by_email("ghost@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn tenants_roles_and_guests(f: &Fixture) {
+    let s = &f.store;
+    s.create_account(NewAccount::user("owner@example.com"))
+        .await
+        .unwrap();
+    s.create_account(NewAccount::user("guest@example.com"))
+        .await
+        .unwrap();
+    let t = s
+        .create_tenant("Acme", Some("owner@example.com"), None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.create_tenant("Acme", None, None).await,
+        Err(Error::Conflict(_))
+    ));
+    assert!(matches!(
+        s.create_tenant("Other", Some("ghost@example.com"), None)
+            .await,
+        Err(Error::NotFound(_))
+    ));
+    assert!(matches!(
+        s.create_tenant("  ", None, None).await,
+        Err(Error::Invalid(_))
+    ));
+    let other = s.create_tenant("Beta", None, None).await.unwrap();
+    let names: Vec<_> = s
+        .tenants()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(names, ["Acme", "Beta"]);
+
+    let reporter = s
+        .create_guest_role("reporter", "", Permission::Read)
+        .await
+        .unwrap();
+    assert_eq!(reporter.name, "reporter");
+    s.create_guest_role("reporter", "Reporter (w)", Permission::Write)
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.create_guest_role("reporter", "", Permission::Read).await,
+        Err(Error::Conflict(_))
+    ));
+    assert!(matches!(
+        s.create_guest_role("bad slug", "", Permission::Read).await,
+        Err(Error::Invalid(_))
+    ));
+
+    let link = s
+        .add_guest(t.id, "guest@example.com", "reporter", Permission::Read)
+        .await
+        .unwrap();
+    assert!(link.created);
+    let again = s
+        .add_guest(t.id, "guest@example.com", "reporter", Permission::Read)
+        .await
+        .unwrap();
+    assert!(!again.created);
+    s.add_guest(other.id, "guest@example.com", "reporter", Permission::Write)
+        .await
+        .unwrap();
+    for (tenant, email, slug) in [
+        (Uuid::new_v4(), "guest@example.com", "reporter"),
+        (t.id, "ghost@example.com", "reporter"),
+        (t.id, "guest@example.com", "auditor"),
+    ] {
+        assert!(matches!(
+            s.add_guest(tenant, email, slug, Permission::Read).await,
+            Err(Error::NotFound(_))
+        ));
+    }
+
+    // The profile: owners, licences (optionally one tenant's), owned tenants.
+    let query = |email, tenant| ProfileQuery {
+        email,
+        tenant,
+        roles: None,
+    };
+    let guest = s
+        .resolve(query("Guest@example.com", None))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(guest.owners[0].email, "guest@example.com");
+    let licences = guest
+        .licensed_resources
+        .clone()
+        .unwrap()
+        .to_records()
+        .unwrap();
+    assert_eq!(licences.len(), 2);
+    assert!(licences.iter().any(|l| l.tenant_id == t.id
+        && l.role == "reporter"
+        && l.perm == Permission::Read
+        && l.acc_name == "Acme"));
+    let scoped = s
+        .resolve(query("guest@example.com", Some(other.id)))
+        .await
+        .unwrap()
+        .unwrap();
+    let scoped = scoped.licensed_resources.unwrap().to_records().unwrap();
+    assert_eq!(scoped.len(), 1);
+    assert_eq!(scoped[0].perm, Permission::Write);
+    // The access checks downstream services run work on what the store returns.
+    let writer = |tenant| {
+        guest
+            .on_tenant(tenant)
+            .with_roles(["reporter"])
+            .with_write_access()
+            .get_ids_or_error()
+    };
+    assert!(writer(other.id).is_ok());
+    assert!(writer(t.id).is_err());
+
+    let owner = s
+        .resolve(query("owner@example.com", None))
+        .await
+        .unwrap()
+        .unwrap();
+    let owned = owner.tenants_ownership.unwrap().to_records().unwrap();
+    assert_eq!(owned.len(), 1);
+    assert_eq!((owned[0].id, owned[0].name.as_str()), (t.id, "Acme"));
+    assert!(owner.licensed_resources.is_none());
+    assert!(
+        s.resolve(query("ghost@example.com", None))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(s.resolve(query("", None)).await.unwrap().is_none());
+}
+
+async fn connection_strings(f: &Fixture) {
+    let s = &f.store;
+    let a = s
+        .create_account(NewAccount::user("cs@example.com"))
+        .await
+        .unwrap();
+    let header = "acc=x;sig=y";
+    let hash = connection_string_hash(header);
+    let record = s
+        .record_connection_string(NewConnectionString {
+            account_id: a.id,
+            name: "ci",
+            tenant_id: None,
+            token_hash: hash,
+            expires_at: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
+        })
+        .await
+        .unwrap();
+    let issued = s.lookup(a.id, hash).await.unwrap().unwrap();
+    assert_eq!(issued.email, "cs@example.com");
+    assert_eq!(issued.expires_at, record.expires_at);
+    // Another account, or another value, is not found.
+    assert!(s.lookup(Uuid::new_v4(), hash).await.unwrap().is_none());
+    assert!(
+        s.lookup(a.id, connection_string_hash("other"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // The same value twice is refused; an unknown account is refused.
+    let again = NewConnectionString {
+        account_id: a.id,
+        name: "",
+        tenant_id: None,
+        token_hash: hash,
+        expires_at: None,
+    };
+    assert!(matches!(
+        s.record_connection_string(again.clone()).await,
+        Err(Error::Conflict(_))
+    ));
+    let orphan = NewConnectionString {
+        account_id: Uuid::new_v4(),
+        token_hash: connection_string_hash("orphan"),
+        ..again
+    };
+    assert!(matches!(
+        s.record_connection_string(orphan).await,
+        Err(Error::NotFound(_))
+    ));
+
+    let listed = s.connection_strings(a.id).await.unwrap();
+    assert_eq!(listed, vec![record.clone()]);
+    s.revoke_connection_string(record.id).await.unwrap();
+    assert!(s.lookup(a.id, hash).await.unwrap().is_none());
+    assert!(matches!(
+        s.revoke_connection_string(record.id).await,
+        Err(Error::NotFound(_))
+    ));
+    assert!(
+        s.connection_strings(a.id).await.unwrap()[0]
+            .revoked_at
+            .is_some()
+    );
+}
+
+async fn sealed_secrets_and_kek_rotation(f: &Fixture) {
+    let vault = SecretVault::new(f.store.clone(), secrets(1));
+    let tenant = Uuid::new_v4();
+    vault.put(tenant, "webhook", b"s3cr3t-value").await.unwrap();
+    vault.put(tenant, "bot/token", b"other").await.unwrap();
+    assert_eq!(
+        &*vault.get(tenant, "webhook").await.unwrap().unwrap(),
+        b"s3cr3t-value"
+    );
+    assert!(vault.get(tenant, "missing").await.unwrap().is_none());
+    assert!(matches!(
+        vault.put(tenant, "bad name", b"x").await,
+        Err(Error::Invalid(_))
+    ));
+    // One DEK for the scope, created on first use; the stored value is not the plaintext.
+    assert_eq!(f.store.deks(Some(tenant)).await.unwrap().len(), 1);
+    let stored = f
+        .store
+        .get_sealed(tenant, "webhook")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!stored.windows(12).any(|w| w == b"s3cr3t-value"));
+    // A value moved to another name or scope does not open.
+    f.store.put_sealed(tenant, "moved", &stored).await.unwrap();
+    assert!(matches!(
+        vault.get(tenant, "moved").await,
+        Err(Error::Crypto(_))
+    ));
+    assert_eq!(
+        f.store.sealed_names(tenant).await.unwrap(),
+        ["bot/token", "moved", "webhook"]
+    );
+    assert!(f.store.delete_sealed(tenant, "moved").await.unwrap());
+    assert!(!f.store.delete_sealed(tenant, "moved").await.unwrap());
+
+    // Two replicas sealing for a new scope at once agree on one DEK.
+    let replica = SecretVault::new(f.reopen().await, secrets(1));
+    let fresh = Uuid::new_v4();
+    let (a, b) = tokio::join!(vault.put(fresh, "a", b"A"), replica.put(fresh, "b", b"B"));
+    a.unwrap();
+    b.unwrap();
+    assert_eq!(f.store.deks(Some(fresh)).await.unwrap().len(), 1);
+    assert_eq!(&*vault.get(fresh, "b").await.unwrap().unwrap(), b"B");
+    assert_eq!(&*replica.get(fresh, "a").await.unwrap().unwrap(), b"A");
+    replica.store().close().await;
+
+    // KEK rotation: dry run reports, the real run rewraps, values still open.
+    let v2 = SecretVault::new(f.store.clone(), secrets(2));
+    let dry = v2.rotate_kek(true).await.unwrap();
+    assert_eq!((dry.total, dry.rewrapped, dry.already_current), (2, 2, 0));
+    assert!(
+        f.store
+            .deks(None)
+            .await
+            .unwrap()
+            .iter()
+            .all(|d| d.wrapped.kek_version() == 1)
+    );
+    let done = v2.rotate_kek(false).await.unwrap();
+    assert_eq!((done.rewrapped, done.conflicts), (2, 0));
+    assert!(
+        f.store
+            .deks(None)
+            .await
+            .unwrap()
+            .iter()
+            .all(|d| d.wrapped.kek_version() == 2)
+    );
+    assert_eq!(
+        &*v2.get(tenant, "webhook").await.unwrap().unwrap(),
+        b"s3cr3t-value"
+    );
+    assert_eq!(v2.rotate_kek(false).await.unwrap().already_current, 2);
+    // A gateway still on version 1 cannot unwrap what version 2 wraps.
+    assert!(matches!(
+        vault.get(tenant, "webhook").await,
+        Err(Error::Crypto(_))
+    ));
+}
+
+async fn directory_import(f: &Fixture) {
+    let text = r#"
+[[tenants]]
+id = "11111111-1111-4111-8111-111111111111"
+name = "Demo"
+owner = "alice@example.com"
+
+[[guest_roles]]
+slug = "auditor"
+permission = "read"
+name = "Auditor"
+
+[[accounts]]
+email = "alice@example.com"
+is_manager = true
+licences = [{ tenant = "Demo", role = "accountant", permission = "write" }]
+
+[[accounts]]
+email = "bob@example.com"
+licences = [{ tenant = "11111111-1111-4111-8111-111111111111", role = "auditor" }]
+"#;
+    let file = DirectoryFile::parse(text).unwrap();
+    let report = file.import(&f.store).await.unwrap();
+    assert_eq!(report.accounts, (2, 0));
+    assert_eq!(report.tenants, (1, 0));
+    assert_eq!(report.guest_roles, (2, 0));
+    assert_eq!(report.licences, (2, 0));
+    let again = file.import(&f.store).await.unwrap();
+    assert_eq!(again.accounts, (0, 2));
+    assert_eq!(again.licences, (0, 2));
+    let alice = f
+        .store
+        .profile("alice@example.com", None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(alice.is_manager);
+    assert_eq!(
+        alice.tenants_ownership.unwrap().to_records().unwrap().len(),
+        1
+    );
+    // JSON works too; bad files are refused before anything is written.
+    let json = r#"{"accounts": [{"email": "json@example.com"}]}"#;
+    DirectoryFile::parse(json)
+        .unwrap()
+        .import(&f.store)
+        .await
+        .unwrap();
+    for (bad, expect) in [
+        (
+            "[[accounts]]\nemail = \"x@example.com\"\nlicences = [{ tenant = \"Nope\", role = \"r\" }]\n",
+            "unknown tenant",
+        ),
+        (
+            "[[accounts]]\nemail = \"d@example.com\"\n[[accounts]]\nemail = \"D@example.com\"\n",
+            "listed twice",
+        ),
+        ("[[accounts]]\nemial = \"x\"\n", "emial"),
+        (
+            "[[tenants]]\nname = \"T2\"\nowner = \"ghost@example.com\"\n",
+            "no account",
+        ),
+    ] {
+        let err = match DirectoryFile::parse(bad) {
+            Ok(file) => file.import(&f.store).await.unwrap_err(),
+            Err(e) => e,
+        };
+        assert!(err.to_string().contains(expect), "{bad}: {err}");
+    }
+    assert!(
+        f.store
+            .account_by_email("x@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        f.store
+            .account_by_email("d@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+macro_rules! suite {
+    ($backend:ident) => {
+        mod $backend {
+            macro_rules! case {
+                ($name:ident) => {
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $name() {
+                        let fixture = super::$backend().await;
+                        super::$name(&fixture).await;
+                        fixture.finish().await;
+                    }
+                };
+            }
+            case!(migrations_are_idempotent);
+            case!(accounts);
+            case!(tenants_roles_and_guests);
+            case!(connection_strings);
+            case!(sealed_secrets_and_kek_rotation);
+            case!(directory_import);
+        }
+    };
+}
+
+suite!(sqlite);
+suite!(postgres);
