@@ -84,9 +84,9 @@ group = "protected"
 path = "/"
 methods = ["GET"]
 CONF
-printf '[[accounts]]\nemail = "bench@example.com"\n' >"$work/directory.toml"
+"$root/target/release/myc-gateway" accounts create --config "$work/gateway.toml" --email bench@example.com >/dev/null
 TOKIO_WORKER_THREADS=1 "${pin0[@]}" "$root/target/release/myc-gateway" serve --config "$work/gateway.toml" \
-  --directory "$work/directory.toml" --listen "127.0.0.1:$gw_port" >/dev/null 2>"$work/gateway.log" &
+  --listen "127.0.0.1:$gw_port" >/dev/null 2>"$work/gateway.log" &
 pids+=($!)
 token="$("$root/target/release/myc-gateway" tokens mint --config "$work/gateway.toml" --email bench@example.com)"
 for _ in $(seq 50); do

@@ -73,7 +73,25 @@ pub fn build(
     store: Option<ReadyCheck>,
 ) -> Result<Built, BuildError> {
     let trusted = config.trusted_proxies.clone();
-    let mut health = HealthChecks::new(config.health.clone());
+    let tls = if config
+        .services
+        .iter()
+        .any(|s| s.protocol == Protocol::Https)
+    {
+        let roots: Vec<&[u8]> = config.tls_roots.iter().map(Vec::as_slice).collect();
+        Some(
+            myc_tower::tls::client_config(&roots)
+                .map_err(|e| BuildError(format!("HTTPS upstreams: {e}")))?,
+        )
+    } else {
+        None
+    };
+    let proxy = Arc::new(Proxy::new(
+        std::time::Duration::from_secs(config.gateway_timeout),
+        trusted.clone(),
+        tls,
+    ));
+    let mut health = HealthChecks::new(config.health.clone(), proxy.connector().clone());
     let mut upstreams = Vec::new();
     for reserved in [&config.health_path, &config.metrics_path] {
         for route in config.table.routes() {
@@ -92,16 +110,12 @@ pub fn build(
             }
         }
     }
-    let proxy = Arc::new(Proxy::new(
-        std::time::Duration::from_secs(config.gateway_timeout),
-        trusted.clone(),
-    ));
     let mut allowed = Vec::new();
     let mut routes = Vec::new();
     for service in &config.services {
-        if service.protocol != Protocol::Http {
+        if service.protocol == Protocol::Grpc {
             return Err(BuildError(format!(
-                "api.services.{}: protocol {:?} is not supported by this build (plain HTTP upstreams only)",
+                "api.services.{}: protocol {:?} is not supported by this build (HTTP/1.1 and HTTPS upstreams)",
                 service.name, service.protocol
             )));
         }
@@ -113,7 +127,7 @@ pub fn build(
             .map_err(|e| BuildError(format!("api.services.{}.allowedSources: {e} (client addresses are checked, not Host names)", service.name)))?;
         allowed.push(nets);
         let upstream = Arc::new(
-            Upstream::new(&service.hosts)
+            Upstream::new(&service.hosts, service.protocol == Protocol::Https)
                 .map_err(|e| BuildError(format!("api.services.{}.hosts: {e}", service.name)))?,
         );
         upstreams.push(upstream.clone());
@@ -122,7 +136,10 @@ pub fn build(
         }
         let mut services = Vec::new();
         for (r, route) in service.routes.iter().enumerate() {
-            if route.secret.is_some() && !route.accept_insecure_routing {
+            if route.secret.is_some()
+                && service.protocol == Protocol::Http
+                && !route.accept_insecure_routing
+            {
                 return Err(BuildError(format!(
                     "api.services.{}.path[{r}]: injecting secret {:?} over plain HTTP needs acceptInsecureRouting = true",
                     service.name,

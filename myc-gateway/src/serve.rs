@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use myc_profile::HmacKeyring;
 use myc_tower::auth::Authenticator;
-use myc_tower::jwt::jwks::{JwksCache, JwksPolicy, ReqwestFetcher};
+use myc_tower::jwt::fetch::HttpFetcher;
+use myc_tower::jwt::jwks::{JwksCache, JwksPolicy};
 use myc_tower::jwt::userinfo::UserInfo;
 use myc_tower::jwt::{InternalIssuer, JwtVerifier, LocalKey, OidcProvider};
 
@@ -26,8 +27,11 @@ fn err(e: impl std::fmt::Display) -> ServeError {
 }
 
 /// The authenticator `settings` describe, with profiles and connection strings from `store`.
+/// JWKS and userinfo are fetched over HTTP or HTTPS, trusting the system's roots and
+/// `tls_roots` (PEM bundles).
 pub fn authenticator(
     settings: &AuthSettings,
+    tls_roots: &[Vec<u8>],
     store: Arc<SqlStore>,
 ) -> Result<Authenticator, ServeError> {
     let mut jwt = JwtVerifier::new().leeway(Duration::from_secs(settings.leeway_secs));
@@ -51,7 +55,8 @@ pub fn authenticator(
         });
     }
     if !settings.providers.is_empty() {
-        let fetcher = Arc::new(ReqwestFetcher::new().map_err(err)?);
+        let roots: Vec<&[u8]> = tls_roots.iter().map(Vec::as_slice).collect();
+        let fetcher = Arc::new(HttpFetcher::with_roots(&roots).map_err(err)?);
         for p in &settings.providers {
             jwt = jwt.provider(OidcProvider {
                 issuer: p.issuer.clone(),
@@ -104,7 +109,11 @@ pub async fn serve(
         tracing::warn!("{}: {warning}", config_path.display());
     }
     let store = Arc::new(SqlStore::open(&config.store).await.map_err(err)?);
-    let auth = Arc::new(authenticator(&config.auth, store.clone())?);
+    let auth = Arc::new(authenticator(
+        &config.auth,
+        &config.tls_roots,
+        store.clone(),
+    )?);
     let listen = match listen {
         Some(addr) => addr,
         None => format!("{}:{}", config.listen_ip, config.listen_port)

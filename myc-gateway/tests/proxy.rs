@@ -20,6 +20,21 @@ const SECRET: &[u8] = b"gateway-test-secret-of-32-bytes-or-more!";
 
 /// An upstream that echoes method, path, query and headers, and counts requests.
 async fn upstream(name: &'static str) -> (String, Arc<AtomicU64>) {
+    let (app, hits) = echo_app(name);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(axum::serve(listener, app).into_future());
+    (addr.to_string(), hits)
+}
+
+/// The echo upstream over TLS (test CA, certificate for `localhost`); returns `localhost:port`.
+async fn upstream_tls(name: &'static str) -> (String, Arc<AtomicU64>) {
+    let (app, hits) = echo_app(name);
+    let addr = myc_testkit::tls::serve(app).await;
+    (format!("localhost:{}", addr.port()), hits)
+}
+
+fn echo_app(name: &'static str) -> (Router, Arc<AtomicU64>) {
     let hits = Arc::new(AtomicU64::new(0));
     async fn echo(
         State((name, hits)): State<(&'static str, Arc<AtomicU64>)>,
@@ -50,10 +65,7 @@ async fn upstream(name: &'static str) -> (String, Arc<AtomicU64>) {
     let app = Router::new()
         .fallback(echo)
         .with_state((name, hits.clone()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(axum::serve(listener, app).into_future());
-    (addr.to_string(), hits)
+    (app, hits)
 }
 
 fn dead_host() -> String {
@@ -428,4 +440,56 @@ methods = ["GET"]
         }
     }
     assert!(degraded, "readiness reflects upstream health");
+}
+
+#[tokio::test]
+async fn https_upstreams_trust_the_configured_roots() {
+    let (host, hits) = upstream_tls("tls").await;
+    let dir = std::env::temp_dir().join(format!("myc-gateway-tls-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, myc_testkit::tls::CA_PEM).unwrap();
+    let service = format!(
+        r#"
+[api.services]
+[[secure]]
+host = "{host}"
+protocol = "https"
+[[secure.secret]]
+name = "key"
+authorizationHeader = {{ headerName = "x-api-key", token = "s3cr3t" }}
+[[secure.path]]
+group = "public"
+path = "/s/*"
+methods = ["GET"]
+secretName = "key"
+"#
+    );
+    // Trusting the test CA: forwarded over TLS, the secret injected without
+    // acceptInsecureRouting (the hop is encrypted), the connection reused.
+    let trusted = format!(
+        "[gateway.tls]\nextra_roots = [\"{}\"]\n{service}",
+        ca.display()
+    );
+    let base = gateway(&trusted, &[]).await;
+    for i in 0..3 {
+        let (status, body, _) = get(&format!("{base}/s/{i}?q=1"), &[]).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["upstream"], "tls");
+        assert_eq!(body["uri"], format!("/s/{i}?q=1"));
+        assert_eq!(body["headers"]["x-api-key"], "Bearer s3cr3t");
+        assert_eq!(body["headers"]["host"], host.as_str());
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 3);
+    // Without the CA the certificate is refused: 502, and the upstream never sees a request.
+    let base = gateway(&service, &[]).await;
+    let (status, body, _) = get(&format!("{base}/s/x"), &[]).await;
+    assert_eq!(status, 502, "{body}");
+    assert_eq!(body["code"], "MYG00502");
+    assert_eq!(hits.load(Ordering::SeqCst), 3);
+    // A roots file that holds no certificate is a config error naming the key.
+    std::fs::write(&ca, "not a certificate").unwrap();
+    let err = Config::parse(&trusted, "t.toml", Path::new("."), &|_| None).unwrap_err();
+    assert_eq!(err.key, "gateway.tls.extra_roots[0]");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -4,6 +4,7 @@
 //!   the same run.
 //! - [`shared_dir`]: where `shared/` (interop vectors) lives beside the repository.
 //! - [`nats`]: real nats-server processes with generated configs.
+//! - `tls` (feature `tls`): an axum router behind rustls with a test CA.
 #![forbid(unsafe_code)]
 // Test support: a missing server binary must fail the test loudly, never skip it.
 #![allow(clippy::panic)]
@@ -18,6 +19,8 @@ pub fn shared_dir() -> PathBuf {
 }
 
 pub mod nats;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 pub mod bench {
     //! Ratios from criterion results.

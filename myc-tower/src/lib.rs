@@ -23,6 +23,8 @@ mod narrow;
 pub mod profile;
 mod request_id;
 pub mod resolver;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod token_cache;
 
 pub use error::AuthError;

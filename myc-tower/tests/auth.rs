@@ -15,7 +15,8 @@ use jsonwebtoken::Algorithm;
 use myc_profile::connection_string::ScopedRole;
 use myc_profile::{HmacKeyring, Permission, Profile};
 use myc_tower::auth::Authenticator;
-use myc_tower::jwt::jwks::{JwksCache, JwksPolicy, ReqwestFetcher};
+use myc_tower::jwt::fetch::HttpFetcher;
+use myc_tower::jwt::jwks::{JwksCache, JwksPolicy};
 use myc_tower::jwt::{InternalIssuer, JwtVerifier, LocalKey, OidcProvider};
 use serde_json::{Value, json};
 
@@ -43,7 +44,7 @@ async fn env_with(policy: JwksPolicy) -> Env {
     let url = jwks.serve().await;
     let cache = Arc::new(JwksCache::new(
         url,
-        Arc::new(ReqwestFetcher::new().unwrap()),
+        Arc::new(HttpFetcher::new().unwrap()),
         policy,
     ));
     let verifier = JwtVerifier::new()
@@ -647,7 +648,7 @@ async fn userinfo_supplies_the_email_once_per_token() {
     let userinfo_url = format!("{}/userinfo", serve(userinfo_app).await);
     let jwks = Jwks::default();
     jwks.set(vec![public_jwk("ec1", "ec-1")]);
-    let fetcher = Arc::new(ReqwestFetcher::new().unwrap());
+    let fetcher = Arc::new(HttpFetcher::new().unwrap());
     let provider = OidcProvider {
         issuer: IDP_ISS.into(),
         audiences: vec![AUD.into()],
@@ -704,4 +705,53 @@ async fn userinfo_supplies_the_email_once_per_token() {
             .status();
         assert_eq!(status, 401, "{sub}");
     }
+}
+
+#[tokio::test]
+async fn jwks_over_https_with_a_private_ca() {
+    let jwks = Jwks::default();
+    jwks.set(vec![public_jwk("ec1", "ec-1")]);
+    let url = jwks.serve_tls().await;
+    let token = mint(
+        Algorithm::ES256,
+        "ec1",
+        Some("ec-1"),
+        &json!({"iss": IDP_ISS, "aud": AUD, "sub": "s", "email": "alice@example.com", "exp": now() + 600}),
+    );
+    let http = reqwest::Client::new();
+    for (fetcher, expect) in [
+        // Trusting the test CA: the keys load over TLS.
+        (
+            HttpFetcher::with_roots(&[myc_testkit::tls::CA_PEM]).unwrap(),
+            200,
+        ),
+        // System roots only: the certificate is refused, so the IdP counts as unreachable.
+        (HttpFetcher::new().unwrap(), 503),
+    ] {
+        let provider = OidcProvider {
+            issuer: IDP_ISS.into(),
+            audiences: vec![AUD.into()],
+            algorithms: vec![Algorithm::ES256],
+            jwks: Arc::new(JwksCache::new(
+                url.clone(),
+                Arc::new(fetcher),
+                JwksPolicy::default(),
+            )),
+            userinfo: None,
+        };
+        let auth = Arc::new(Authenticator::new(
+            JwtVerifier::new().provider(provider),
+            Arc::new(Store::new()),
+        ));
+        let base = serve(app(auth)).await;
+        let status = http
+            .get(format!("{base}/authn"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, expect);
+    }
+    assert!(HttpFetcher::with_roots(&[b"not pem".as_slice()]).is_err());
 }

@@ -206,6 +206,19 @@ struct RawGateway {
     /// The master key of sealed secrets.
     #[serde(default)]
     secrets: Option<store::RawSecrets>,
+    /// TLS towards upstreams and identity providers.
+    #[serde(default)]
+    tls: RawTls,
+}
+
+/// `[gateway.tls]`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawTls {
+    /// PEM files (relative to the config file) whose certificates are trusted besides the
+    /// system's roots: a private CA of HTTPS upstreams or identity providers.
+    #[serde(default)]
+    extra_roots: Vec<String>,
 }
 
 /// Active health checks of hosts with a `healthCheckPath` (`[gateway.health]`).
@@ -343,6 +356,9 @@ pub struct Config {
     pub store: StoreSettings,
     /// `[gateway.secrets]`, if configured (sealed secrets, DEKs, `kek rotate`).
     pub secrets: Option<SecretsSettings>,
+    /// PEM bundles trusted besides the system's roots (`[gateway.tls] extra_roots`), read at
+    /// load time.
+    pub tls_roots: Vec<Vec<u8>>,
     /// What was accepted but is not used.
     pub warnings: Vec<String>,
 }
@@ -471,6 +487,23 @@ impl Config {
             .map_err(|(key, message)| error(&key, message))?;
         let store = store::resolve_store(gateway.data_dir.as_deref(), &gateway.store, base, env)
             .map_err(|(key, message)| error(&key, message))?;
+        let mut tls_roots = Vec::new();
+        for (i, file) in gateway.tls.extra_roots.iter().enumerate() {
+            let path = base.join(file);
+            let pem = std::fs::read(&path).map_err(|e| {
+                error(
+                    &format!("gateway.tls.extra_roots[{i}]"),
+                    format!("cannot read {}: {e}", path.display()),
+                )
+            })?;
+            if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
+                return Err(error(
+                    &format!("gateway.tls.extra_roots[{i}]"),
+                    format!("{} holds no PEM certificate", path.display()),
+                ));
+            }
+            tls_roots.push(pem);
+        }
         let secrets = gateway
             .secrets
             .as_ref()
@@ -647,6 +680,7 @@ impl Config {
             trusted_proxies,
             store,
             secrets,
+            tls_roots,
             warnings,
         })
     }

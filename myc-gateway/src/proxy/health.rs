@@ -1,17 +1,17 @@
-//! Active health checks: `GET http://host{healthCheckPath}` for every host of every service
-//! that declares a path, on an interval with a timeout; thresholds decide when a host leaves
-//! and rejoins the rotation ([`Upstream::probed`]).
+//! Active health checks: `GET {healthCheckPath}` on every host of every service that declares
+//! a path (over the proxy's own connections, so HTTPS hosts are probed over TLS), on an
+//! interval with a timeout; thresholds decide when a host leaves and rejoins the rotation
+//! ([`Upstream::probed`]).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use http::{Request, Uri};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use http::Request;
+use http_body_util::BodyExt;
 
-use super::Upstream;
+use super::pool::Connector;
+use super::{Host, Upstream};
 use crate::config::HealthPolicy;
 
 /// The health checks of a gateway; [`HealthChecks::spawn`] starts them.
@@ -19,13 +19,15 @@ use crate::config::HealthPolicy;
 pub struct HealthChecks {
     targets: Vec<(Arc<Upstream>, String)>,
     policy: HealthPolicy,
+    connector: Connector,
 }
 
 impl HealthChecks {
-    pub(crate) fn new(policy: HealthPolicy) -> Self {
+    pub(crate) fn new(policy: HealthPolicy, connector: Connector) -> Self {
         Self {
             targets: Vec::new(),
             policy,
+            connector,
         }
     }
 
@@ -39,16 +41,14 @@ impl HealthChecks {
     }
 
     async fn run(self) {
-        let client: Client<HttpConnector, Body> =
-            Client::builder(TokioExecutor::new()).build_http();
         let interval = Duration::from_millis(self.policy.interval_ms);
         let timeout = Duration::from_millis(self.policy.timeout_ms);
         loop {
             for (upstream, path) in &self.targets {
-                for host in upstream.hosts() {
-                    let ok = probe(&client, &host, path, timeout).await;
+                for host in upstream.host_handles() {
+                    let ok = probe(&self.connector, &host, path, timeout).await;
                     upstream.probed(
-                        &host,
+                        &host.name,
                         ok,
                         self.policy.unhealthy_threshold,
                         self.policy.healthy_threshold,
@@ -60,25 +60,23 @@ impl HealthChecks {
     }
 }
 
-async fn probe(
-    client: &Client<HttpConnector, Body>,
-    host: &str,
-    path: &str,
-    timeout: Duration,
-) -> bool {
-    let Ok(uri) = Uri::builder()
-        .scheme("http")
-        .authority(host)
-        .path_and_query(path)
-        .build()
+async fn probe(connector: &Connector, host: &Arc<Host>, path: &str, timeout: Duration) -> bool {
+    let Ok(request) = Request::get(path)
+        .header(http::header::HOST, host.host_header.clone())
+        .header(http::header::USER_AGENT, "myc-gateway-health")
+        .body(Body::empty())
     else {
         return false;
     };
-    let Ok(request) = Request::get(uri).body(Body::empty()) else {
-        return false;
+    let exchange = async {
+        let response = connector.send(host, request).await.ok()?;
+        let ok = response.status().is_success();
+        // Read the (small) body so the connection goes back to the pool.
+        response.into_body().collect().await.ok()?;
+        Some(ok)
     };
     matches!(
-        tokio::time::timeout(timeout, client.request(request)).await,
-        Ok(Ok(response)) if response.status().is_success()
+        tokio::time::timeout(timeout, exchange).await,
+        Ok(Some(true))
     )
 }

@@ -1,11 +1,12 @@
-//! Forwarding a routed request to its service: pooled HTTP/1.1 connections (hyper), bodies
-//! streamed both ways, `gatewayTimeout`, hop-by-hop headers removed in both directions,
+//! Forwarding a routed request to its service: pooled HTTP/1.1 connections (hyper, plain or
+//! TLS; see [`pool`]), bodies streamed both ways, `gatewayTimeout`, hop-by-hop headers removed in both directions,
 //! forwarding headers rebuilt from the peer, secrets injected, `x-mycelium-*` and injected
 //! secret headers removed from responses; round-robin with passive ejection, and a request
 //! without a body whose method is idempotent is retried once on another host after a connect
 //! failure.
 
 mod health;
+pub mod pool;
 mod upstream;
 
 use std::net::IpAddr;
@@ -14,9 +15,9 @@ use std::time::Duration;
 use axum::body::Body;
 use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode, Uri};
 use http_body::Body as _;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use std::sync::Arc;
+
+use self::pool::{Connector, SendError};
 
 pub use self::health::HealthChecks;
 pub use self::upstream::{Host, Upstream};
@@ -26,7 +27,7 @@ use crate::net::{IpNet, rebuild_forwarding, remove_hop_by_hop};
 /// Forwards requests to upstream hosts.
 #[derive(Clone, Debug)]
 pub struct Proxy {
-    client: Client<HttpConnector, Body>,
+    connector: Connector,
     timeout: Duration,
     trusted: Vec<IpNet>,
 }
@@ -98,20 +99,23 @@ fn idempotent(method: &Method) -> bool {
 }
 
 impl Proxy {
-    /// A proxy with pooled connections, `timeout` per upstream exchange, and `trusted` proxy
-    /// networks whose `X-Forwarded-For` is believed.
-    pub fn new(timeout: Duration, trusted: Vec<IpNet>) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(Duration::from_secs(5)));
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .build(connector);
+    /// A proxy with pooled connections, `timeout` per upstream exchange, `trusted` proxy
+    /// networks whose `X-Forwarded-For` is believed, and the TLS configuration HTTPS
+    /// upstreams need.
+    pub fn new(
+        timeout: Duration,
+        trusted: Vec<IpNet>,
+        tls: Option<Arc<rustls::ClientConfig>>,
+    ) -> Self {
         Self {
-            client,
+            connector: Connector::new(tls),
             timeout,
             trusted,
         }
+    }
+
+    pub(crate) fn connector(&self) -> &Connector {
+        &self.connector
     }
 
     /// Forwards `request` (already authenticated and routed) from `peer` to `target`.
@@ -178,9 +182,8 @@ impl Proxy {
                     "no upstream host available",
                 );
             };
+            // Origin form: the connection is already to the host.
             let uri = match Uri::builder()
-                .scheme("http")
-                .authority(host.authority.clone())
                 .path_and_query(path_and_query.as_str())
                 .build()
             {
@@ -202,7 +205,9 @@ impl Proxy {
             upstream_request
                 .headers_mut()
                 .insert(http::header::HOST, host.host_header.clone());
-            match tokio::time::timeout(self.timeout, self.client.request(upstream_request)).await {
+            match tokio::time::timeout(self.timeout, self.connector.send(&host, upstream_request))
+                .await
+            {
                 Err(_) => {
                     return error_response(
                         StatusCode::GATEWAY_TIMEOUT,
@@ -228,7 +233,8 @@ impl Proxy {
                     }
                     return Response::from_parts(parts, Body::new(incoming));
                 }
-                Ok(Err(e)) if e.is_connect() => {
+                Ok(Err(SendError::Connect(e))) => {
+                    tracing::warn!(upstream = %host.name, error = %e, "upstream connect failed");
                     target.upstream.failed(&host.name);
                     tried.push(host);
                     if retryable && tried.len() < 2 {
@@ -240,7 +246,7 @@ impl Proxy {
                         "upstream unreachable",
                     );
                 }
-                Ok(Err(e)) => {
+                Ok(Err(SendError::Exchange(e))) => {
                     tracing::warn!(upstream = %host.name, error = %e, "upstream exchange failed");
                     return error_response(StatusCode::BAD_GATEWAY, "MYG00502", "upstream failed");
                 }

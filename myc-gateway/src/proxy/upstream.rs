@@ -18,6 +18,10 @@ pub struct Host {
     pub authority: http::uri::Authority,
     /// The `Host` header value.
     pub host_header: http::HeaderValue,
+    /// For an HTTPS upstream, the name its certificate must carry.
+    pub tls_name: Option<rustls::pki_types::ServerName<'static>>,
+    /// Idle connections to this host.
+    pub(crate) pool: super::pool::IdlePool,
 }
 
 #[derive(Debug)]
@@ -45,8 +49,9 @@ pub struct Upstream {
 }
 
 impl Upstream {
-    /// Round-robin over `hosts` (`host:port`); a host that is not a URI authority is an error.
-    pub fn new(hosts: &[String]) -> Result<Self, String> {
+    /// Round-robin over `hosts` (`host:port`, spoken to over TLS when `https`); a host that
+    /// is not a URI authority is an error.
+    pub fn new(hosts: &[String], https: bool) -> Result<Self, String> {
         let hosts = hosts
             .iter()
             .map(|h| {
@@ -55,11 +60,20 @@ impl Upstream {
                     .map_err(|_| format!("{h:?} is not a host:port"))?;
                 let host_header = http::HeaderValue::from_str(h)
                     .map_err(|_| format!("{h:?} is not a header value"))?;
+                let tls_name = if https {
+                    let name = rustls::pki_types::ServerName::try_from(authority.host())
+                        .map_err(|_| format!("{h:?} is not a TLS server name"))?;
+                    Some(name.to_owned())
+                } else {
+                    None
+                };
                 Ok(HostState {
                     host: Arc::new(Host {
                         name: h.clone(),
                         authority,
                         host_header,
+                        tls_name,
+                        pool: super::pool::IdlePool::default(),
                     }),
                     ejected_until: None,
                     failures: 0,
@@ -153,6 +167,14 @@ impl Upstream {
         }
     }
 
+    /// The hosts themselves, in configuration order.
+    pub fn host_handles(&self) -> Vec<Arc<Host>> {
+        self.hosts
+            .lock()
+            .map(|h| h.iter().map(|h| h.host.clone()).collect())
+            .unwrap_or_default()
+    }
+
     /// The hosts, in configuration order.
     pub fn hosts(&self) -> Vec<String> {
         self.hosts
@@ -188,7 +210,7 @@ mod tests {
 
     #[test]
     fn round_robin_and_ejection() {
-        let up = Upstream::new(&["a:1".into(), "b:1".into(), "c:1".into()]).unwrap();
+        let up = Upstream::new(&["a:1".into(), "b:1".into(), "c:1".into()], false).unwrap();
         let hosts: Vec<Arc<Host>> = (0..6).map(|_| up.pick(&[]).unwrap()).collect();
         let picks: Vec<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
         assert_eq!(picks, ["a:1", "b:1", "c:1", "a:1", "b:1", "c:1"]);
@@ -199,7 +221,13 @@ mod tests {
         assert!(!picks.contains(&"b:1".to_owned()));
         let skip = [hosts[0].clone(), hosts[2].clone()];
         assert_eq!(up.pick(&skip).map(|h| h.name.clone()), Some("b:1".into()));
-        assert!(Upstream::new(&["bad host:1".into()]).is_err());
+        assert!(Upstream::new(&["bad host:1".into()], false).is_err());
+        let tls = Upstream::new(
+            &["api.example.com:443".into(), "10.0.0.1:8443".into()],
+            true,
+        )
+        .unwrap();
+        assert!(tls.pick(&[]).unwrap().tls_name.is_some());
         up.succeeded("b:1");
         assert!(!up.is_ejected("b:1"));
         for _ in 0..2 {

@@ -5,8 +5,9 @@
 //! - an unknown `kid` triggers **one** refetch, at most once per `cooldown` (10 s): a flood of
 //!   random `kid`s cannot drive fetches; concurrent misses share one fetch (single flight);
 //! - when the provider is down, the last keys keep serving for up to `max_stale` (1 h);
-//! - the fetch goes through [`JwksFetcher`], so the HTTP client is yours (a reqwest one ships
-//!   behind the `reqwest` feature).
+//! - the fetch goes through [`JwksFetcher`], so the HTTP client is yours
+//!   ([`HttpFetcher`](super::fetch::HttpFetcher), HTTP and HTTPS, ships behind the default
+//!   `fetcher` feature).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -31,61 +32,6 @@ pub struct FetchError(pub String);
 pub trait JwksFetcher: Send + Sync + 'static {
     /// The JWKS at `url` (at most [`MAX_JWKS_BYTES`]).
     fn fetch<'a>(&'a self, url: &'a str) -> BoxFuture<'a, Result<JwkSet, FetchError>>;
-}
-
-/// [`JwksFetcher`] over reqwest (5-second timeout, size-capped body).
-#[cfg(feature = "reqwest")]
-#[derive(Debug, Clone)]
-pub struct ReqwestFetcher(reqwest::Client);
-
-#[cfg(feature = "reqwest")]
-impl ReqwestFetcher {
-    /// With a 5-second timeout.
-    pub fn new() -> Result<Self, FetchError> {
-        reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .build()
-            .map(Self)
-            .map_err(|e| FetchError(e.to_string()))
-    }
-
-    /// With your client (TLS, proxies).
-    pub fn with_client(client: reqwest::Client) -> Self {
-        Self(client)
-    }
-
-    pub(crate) fn client(&self) -> &reqwest::Client {
-        &self.0
-    }
-}
-
-#[cfg(feature = "reqwest")]
-impl JwksFetcher for ReqwestFetcher {
-    fn fetch<'a>(&'a self, url: &'a str) -> BoxFuture<'a, Result<JwkSet, FetchError>> {
-        Box::pin(async move {
-            let mut response = self
-                .0
-                .get(url)
-                .send()
-                .await
-                .map_err(|e| FetchError(e.without_url().to_string()))?;
-            if !response.status().is_success() {
-                return Err(FetchError(format!("status {}", response.status())));
-            }
-            let mut body = Vec::new();
-            while let Some(chunk) = response
-                .chunk()
-                .await
-                .map_err(|e| FetchError(e.without_url().to_string()))?
-            {
-                if body.len() + chunk.len() > MAX_JWKS_BYTES {
-                    return Err(FetchError("JWKS document too large".into()));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            serde_json::from_slice(&body).map_err(|e| FetchError(format!("bad JWKS: {e}")))
-        })
-    }
 }
 
 /// A usable key from the set.

@@ -7,6 +7,8 @@
 //! HS/RS confusion); `exp` is required, `nbf` checked, both with a configurable leeway (60 s);
 //! `iss` and `aud` must match; tokens without `kid` verify only against locally configured keys.
 
+#[cfg(feature = "fetcher")]
+pub mod fetch;
 pub mod header;
 pub mod jwks;
 pub mod userinfo;

@@ -22,36 +22,6 @@ pub trait UserInfoFetcher: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<Value, FetchError>>;
 }
 
-#[cfg(feature = "reqwest")]
-impl UserInfoFetcher for super::jwks::ReqwestFetcher {
-    fn userinfo<'a>(
-        &'a self,
-        url: &'a str,
-        token: &'a str,
-    ) -> BoxFuture<'a, Result<Value, FetchError>> {
-        Box::pin(async move {
-            let response = self
-                .client()
-                .get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .map_err(|e| FetchError(e.without_url().to_string()))?;
-            if !response.status().is_success() {
-                return Err(FetchError(format!("status {}", response.status())));
-            }
-            let body = response
-                .bytes()
-                .await
-                .map_err(|e| FetchError(e.without_url().to_string()))?;
-            if body.len() > super::jwks::MAX_JWKS_BYTES {
-                return Err(FetchError("userinfo too large".into()));
-            }
-            serde_json::from_slice(&body).map_err(|e| FetchError(format!("bad userinfo: {e}")))
-        })
-    }
-}
-
 /// Why no e-mail came back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

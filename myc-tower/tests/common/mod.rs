@@ -96,6 +96,17 @@ impl Jwks {
     }
 
     pub(crate) async fn serve(&self) -> String {
+        let url = serve(self.router()).await;
+        format!("{url}/jwks.json")
+    }
+
+    /// Over TLS with the test CA's `localhost` certificate; returns `https://localhost:port/jwks.json`.
+    pub(crate) async fn serve_tls(&self) -> String {
+        let addr = myc_testkit::tls::serve(self.router()).await;
+        format!("https://localhost:{}/jwks.json", addr.port())
+    }
+
+    fn router(&self) -> Router {
         async fn jwks(State(state): State<Jwks>) -> axum::response::Response {
             state.fetches.fetch_add(1, Ordering::SeqCst);
             if state.down.load(Ordering::SeqCst) {
@@ -103,11 +114,9 @@ impl Jwks {
             }
             Json(state.document.lock().unwrap().clone()).into_response()
         }
-        let app = Router::new()
+        Router::new()
             .route("/jwks.json", get(jwks))
-            .with_state(self.clone());
-        let url = serve(app).await;
-        format!("{url}/jwks.json")
+            .with_state(self.clone())
     }
 }
 
