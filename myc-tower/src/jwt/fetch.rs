@@ -10,7 +10,7 @@
 //! use myc_tower::jwt::jwks::{JwksCache, JwksPolicy};
 //! let fetcher = Arc::new(HttpFetcher::new()?);
 //! let jwks = JwksCache::new(
-//!     "https://idp.example.com/.well-known/jwks.json".into(),
+//!     "https://idp.example.com/.well-known/jwks.json",
 //!     fetcher,
 //!     JwksPolicy::default(),
 //! );
