@@ -191,3 +191,41 @@ pub async fn add_guest<S: Store>(
         created,
     ))
 }
+
+/// Largest secret value accepted.
+pub const MAX_SECRET_BYTES: usize = 64 * 1024;
+
+/// Seals and stores `value` (one trailing newline dropped) as `stored_name` of `tenant`,
+/// which must exist.
+pub async fn put_secret<S: Store>(
+    vault: &SecretVault<S>,
+    tenant: Uuid,
+    stored_name: &str,
+    mut value: zeroize::Zeroizing<Vec<u8>>,
+) -> Result<(), AdminError> {
+    if value.len() > MAX_SECRET_BYTES {
+        return Err(AdminError::Invalid(format!(
+            "values are at most {MAX_SECRET_BYTES} bytes"
+        )));
+    }
+    if value.last() == Some(&b'\n') {
+        value.pop();
+        if value.last() == Some(&b'\r') {
+            value.pop();
+        }
+    }
+    if value.is_empty() {
+        return Err(AdminError::Invalid("empty value".into()));
+    }
+    if !vault
+        .store()
+        .tenants()
+        .await?
+        .iter()
+        .any(|t| t.id == tenant)
+    {
+        return Err(store::Error::NotFound(format!("tenant {tenant}")).into());
+    }
+    vault.put(tenant, stored_name, &value).await?;
+    Ok(())
+}

@@ -7,6 +7,7 @@
 //! | [`config`] | the TOML configuration (upstream shapes, env/file values, errors naming file and key) |
 //! | [`demo`] | `myc-gateway demo`: echo upstream, seeded users, curl commands |
 //! | [`metrics`] | Prometheus text: requests by route and status, latency, auth refusals, upstream availability |
+//! | [`nats`] | `[nats]`: the connection, tenant secrets over request/reply |
 //! | [`net`] | CIDRs, client IP through trusted proxies, forwarding and hop-by-hop headers |
 //! | [`proxy`] | forwarding: pooled connections, streaming, timeouts, header hygiene, secrets, round-robin with ejection and one retry |
 //! | [`serve`] | `myc-gateway serve`: config + store → authenticator → router → listener |
@@ -20,6 +21,7 @@ pub mod app;
 pub mod config;
 pub mod demo;
 pub mod metrics;
+pub mod nats;
 pub mod net;
 pub mod proxy;
 pub mod routing;

@@ -86,6 +86,11 @@ enum Command {
         #[command(subcommand)]
         command: DirectoryCommand,
     },
+    /// Tenant secrets and integration credentials (sealed; served over NATS).
+    Secrets {
+        #[command(subcommand)]
+        command: SecretsCommand,
+    },
     /// Key-encryption keys of sealed secrets.
     Kek {
         #[command(subcommand)]
@@ -246,6 +251,52 @@ enum DirectoryCommand {
         config: ConfigArg,
         /// The file.
         file: PathBuf,
+    },
+}
+
+#[derive(Args, Debug)]
+struct SecretRef {
+    /// The tenant.
+    #[arg(long)]
+    tenant: Uuid,
+    /// The secret's name (ASCII letters, digits, '-', '_', '.', '/').
+    #[arg(long)]
+    name: String,
+    /// An integration credential (`mycelium.integrations.*`) rather than a secret.
+    #[arg(long)]
+    integration: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum SecretsCommand {
+    /// Seal and store a value read from stdin (one trailing newline is dropped).
+    Put {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        secret: SecretRef,
+    },
+    /// Print a value.
+    Get {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        secret: SecretRef,
+    },
+    /// List a tenant's names (never values).
+    List {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// The tenant.
+        #[arg(long)]
+        tenant: Uuid,
+    },
+    /// Delete a value.
+    Delete {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        secret: SecretRef,
     },
 }
 
@@ -504,6 +555,7 @@ async fn run(command: Command) -> Result<(), String> {
             println!("{report}");
             Ok(())
         }
+        Command::Secrets { command } => secrets(command).await,
         Command::Kek {
             command: KekCommand::Rotate { config, dry_run },
         } => {
@@ -527,6 +579,81 @@ async fn run(command: Command) -> Result<(), String> {
                 ));
             }
             Ok(())
+        }
+    }
+}
+
+async fn secrets(command: SecretsCommand) -> Result<(), String> {
+    use myc_gateway::nats::secrets::Kind;
+    let e = |e: admin::AdminError| e.to_string();
+    let s = |e: myc_gateway::store::Error| e.to_string();
+    let kind = |r: &SecretRef| {
+        if r.integration {
+            Kind::Integration
+        } else {
+            Kind::Secret
+        }
+    };
+    match command {
+        SecretsCommand::Put { config, secret } => {
+            let config = load(&config)?;
+            let store = admin::open_store(&config).await.map_err(e)?;
+            let vault = admin::vault(&config, store).map_err(e)?;
+            let mut value = zeroize::Zeroizing::new(Vec::new());
+            std::io::stdin()
+                .take(admin::MAX_SECRET_BYTES as u64 + 2)
+                .read_to_end(&mut value)
+                .map_err(|e| format!("stdin: {e}"))?;
+            admin::put_secret(
+                &vault,
+                secret.tenant,
+                &kind(&secret).stored_name(&secret.name),
+                value,
+            )
+            .await
+            .map_err(e)?;
+            println!("stored {} of tenant {}", secret.name, secret.tenant);
+            Ok(())
+        }
+        SecretsCommand::Get { config, secret } => {
+            let config = load(&config)?;
+            let store = admin::open_store(&config).await.map_err(e)?;
+            let vault = admin::vault(&config, store).map_err(e)?;
+            let value = vault
+                .get(secret.tenant, &kind(&secret).stored_name(&secret.name))
+                .await
+                .map_err(s)?
+                .ok_or_else(|| format!("tenant {} has no {:?}", secret.tenant, secret.name))?;
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(&value)
+                .map_err(|e| format!("stdout: {e}"))
+        }
+        SecretsCommand::List { config, tenant } => {
+            let store = admin::open_store(&load(&config)?).await.map_err(e)?;
+            for stored in store.sealed_names(tenant).await.map_err(s)? {
+                if let Some((kind, name)) = Kind::split(&stored) {
+                    let label = match kind {
+                        Kind::Secret => "secret",
+                        Kind::Integration => "integration",
+                    };
+                    println!("{label}\t{name}");
+                }
+            }
+            Ok(())
+        }
+        SecretsCommand::Delete { config, secret } => {
+            let store = admin::open_store(&load(&config)?).await.map_err(e)?;
+            if store
+                .delete_sealed(secret.tenant, &kind(&secret).stored_name(&secret.name))
+                .await
+                .map_err(s)?
+            {
+                println!("deleted {}", secret.name);
+                Ok(())
+            } else {
+                Err(format!("tenant {} has no {:?}", secret.tenant, secret.name))
+            }
         }
     }
 }

@@ -109,6 +109,7 @@ pub async fn serve(
         tracing::warn!("{}: {warning}", config_path.display());
     }
     let store = Arc::new(SqlStore::open(&config.store).await.map_err(err)?);
+    let nats_services = start_nats(&config, &store).await?;
     let auth = Arc::new(authenticator(
         &config.auth,
         &config.tls_roots,
@@ -150,5 +151,44 @@ pub async fn serve(
     .await
     .map_err(err);
     health.abort();
+    for task in nats_services {
+        task.abort();
+    }
     result
+}
+
+/// Connects to `[nats]` and starts the services it configures; the tasks to stop on
+/// shutdown. A configured service that cannot start stops the gateway from starting.
+pub async fn start_nats(
+    config: &Config,
+    store: &Arc<SqlStore>,
+) -> Result<Vec<tokio::task::JoinHandle<()>>, ServeError> {
+    let Some(nats) = &config.nats else {
+        return Ok(Vec::new());
+    };
+    let mut tasks = Vec::new();
+    let client = crate::nats::connect(nats, "myc-gateway")
+        .await
+        .map_err(err)?;
+    if let Some(rules) = &nats.secrets {
+        let secrets = config.secrets.clone().ok_or_else(|| {
+            ServeError(
+                "[nats.secrets] serves sealed secrets: configure [gateway.secrets] (master_key)"
+                    .into(),
+            )
+        })?;
+        let vault = crate::store::SecretVault::new(SqlStore::clone(store), secrets);
+        let service = Arc::new(crate::nats::secrets::SecretsService::new(
+            vault,
+            rules.clone(),
+        ));
+        tasks.push(
+            service
+                .serve(client.clone(), &nats.queue_group)
+                .await
+                .map_err(err)?,
+        );
+        tracing::info!(queue_group = %nats.queue_group, "serving tenant secrets over NATS");
+    }
+    Ok(tasks)
 }

@@ -24,6 +24,7 @@
 //! ```
 
 mod auth;
+mod nats;
 mod store;
 mod value;
 
@@ -36,6 +37,7 @@ use zeroize::Zeroizing;
 
 use crate::routing::{Addressing, MethodSet, RouteError, RouteSpec, RouteTable};
 pub use auth::{AuthSettings, HmacKeys, InternalKey, Provider};
+pub use nats::{AllowRule, NatsSettings, Requester, TenantScope};
 pub use store::{SQLITE_FILE, SecretsSettings, StoreLocation, StoreSettings};
 pub use value::ValueSource;
 
@@ -55,7 +57,7 @@ pub struct ConfigError {
 pub const MAX_CONFIG_BYTES: usize = 4 * 1024 * 1024;
 
 /// Top-level sections this gateway reads; others are reported as warnings.
-const KNOWN_SECTIONS: [&str; 2] = ["api", "gateway"];
+const KNOWN_SECTIONS: [&str; 3] = ["api", "gateway", "nats"];
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -359,6 +361,8 @@ pub struct Config {
     /// PEM bundles trusted besides the system's roots (`[gateway.tls] extra_roots`), read at
     /// load time.
     pub tls_roots: Vec<Vec<u8>>,
+    /// `[nats]`, if configured.
+    pub nats: Option<NatsSettings>,
     /// What was accepted but is not used.
     pub warnings: Vec<String>,
 }
@@ -487,6 +491,17 @@ impl Config {
             .map_err(|(key, message)| error(&key, message))?;
         let store = store::resolve_store(gateway.data_dir.as_deref(), &gateway.store, base, env)
             .map_err(|(key, message)| error(&key, message))?;
+        let nats = match root.get("nats") {
+            Some(value) => {
+                let raw: nats::RawNats =
+                    serde_path_to_error::deserialize(value.clone()).map_err(|e| {
+                        let path = e.path().to_string();
+                        error(&format!("nats.{path}"), e.into_inner().message().to_owned())
+                    })?;
+                Some(nats::resolve(&raw, base).map_err(|(key, message)| error(&key, message))?)
+            }
+            None => None,
+        };
         let mut tls_roots = Vec::new();
         for (i, file) in gateway.tls.extra_roots.iter().enumerate() {
             let path = base.join(file);
@@ -681,6 +696,7 @@ impl Config {
             store,
             secrets,
             tls_roots,
+            nats,
             warnings,
         })
     }

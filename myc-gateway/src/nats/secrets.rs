@@ -1,0 +1,282 @@
+//! Tenant secrets over NATS request/reply.
+//!
+//! | subject | answers |
+//! |---|---|
+//! | `mycelium.secrets.<tenant>.<name>` | the tenant's secret `name` |
+//! | `mycelium.integrations.<tenant>.<name>` | the tenant's integration credential `name` |
+//!
+//! The payload of a request is ignored. Every request with a reply subject gets an answer,
+//! never a timeout: `{"ok": true, "tenant", "name", "value", "encoding"}` (`encoding` is
+//! `utf-8`, or `base64` for a value that is not UTF-8), or `{"ok": false, "error": {"code",
+//! "message"}}` with the NATS service-error headers (`Nats-Service-Error-Code`,
+//! `Nats-Service-Error`): 400 malformed subject, 403 requester not allowed for the tenant,
+//! 404 no such secret, 500 store or key failure.
+//!
+//! **Who asks.** A request that crosses a service import carries `Nats-Request-Info`, written
+//! by the server (a client cannot forge it through the import): its `acc` is the requesting
+//! account, matched against `[[nats.secrets.allow]]`. A request without it came from the
+//! gateway's own account and matches only `account = "local"` rules; inside that account, keep
+//! publishing on `mycelium.>` to the gateway's own users, since a same-account client could
+//! write the header itself.
+//!
+//! Values are sealed at rest (tenant DEK, AAD = tenant + name) and never logged; log lines
+//! carry the subject kind, tenant, name, requester and outcome.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_nats::{HeaderMap, Message};
+use base64::Engine;
+use bytes::Bytes;
+use futures::StreamExt;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::config::{AllowRule, Requester, TenantScope};
+use crate::store::{SecretVault, Store, check_name};
+
+/// Subject prefix of tenant secrets.
+pub const SECRETS_PREFIX: &str = "mycelium.secrets";
+/// Subject prefix of integration credentials.
+pub const INTEGRATIONS_PREFIX: &str = "mycelium.integrations";
+/// The header the server writes on requests that cross a service import.
+pub const REQUEST_INFO_HEADER: &str = "Nats-Request-Info";
+
+/// What kind of value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A tenant secret.
+    Secret,
+    /// An integration credential.
+    Integration,
+}
+
+impl Kind {
+    /// The name the value is sealed and stored under (`secrets/NAME`, `integrations/NAME`).
+    pub fn stored_name(self, name: &str) -> String {
+        match self {
+            Self::Secret => format!("secrets/{name}"),
+            Self::Integration => format!("integrations/{name}"),
+        }
+    }
+
+    /// The inverse of [`Kind::stored_name`].
+    pub fn split(stored: &str) -> Option<(Self, &str)> {
+        if let Some(name) = stored.strip_prefix("secrets/") {
+            Some((Self::Secret, name))
+        } else {
+            stored
+                .strip_prefix("integrations/")
+                .map(|name| (Self::Integration, name))
+        }
+    }
+}
+
+/// An answer: the JSON body and, for errors, the status.
+#[derive(Debug)]
+pub struct Answer {
+    /// JSON body.
+    pub body: Bytes,
+    /// `None` on success; the service-error code otherwise.
+    pub error: Option<(u16, String)>,
+}
+
+fn failure(code: u16, message: impl Into<String>) -> Answer {
+    let message = message.into();
+    let body = json!({"ok": false, "error": {"code": code, "message": message}}).to_string();
+    Answer {
+        body: Bytes::from(body),
+        error: Some((code, message)),
+    }
+}
+
+/// Parses `mycelium.<kind>.<tenant>.<name…>` (the name may contain dots).
+pub fn parse_subject(subject: &str) -> Option<(Kind, Uuid, &str)> {
+    let (kind, rest) = if let Some(rest) = subject.strip_prefix("mycelium.secrets.") {
+        (Kind::Secret, rest)
+    } else {
+        (
+            Kind::Integration,
+            subject.strip_prefix("mycelium.integrations.")?,
+        )
+    };
+    let (tenant, name) = rest.split_once('.')?;
+    let tenant = Uuid::parse_str(tenant).ok()?;
+    check_name(name).ok()?;
+    Some((kind, tenant, name))
+}
+
+/// The requester a request's headers show: the `acc` of `Nats-Request-Info`, or the local
+/// account when the header is absent; `None` when the header is unreadable.
+pub fn requester(headers: Option<&HeaderMap>) -> Option<Requester> {
+    let Some(info) = headers.and_then(|h| h.get(REQUEST_INFO_HEADER)) else {
+        return Some(Requester::Local);
+    };
+    let info: serde_json::Value = serde_json::from_str(info.as_str()).ok()?;
+    let account = info.get("acc")?.as_str()?;
+    myc_natsauth::is_public_key(myc_natsauth::KeyKind::Account, account)
+        .then(|| Requester::Account(account.to_owned()))
+}
+
+fn allowed(rules: &[AllowRule], who: &Requester, tenant: Uuid) -> bool {
+    rules.iter().any(|r| {
+        r.requester == *who
+            && match &r.tenants {
+                TenantScope::All => true,
+                TenantScope::Some(list) => list.contains(&tenant),
+            }
+    })
+}
+
+/// The secrets service of one gateway replica.
+pub struct SecretsService<S> {
+    vault: SecretVault<S>,
+    rules: Vec<AllowRule>,
+    answered: AtomicU64,
+}
+
+impl<S> std::fmt::Debug for SecretsService<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretsService")
+            .field("rules", &self.rules)
+            .field("answered", &self.answered.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Store + Send + Sync + 'static> SecretsService<S> {
+    /// Serves `vault`'s values to the requesters `rules` admit.
+    pub fn new(vault: SecretVault<S>, rules: Vec<AllowRule>) -> Self {
+        Self {
+            vault,
+            rules,
+            answered: AtomicU64::new(0),
+        }
+    }
+
+    /// Requests this replica answered (any outcome).
+    pub fn answered(&self) -> u64 {
+        self.answered.load(Ordering::Relaxed)
+    }
+
+    /// The answer to a request on `subject` with `headers`.
+    pub async fn answer(&self, subject: &str, headers: Option<&HeaderMap>) -> Answer {
+        let Some((kind, tenant, name)) = parse_subject(subject) else {
+            tracing::info!(subject = %subject.chars().take(200).collect::<String>(), outcome = 400, "secret request refused: malformed subject");
+            return failure(
+                400,
+                "malformed subject: expected mycelium.secrets.<tenant-id>.<name> or mycelium.integrations.<tenant-id>.<name>",
+            );
+        };
+        let Some(who) = requester(headers) else {
+            tracing::warn!(%tenant, name, outcome = 403, "secret request refused: unreadable Nats-Request-Info");
+            return failure(403, "the requesting account cannot be identified");
+        };
+        let who_text = match &who {
+            Requester::Local => "local".to_owned(),
+            Requester::Account(a) => a.clone(),
+        };
+        if !allowed(&self.rules, &who, tenant) {
+            tracing::info!(%tenant, name, requester = %who_text, outcome = 403, "secret request refused");
+            return failure(
+                403,
+                format!("account {who_text} may not read tenant {tenant}"),
+            );
+        }
+        match self.vault.get(tenant, &kind.stored_name(name)).await {
+            Ok(Some(value)) => {
+                tracing::info!(%tenant, name, requester = %who_text, ?kind, outcome = 200, "secret served");
+                let (value, encoding) = match std::str::from_utf8(&value) {
+                    Ok(text) => (zeroize::Zeroizing::new(text.to_owned()), "utf-8"),
+                    Err(_) => (
+                        zeroize::Zeroizing::new(
+                            base64::engine::general_purpose::STANDARD.encode(&*value),
+                        ),
+                        "base64",
+                    ),
+                };
+                let body = zeroize::Zeroizing::new(
+                    json!({"ok": true, "tenant": tenant, "name": name, "value": *value, "encoding": encoding})
+                        .to_string(),
+                );
+                Answer {
+                    body: Bytes::copy_from_slice(body.as_bytes()),
+                    error: None,
+                }
+            }
+            Ok(None) => {
+                tracing::info!(%tenant, name, requester = %who_text, outcome = 404, "secret request: not found");
+                failure(
+                    404,
+                    format!(
+                        "tenant {tenant} has no {} {name:?}",
+                        match kind {
+                            Kind::Secret => "secret",
+                            Kind::Integration => "integration credential",
+                        }
+                    ),
+                )
+            }
+            Err(e) => {
+                tracing::error!(%tenant, name, requester = %who_text, error = %e, outcome = 500, "secret request failed");
+                failure(500, "the secret store is unavailable")
+            }
+        }
+    }
+
+    /// Subscribes to both prefixes in `queue_group` and answers until the client closes;
+    /// each request is answered on its own task.
+    pub async fn serve(
+        self: Arc<Self>,
+        client: async_nats::Client,
+        queue_group: &str,
+    ) -> Result<tokio::task::JoinHandle<()>, super::NatsError> {
+        let err = |e: async_nats::SubscribeError| super::NatsError(e.to_string());
+        let secrets = client
+            .queue_subscribe(format!("{SECRETS_PREFIX}.>"), queue_group.to_owned())
+            .await
+            .map_err(err)?;
+        let integrations = client
+            .queue_subscribe(format!("{INTEGRATIONS_PREFIX}.>"), queue_group.to_owned())
+            .await
+            .map_err(err)?;
+        // The subscriptions are registered once the server has seen them.
+        client
+            .flush()
+            .await
+            .map_err(|e| super::NatsError(e.to_string()))?;
+        let mut requests = futures::stream::select(secrets, integrations);
+        Ok(tokio::spawn(async move {
+            while let Some(message) = requests.next().await {
+                let service = self.clone();
+                let client = client.clone();
+                tokio::spawn(async move { service.respond(&client, message).await });
+            }
+        }))
+    }
+
+    async fn respond(&self, client: &async_nats::Client, message: Message) {
+        let Some(reply) = message.reply.clone() else {
+            tracing::debug!(subject = %message.subject, "secret request without a reply subject ignored");
+            return;
+        };
+        let answer = self
+            .answer(&message.subject, message.headers.as_ref())
+            .await;
+        self.answered.fetch_add(1, Ordering::Relaxed);
+        let result = match &answer.error {
+            None => client.publish(reply, answer.body).await,
+            Some((code, text)) => {
+                let mut headers = HeaderMap::new();
+                headers.insert("Nats-Service-Error-Code", code.to_string().as_str());
+                headers.insert("Nats-Service-Error", text.as_str());
+                client
+                    .publish_with_headers(reply, headers, answer.body)
+                    .await
+            }
+        };
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "cannot send a secret reply");
+        }
+    }
+}
