@@ -229,3 +229,56 @@ pub async fn put_secret<S: Store>(
     vault.put(tenant, stored_name, &value).await?;
     Ok(())
 }
+
+/// Registers a node for the NATS credential issuer; returns the record and the node token
+/// (shown once: only its SHA-256 is stored).
+pub async fn add_node<S: Store>(
+    store: &S,
+    id: &str,
+    pub_allow: Vec<String>,
+    sub_allow: Vec<String>,
+    ttl_secs: u64,
+) -> Result<(store::NodeRecord, zeroize::Zeroizing<String>), AdminError> {
+    if id.is_empty() || id.len() > 128 || !id.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(AdminError::Invalid(format!(
+            "node id {:?} must be 1-128 printable ASCII characters",
+            id.chars().take(40).collect::<String>()
+        )));
+    }
+    for subject in pub_allow.iter().chain(&sub_allow) {
+        if subject.is_empty() || subject.contains(char::is_whitespace) {
+            return Err(AdminError::Invalid(format!(
+                "{subject:?} is not a NATS subject"
+            )));
+        }
+    }
+    if pub_allow.is_empty() && sub_allow.is_empty() {
+        return Err(AdminError::Invalid(
+            "give the node something to do: --pub-allow and/or --sub-allow".into(),
+        ));
+    }
+    if !(5..=7 * 24 * 3600).contains(&ttl_secs) {
+        return Err(AdminError::Invalid(
+            "the JWT lifetime must be between 5 s and 7 days".into(),
+        ));
+    }
+    let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
+    getrandom::getrandom(bytes.as_mut())
+        .map_err(|e| AdminError::Invalid(format!("no randomness: {e}")))?;
+    let token = zeroize::Zeroizing::new(base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        bytes.as_ref(),
+    ));
+    let record = store::NodeRecord {
+        id: id.to_owned(),
+        pub_allow,
+        sub_allow,
+        ttl_secs,
+        created_at: Utc::now(),
+        revoked_at: None,
+    };
+    store
+        .add_node(&record, crate::nats::issuer::token_hash(&token))
+        .await?;
+    Ok((record, token))
+}

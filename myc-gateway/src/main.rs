@@ -91,6 +91,11 @@ enum Command {
         #[command(subcommand)]
         command: SecretsCommand,
     },
+    /// Nodes the NATS credential issuer serves (`[nats.issuer]`).
+    Nodes {
+        #[command(subcommand)]
+        command: NodesCommand,
+    },
     /// Key-encryption keys of sealed secrets.
     Kek {
         #[command(subcommand)]
@@ -297,6 +302,40 @@ enum SecretsCommand {
         config: ConfigArg,
         #[command(flatten)]
         secret: SecretRef,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum NodesCommand {
+    /// Register a node; prints its token (shown once, only a hash is stored).
+    Add {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// The node id it will present.
+        #[arg(long)]
+        id: String,
+        /// Subjects its users may publish to (repeatable).
+        #[arg(long = "pub-allow")]
+        pub_allow: Vec<String>,
+        /// Subjects its users may subscribe to (repeatable).
+        #[arg(long = "sub-allow")]
+        sub_allow: Vec<String>,
+        /// Lifetime of the JWTs it receives, in seconds.
+        #[arg(long, default_value_t = 3600)]
+        ttl: u64,
+    },
+    /// List nodes (never tokens).
+    List {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Revoke a node: it receives no further JWTs.
+    Revoke {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// The node id.
+        #[arg(long)]
+        id: String,
     },
 }
 
@@ -556,6 +595,48 @@ async fn run(command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::Secrets { command } => secrets(command).await,
+        Command::Nodes { command } => match command {
+            NodesCommand::Add {
+                config,
+                id,
+                pub_allow,
+                sub_allow,
+                ttl,
+            } => {
+                let store = admin::open_store(&load(&config)?).await.map_err(e)?;
+                let (node, token) = admin::add_node(&store, &id, pub_allow, sub_allow, ttl)
+                    .await
+                    .map_err(e)?;
+                eprintln!(
+                    "node {} added (JWTs for {} s); its token, shown once:",
+                    node.id, node.ttl_secs
+                );
+                println!("{}", token.as_str());
+                Ok(())
+            }
+            NodesCommand::List { config } => {
+                let store = admin::open_store(&load(&config)?).await.map_err(e)?;
+                println!("id\tpub_allow\tsub_allow\tttl_secs\tcreated\trevoked");
+                for n in store.nodes().await.map_err(s)? {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}",
+                        n.id,
+                        n.pub_allow.join(","),
+                        n.sub_allow.join(","),
+                        n.ttl_secs,
+                        n.created_at,
+                        show(n.revoked_at)
+                    );
+                }
+                Ok(())
+            }
+            NodesCommand::Revoke { config, id } => {
+                let store = admin::open_store(&load(&config)?).await.map_err(e)?;
+                store.revoke_node(&id).await.map_err(s)?;
+                println!("revoked {id}");
+                Ok(())
+            }
+        },
         Command::Kek {
             command: KekCommand::Rotate { config, dry_run },
         } => {

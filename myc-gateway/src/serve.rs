@@ -126,7 +126,28 @@ pub async fn serve(
                 ))
             })?,
     };
-    let built = crate::app::build(config, auth, Some(store_check(store))).map_err(err)?;
+    let issuer = match config.nats.as_ref().and_then(|n| n.issuer.as_ref()) {
+        Some(settings) => {
+            if config
+                .table
+                .routes()
+                .iter()
+                .any(|r| crate::routing::wildmatch(&r.pattern, crate::nats::issuer::ISSUER_PATH))
+            {
+                tracing::warn!(
+                    "POST {} is answered by the credential issuer, not by the route that matches it",
+                    crate::nats::issuer::ISSUER_PATH
+                );
+            }
+            tracing::info!(account = %settings.account, "NATS credential issuer at {}", crate::nats::issuer::ISSUER_PATH);
+            Some(crate::nats::issuer::router(settings, SqlStore::clone(&store)).map_err(err)?)
+        }
+        None => None,
+    };
+    let mut built = crate::app::build(config, auth, Some(store_check(store))).map_err(err)?;
+    if let Some(issuer) = issuer {
+        built.router = built.router.merge(issuer);
+    }
     let health = built.health.spawn();
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -167,10 +188,11 @@ pub async fn start_nats(
         return Ok(Vec::new());
     };
     let mut tasks = Vec::new();
-    let client = crate::nats::connect(nats, "myc-gateway")
-        .await
-        .map_err(err)?;
+    // The issuer needs no connection of its own; the secrets service does.
     if let Some(rules) = &nats.secrets {
+        let client = crate::nats::connect(nats, "myc-gateway")
+            .await
+            .map_err(err)?;
         let secrets = config.secrets.clone().ok_or_else(|| {
             ServeError(
                 "[nats.secrets] serves sealed secrets: configure [gateway.secrets] (master_key)"

@@ -37,7 +37,7 @@ use zeroize::Zeroizing;
 
 use crate::routing::{Addressing, MethodSet, RouteError, RouteSpec, RouteTable};
 pub use auth::{AuthSettings, HmacKeys, InternalKey, Provider};
-pub use nats::{AllowRule, NatsSettings, Requester, TenantScope};
+pub use nats::{AllowRule, IssuerSettings, NatsSettings, Requester, TenantScope};
 pub use store::{SQLITE_FILE, SecretsSettings, StoreLocation, StoreSettings};
 pub use value::ValueSource;
 
@@ -498,7 +498,10 @@ impl Config {
                         let path = e.path().to_string();
                         error(&format!("nats.{path}"), e.into_inner().message().to_owned())
                     })?;
-                Some(nats::resolve(&raw, base).map_err(|(key, message)| error(&key, message))?)
+                Some(
+                    nats::resolve(&raw, base, env)
+                        .map_err(|(key, message)| error(&key, message))?,
+                )
             }
             None => None,
         };

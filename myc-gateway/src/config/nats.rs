@@ -13,12 +13,24 @@
 //! [[nats.secrets.allow]]
 //! account = "ADLF…ORG"                     # account public key, or "local"
 //! tenants = ["*"]                          # or tenant ids
+//!
+//! # The credential issuer, mounted at POST /v1/nats/credentials: nodes registered with
+//! # `myc-gateway nodes add` trade their token for a short-lived user JWT of this account.
+//! [nats.issuer]
+//! account = "ACBX…AGENT"                   # the account the issued users belong to
+//! signing_key = { file = "seeds/accounts/AGENT-signing-1.nk" }   # that account's signing seed
+//! nats_url = "nats://nats.example.com:4222"  # handed to nodes (default: the first server)
 //! ```
 
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
+use myc_natsauth::{KeyKind, Nkey};
 use serde::Deserialize;
 use uuid::Uuid;
+
+use super::ValueSource;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -30,7 +42,49 @@ pub(super) struct RawNats {
     queue_group: Option<String>,
     #[serde(default)]
     secrets: Option<RawSecretsService>,
+    #[serde(default)]
+    issuer: Option<RawIssuer>,
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIssuer {
+    account: String,
+    signing_key: ValueSource,
+    #[serde(default)]
+    nats_url: Option<String>,
+}
+
+/// `[nats.issuer]`, resolved.
+#[derive(Clone)]
+pub struct IssuerSettings {
+    /// The account (public key) issued users belong to.
+    pub account: String,
+    /// Its signing key.
+    pub signing_key: Arc<Nkey>,
+    /// The URL handed to nodes.
+    pub nats_url: String,
+}
+
+impl std::fmt::Debug for IssuerSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuerSettings")
+            .field("account", &self.account)
+            .field("signing_key", &self.signing_key.public_key())
+            .field("nats_url", &self.nats_url)
+            .finish()
+    }
+}
+
+impl PartialEq for IssuerSettings {
+    fn eq(&self, other: &Self) -> bool {
+        self.account == other.account
+            && self.signing_key.public_key() == other.signing_key.public_key()
+            && self.nats_url == other.nats_url
+    }
+}
+
+impl Eq for IssuerSettings {}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -84,9 +138,15 @@ pub struct NatsSettings {
     pub queue_group: String,
     /// The secrets service's rules; `None` when `[nats.secrets]` is absent (not served).
     pub secrets: Option<Vec<AllowRule>>,
+    /// The credential issuer; `None` when `[nats.issuer]` is absent.
+    pub issuer: Option<IssuerSettings>,
 }
 
-pub(super) fn resolve(raw: &RawNats, base: &Path) -> Result<NatsSettings, (String, String)> {
+pub(super) fn resolve(
+    raw: &RawNats,
+    base: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<NatsSettings, (String, String)> {
     if raw.servers.is_empty() {
         return Err(("nats.servers".into(), "name at least one server".into()));
     }
@@ -160,10 +220,40 @@ pub(super) fn resolve(raw: &RawNats, base: &Path) -> Result<NatsSettings, (Strin
             Some(rules)
         }
     };
+    let issuer = match &raw.issuer {
+        None => None,
+        Some(issuer) => {
+            if !myc_natsauth::is_public_key(KeyKind::Account, &issuer.account) {
+                return Err((
+                    "nats.issuer.account".into(),
+                    "must be an account public key (A…)".into(),
+                ));
+            }
+            let seed = issuer
+                .signing_key
+                .resolve(base, env)
+                .map_err(|m| ("nats.issuer.signing_key".to_owned(), m))?;
+            let signing_key = Nkey::from_seed(KeyKind::Account, seed.trim()).map_err(|_| {
+                (
+                    "nats.issuer.signing_key".to_owned(),
+                    "not an account seed (SA…)".to_owned(),
+                )
+            })?;
+            Some(IssuerSettings {
+                account: issuer.account.clone(),
+                signing_key: Arc::new(signing_key),
+                nats_url: issuer
+                    .nats_url
+                    .clone()
+                    .unwrap_or_else(|| raw.servers[0].clone()),
+            })
+        }
+    };
     Ok(NatsSettings {
         servers: raw.servers.clone(),
         creds,
         queue_group,
         secrets,
+        issuer,
     })
 }

@@ -4,7 +4,9 @@
 //!   `mycelium.integrations.<tenant>.<name>`, in a queue group so replicas share the load,
 //!   readable by the accounts `[[nats.secrets.allow]]` names (cross-account through a service
 //!   import; the server tells which account asks).
+//! - [`issuer`]: NATS user credentials for registered nodes (`POST /v1/nats/credentials`).
 
+pub mod issuer;
 pub mod secrets;
 
 use async_nats::ServerAddr;

@@ -17,6 +17,7 @@
 //! | `myc_connection_strings` | issued connection strings: SHA-256 of the header value only, expiry, revocation |
 //! | `myc_deks` | wrapped data keys per scope and generation (myc-crypto) |
 //! | `myc_secrets` | values sealed with a scope's DEK (myc-crypto), by scope and name |
+//! | `myc_nodes` | nodes the NATS credential issuer serves: SHA-256 of the node token, permissions, JWT lifetime, revocation |
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), myc_gateway::store::Error> {
@@ -205,6 +206,23 @@ pub struct NewConnectionString<'a> {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
+/// A node the NATS credential issuer serves (never its token: only a hash is stored).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeRecord {
+    /// The node id it presents.
+    pub id: String,
+    /// Subjects its users may publish to.
+    pub pub_allow: Vec<String>,
+    /// Subjects its users may subscribe to.
+    pub sub_allow: Vec<String>,
+    /// Lifetime of the JWTs it receives.
+    pub ttl_secs: u64,
+    /// When it was added.
+    pub created_at: DateTime<Utc>,
+    /// When it was revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
 /// The identity store's interface. [`SqlStore`] implements it on SQLite and PostgreSQL.
 ///
 /// E-mails are compared case-insensitively (stored lower-case, surrounding space removed).
@@ -294,6 +312,22 @@ pub trait Store: ProfileResolver + ConnectionStringStore {
     ) -> impl Future<Output = Result<Option<Vec<u8>>, Error>> + Send;
     /// The names of a scope's sealed values, sorted.
     fn sealed_names(&self, scope: Uuid) -> impl Future<Output = Result<Vec<String>, Error>> + Send;
+    /// Adds a node with the SHA-256 of its token; [`Error::Conflict`] if the id exists.
+    fn add_node(
+        &self,
+        node: &NodeRecord,
+        token_hash: [u8; 32],
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+    /// A node and its token hash.
+    fn node(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<(NodeRecord, [u8; 32])>, Error>> + Send;
+    /// Every node, by id.
+    fn nodes(&self) -> impl Future<Output = Result<Vec<NodeRecord>, Error>> + Send;
+    /// Revokes a node; [`Error::NotFound`] if unknown or already revoked.
+    fn revoke_node(&self, id: &str) -> impl Future<Output = Result<(), Error>> + Send;
+
     /// Deletes a sealed value; false if there was none.
     fn delete_sealed(
         &self,

@@ -10,9 +10,10 @@ use super::Error;
 use super::sql::{Backend, db};
 
 /// `(version, DDL)`, ascending. Never edit a released entry: add one.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    r#"
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        r#"
 CREATE TABLE myc_accounts (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -85,7 +86,22 @@ CREATE TABLE myc_secrets (
     PRIMARY KEY (scope, name)
 );
 "#,
-)];
+    ),
+    (
+        2,
+        r#"
+CREATE TABLE myc_nodes (
+    id TEXT PRIMARY KEY,
+    token_hash {BLOB} NOT NULL,
+    pub_allow TEXT NOT NULL,
+    sub_allow TEXT NOT NULL,
+    ttl_secs BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    revoked_at BIGINT
+);
+"#,
+    ),
+];
 
 /// The newest schema version this build knows.
 pub(super) fn latest() -> i64 {

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{
     Account, ConnectionStringRecord, Error, GuestLink, GuestRole, NewAccount, NewConnectionString,
-    Store, Tenant, normalize_email, schema,
+    NodeRecord, Store, Tenant, normalize_email, schema,
 };
 use crate::config::{StoreLocation, StoreSettings};
 
@@ -126,6 +126,28 @@ fn connection_string(row: &AnyRow) -> Result<ConnectionStringRecord, Error> {
         revoked_at: opt_time(6)?,
     })
 }
+
+fn node(row: &AnyRow) -> Result<NodeRecord, Error> {
+    let list = |i: usize| -> Result<Vec<String>, Error> {
+        let text: String = row.try_get(i).map_err(db)?;
+        serde_json::from_str(&text).map_err(|_| Error::Database("corrupt node permissions".into()))
+    };
+    Ok(NodeRecord {
+        id: row.try_get(0).map_err(db)?,
+        pub_allow: list(1)?,
+        sub_allow: list(2)?,
+        ttl_secs: u64::try_from(row.try_get::<i64, _>(3).map_err(db)?)
+            .map_err(|_| Error::Database("corrupt node lifetime".into()))?,
+        created_at: time(row.try_get(4).map_err(db)?)?,
+        revoked_at: row
+            .try_get::<Option<i64>, _>(5)
+            .map_err(db)?
+            .map(time)
+            .transpose()?,
+    })
+}
+
+const NODE_COLUMNS: &str = "id, pub_allow, sub_allow, ttl_secs, created_at, revoked_at";
 
 fn stored_dek(row: &AnyRow) -> Result<StoredDek, Error> {
     Ok(StoredDek {
@@ -663,5 +685,75 @@ impl Store for SqlStore {
             .map_err(db)?
             .rows_affected();
         Ok(done == 1)
+    }
+
+    async fn add_node(&self, record: &NodeRecord, token_hash: [u8; 32]) -> Result<(), Error> {
+        let json = |list: &Vec<String>| {
+            serde_json::to_string(list).map_err(|e| Error::Invalid(e.to_string()))
+        };
+        sqlx::query(
+            "INSERT INTO myc_nodes (id, token_hash, pub_allow, sub_allow, ttl_secs, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&record.id)
+        .bind(token_hash.to_vec())
+        .bind(json(&record.pub_allow)?)
+        .bind(json(&record.sub_allow)?)
+        .bind(i64::try_from(record.ttl_secs).map_err(|_| Error::Invalid("lifetime too large".into()))?)
+        .bind(record.created_at.timestamp())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| {
+            if unique_violation(&e) {
+                Error::Conflict(format!("node {}", record.id))
+            } else {
+                db(e)
+            }
+        })?;
+        Ok(())
+    }
+
+    async fn node(&self, id: &str) -> Result<Option<(NodeRecord, [u8; 32])>, Error> {
+        let Some(row) = sqlx::query(&format!(
+            "SELECT {NODE_COLUMNS}, token_hash FROM myc_nodes WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?
+        else {
+            return Ok(None);
+        };
+        let hash: Vec<u8> = row.try_get(6).map_err(db)?;
+        let hash: [u8; 32] = hash
+            .try_into()
+            .map_err(|_| Error::Database("corrupt node token hash".into()))?;
+        Ok(Some((node(&row)?, hash)))
+    }
+
+    async fn nodes(&self) -> Result<Vec<NodeRecord>, Error> {
+        sqlx::query(&format!("SELECT {NODE_COLUMNS} FROM myc_nodes ORDER BY id"))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(node)
+            .collect()
+    }
+
+    async fn revoke_node(&self, id: &str) -> Result<(), Error> {
+        let done = sqlx::query(
+            "UPDATE myc_nodes SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now())
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?
+        .rows_affected();
+        if done == 1 {
+            Ok(())
+        } else {
+            Err(Error::NotFound(format!("an active node {id}")))
+        }
     }
 }

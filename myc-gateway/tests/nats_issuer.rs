@@ -1,0 +1,230 @@
+//! The NATS credential issuer mounted in the gateway, end to end: nodes registered with
+//! `myc-gateway nodes add` (token hash in the store), `myc-gateway serve` with `[nats.issuer]`,
+//! an agent using myc-natsauth's self-renewing client against the gateway, connecting to a real
+//! nats-server 2.15 in operator mode and publishing across several JWT expiries; wrong and
+//! revoked tokens are refused.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::BufRead;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use myc_natsauth::claims::{Account, Claims};
+use myc_natsauth::client::{ClientConfig, HttpIssuer, NodeIdentity, RenewingCredentials};
+use myc_natsauth::spec::{ResolverKind, Seeds, Site, Spec};
+use myc_natsauth::{KeyKind, Nkey};
+use myc_testkit::nats::{self, NatsServer, ServerKind, TempDir};
+
+const SPEC: &str = r#"
+[operator]
+name = "OP"
+signing_keys = 1
+
+[[accounts]]
+name = "AGENT"
+
+[[accounts.users]]
+name = "collector"
+sub_allow = ["metrics.>"]
+"#;
+
+const TTL_SECS: u64 = 5;
+
+struct Kill(std::process::Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn gateway(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_myc-gateway"))
+        .args(args)
+        .arg("--config")
+        .arg(dir.join("gateway.toml"))
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+async fn refused(url: &str, node_id: &str, token: &str) -> u16 {
+    let key = Nkey::generate(KeyKind::User).unwrap().public_key();
+    reqwest::Client::new()
+        .post(url)
+        .json(&serde_json::json!({"node_id": node_id, "node_token": token, "nats_public_key": key}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registered_agents_get_renewed_credentials_from_the_gateway() {
+    let dir = TempDir::new("myc-gateway-issuer").unwrap();
+    let site_dir = dir.path().join("site");
+    let spec = Spec::parse(SPEC).unwrap();
+    let site = Site::generate(&spec, &mut Seeds::in_dir(dir.path().join("seeds"))).unwrap();
+    site.write(&site_dir, ResolverKind::Memory).unwrap();
+    let conf = std::fs::read_to_string(site_dir.join("nats-server.conf")).unwrap();
+    let server = NatsServer::start(ServerKind::Modern, &nats::modern_binary(), |_| conf).unwrap();
+    let account = Claims::<Account>::decode(
+        &std::fs::read_to_string(site_dir.join("accounts/AGENT.jwt")).unwrap(),
+    )
+    .unwrap()
+    .sub;
+    std::fs::write(
+        dir.path().join("gateway.toml"),
+        format!(
+            r#"
+[nats]
+servers = ["{}"]
+
+[nats.issuer]
+account = "{account}"
+signing_key = {{ file = "seeds/accounts/AGENT-signing-1.nk" }}
+
+[api.services]
+"#,
+            server.url()
+        ),
+    )
+    .unwrap();
+
+    let (code, token, err) = gateway(
+        dir.path(),
+        &[
+            "nodes",
+            "add",
+            "--id",
+            "agent-1",
+            "--pub-allow",
+            "metrics.agent-1.>",
+            "--ttl",
+            &TTL_SECS.to_string(),
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let token = token.trim().to_owned();
+    let (code, _, err) = gateway(
+        dir.path(),
+        &["nodes", "add", "--id", "agent-1", "--pub-allow", "x"],
+    );
+    assert_eq!(code, Some(1));
+    assert!(err.contains("already exists"), "{err}");
+    let (code, token2, _) = gateway(
+        dir.path(),
+        &["nodes", "add", "--id", "agent-2", "--pub-allow", "x"],
+    );
+    assert_eq!(code, Some(0));
+    let (_, listed, _) = gateway(dir.path(), &["nodes", "list"]);
+    assert!(
+        listed.contains("agent-1\tmetrics.agent-1.>\t\t5\t"),
+        "{listed}"
+    );
+    assert!(!listed.contains(&token), "tokens are never listed");
+
+    let child = Command::new(env!("CARGO_BIN_EXE_myc-gateway"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(dir.path().join("gateway.toml"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut child = Kill(child);
+    let mut line = String::new();
+    std::io::BufReader::new(child.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+    let url = format!("{base}/v1/nats/credentials");
+
+    // Wrong token, unknown node: 401. A revoked node: 401 from then on.
+    assert_eq!(refused(&url, "agent-1", "not-the-token").await, 401);
+    assert_eq!(refused(&url, "ghost", &token).await, 401);
+    gateway(dir.path(), &["nodes", "revoke", "--id", "agent-2"]);
+    assert_eq!(refused(&url, "agent-2", token2.trim()).await, 401);
+
+    // The collector (a spec user of the same account) counts what the agent publishes.
+    let collector = async_nats::ConnectOptions::with_credentials_file(
+        site_dir.join("creds/AGENT/collector.creds"),
+    )
+    .await
+    .unwrap()
+    .connect(server.url())
+    .await
+    .unwrap();
+    let mut received = collector.subscribe("metrics.>").await.unwrap();
+    collector.flush().await.unwrap();
+
+    let source = HttpIssuer::new(url.clone(), NodeIdentity::new("agent-1", &token)).unwrap();
+    let creds = RenewingCredentials::start(ClientConfig::in_dir(dir.path().join("agent")), source)
+        .await
+        .unwrap();
+    let first = creds.current();
+    assert_eq!((first.expires_at - first.issued_at) as u64, TTL_SECS);
+    let agent = creds
+        .connect_with(&first.nats_url.clone().unwrap(), creds.connect_options())
+        .await
+        .unwrap();
+    // Outside its grant: the server refuses (a permissions violation, not delivered).
+    agent
+        .publish("metrics.agent-2.x", "no".into())
+        .await
+        .unwrap();
+
+    let mut renewals = creds.watch();
+    let mut jwts = std::collections::BTreeSet::from([first.jwt.clone()]);
+    let started = Instant::now();
+    let mut published = 0u64;
+    while started.elapsed() < Duration::from_secs(2 * TTL_SECS + 1) {
+        agent
+            .publish(format!("metrics.agent-1.{published}"), "1".into())
+            .await
+            .unwrap();
+        published += 1;
+        if renewals.has_changed().unwrap() {
+            jwts.insert(renewals.borrow_and_update().jwt.clone());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    agent.flush().await.unwrap();
+    assert!(
+        jwts.len() >= 3,
+        "renewed before each expiry: {} JWTs",
+        jwts.len()
+    );
+    let mut count = 0u64;
+    while count < published {
+        match tokio::time::timeout(Duration::from_secs(2), received.next()).await {
+            Ok(Some(message)) => {
+                assert!(
+                    message.subject.starts_with("metrics.agent-1."),
+                    "{}",
+                    message.subject
+                );
+                count += 1;
+            }
+            _ => break,
+        }
+    }
+    assert_eq!(
+        count, published,
+        "every publish arrived across the renewals"
+    );
+    creds.close().await;
+    drop(child);
+    drop(server);
+}
