@@ -65,13 +65,32 @@ pub type ReadyCheck =
 /// How long `{health_path}/ready` waits for a [`ReadyCheck`].
 const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Builds the gateway for `config` with `auth` deciding who gets in; `store` (if any) is
-/// probed by the readiness endpoint.
+/// What the gateway uses besides its configuration and authenticator.
+#[derive(Clone, Debug, Default)]
+pub struct Extras {
+    /// Probed by the readiness endpoint (the store).
+    pub ready: Option<ReadyCheckDebug>,
+    /// The Telegram identity source, for `identitySource = "telegram"` routes.
+    pub telegram: Option<Arc<crate::telegram::Telegram>>,
+}
+
+/// A [`ReadyCheck`] that prints as `ReadyCheck`.
+#[derive(Clone)]
+pub struct ReadyCheckDebug(pub ReadyCheck);
+
+impl std::fmt::Debug for ReadyCheckDebug {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ReadyCheck")
+    }
+}
+
+/// Builds the gateway for `config` with `auth` deciding who gets in, and `extras`.
 pub fn build(
     config: Config,
     auth: Arc<Authenticator>,
-    store: Option<ReadyCheck>,
+    extras: Extras,
 ) -> Result<Built, BuildError> {
+    let store = extras.ready.map(|r| r.0);
     let trusted = config.trusted_proxies.clone();
     let tls = if config
         .services
@@ -176,7 +195,29 @@ pub fn build(
             });
             let layered =
                 tower::Layer::layer(&AuthLayer::new(auth.clone(), route.group.clone()), forward);
-            services.push(BoxCloneSyncService::new(layered));
+            match route.identity_source {
+                None => services.push(BoxCloneSyncService::new(layered)),
+                Some(crate::config::IdentitySource::Telegram) => {
+                    let telegram = extras.telegram.clone().ok_or_else(|| {
+                        BuildError(format!(
+                            "api.services.{}.path[{r}]: identitySource = \"telegram\" needs [gateway.telegram]",
+                            service.name
+                        ))
+                    })?;
+                    // The webhook check runs first and hands the auth layer the sender's identity.
+                    let webhook = tower::service_fn(move |request: Request<Body>| {
+                        let telegram = telegram.clone();
+                        let layered = layered.clone();
+                        async move {
+                            match telegram.webhook(request).await {
+                                Ok(request) => layered.oneshot(request).await,
+                                Err(e) => Ok(e.response()),
+                            }
+                        }
+                    });
+                    services.push(BoxCloneSyncService::new(webhook));
+                }
+            }
         }
         routes.push(services);
     }

@@ -216,8 +216,17 @@ email = "carol@demo.test"
         .await
         .map_err(err)?;
 
-    let built =
-        crate::app::build(config, auth, Some(crate::serve::store_check(store))).map_err(err)?;
+    let built = crate::app::build(
+        config,
+        auth,
+        crate::app::Extras {
+            ready: Some(crate::app::ReadyCheckDebug(crate::serve::store_check(
+                store,
+            ))),
+            telegram: None,
+        },
+    )
+    .map_err(err)?;
     built.health.spawn();
     let listener = tokio::net::TcpListener::bind(listen).await.map_err(err)?;
     let gateway = listener.local_addr().map_err(err)?;

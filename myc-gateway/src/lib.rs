@@ -11,6 +11,7 @@
 //! | [`net`] | CIDRs, client IP through trusted proxies, forwarding and hop-by-hop headers |
 //! | [`proxy`] | forwarding: pooled connections, streaming, timeouts, header hygiene, secrets, round-robin with ejection and one retry |
 //! | [`serve`] | `myc-gateway serve`: config + store → authenticator → router → listener |
+//! | [`telegram`] | the Telegram identity source: webhook routes, Mini App link and login |
 //! | [`store`] | the identity store (SQLite embedded, PostgreSQL for replicas), sealed secrets, directory import |
 //! | [`routing`] | safe path normalization, wildmatch routes, most-specific-wins, ambiguity at start-up |
 #![forbid(unsafe_code)]
@@ -27,3 +28,4 @@ pub mod proxy;
 pub mod routing;
 pub mod serve;
 pub mod store;
+pub mod telegram;

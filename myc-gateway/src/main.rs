@@ -96,6 +96,11 @@ enum Command {
         #[command(subcommand)]
         command: NodesCommand,
     },
+    /// The Telegram identity source.
+    Telegram {
+        #[command(subcommand)]
+        command: TelegramCommand,
+    },
     /// Key-encryption keys of sealed secrets.
     Kek {
         #[command(subcommand)]
@@ -336,6 +341,19 @@ enum NodesCommand {
         /// The node id.
         #[arg(long)]
         id: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TelegramCommand {
+    /// Seal a tenant's bot token and webhook secret, read from stdin as
+    /// `{"botToken": "…", "webhookSecret": "…"}`.
+    Config {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// The tenant.
+        #[arg(long)]
+        tenant: Uuid,
     },
 }
 
@@ -595,6 +613,38 @@ async fn run(command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::Secrets { command } => secrets(command).await,
+        Command::Telegram {
+            command: TelegramCommand::Config { config, tenant },
+        } => {
+            #[derive(serde::Deserialize, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
+            #[serde(rename_all = "camelCase", deny_unknown_fields)]
+            struct BotConfig {
+                bot_token: String,
+                webhook_secret: String,
+            }
+            let mut input = zeroize::Zeroizing::new(String::new());
+            std::io::stdin()
+                .take(64 * 1024)
+                .read_to_string(&mut input)
+                .map_err(|e| format!("stdin: {e}"))?;
+            let bot: BotConfig = serde_json::from_str(&input).map_err(|_| {
+                "stdin must be {\"botToken\": \"…\", \"webhookSecret\": \"…\"}".to_owned()
+            })?;
+            let config = load(&config)?;
+            let settings = config
+                .telegram
+                .ok_or_else(|| "no [gateway.telegram] section".to_owned())?;
+            let store = admin::open_store(&config).await.map_err(e)?;
+            let vault = admin::vault(&config, store).map_err(e)?;
+            let telegram =
+                myc_gateway::telegram::Telegram::new(vault, config.auth.clone(), settings);
+            telegram
+                .configure(tenant, &bot.bot_token, &bot.webhook_secret)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("telegram configured for tenant {tenant}");
+            Ok(())
+        }
         Command::Nodes { command } => match command {
             NodesCommand::Add {
                 config,

@@ -144,7 +144,23 @@ pub async fn serve(
         }
         None => None,
     };
-    let mut built = crate::app::build(config, auth, Some(store_check(store))).map_err(err)?;
+    let telegram = match (&config.telegram, &config.secrets) {
+        (Some(settings), Some(secrets)) => Some(Arc::new(crate::telegram::Telegram::new(
+            crate::store::SecretVault::new(SqlStore::clone(&store), secrets.clone()),
+            config.auth.clone(),
+            *settings,
+        ))),
+        _ => None,
+    };
+    let telegram_routes = telegram.clone().map(|t| t.router(auth.clone()));
+    let extras = crate::app::Extras {
+        ready: Some(crate::app::ReadyCheckDebug(store_check(store))),
+        telegram,
+    };
+    let mut built = crate::app::build(config, auth, extras).map_err(err)?;
+    if let Some(routes) = telegram_routes {
+        built.router = built.router.merge(routes);
+    }
     if let Some(issuer) = issuer {
         built.router = built.router.merge(issuer);
     }

@@ -107,7 +107,7 @@ async fn gateway(config_text: &str, trusted: &[&str]) -> String {
         .await
         .unwrap();
     let auth = Arc::new(Authenticator::new(jwt, Arc::new(store)));
-    let built = myc_gateway::app::build(config, auth, None).unwrap();
+    let built = myc_gateway::app::build(config, auth, Default::default()).unwrap();
     built.health.spawn();
     let app = built.router;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -208,9 +208,31 @@ struct RawGateway {
     /// The master key of sealed secrets.
     #[serde(default)]
     secrets: Option<store::RawSecrets>,
+    /// The Telegram identity source.
+    #[serde(default)]
+    telegram: Option<RawTelegram>,
     /// TLS towards upstreams and identity providers.
     #[serde(default)]
     tls: RawTls,
+}
+
+/// `[gateway.telegram]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTelegram {
+    #[serde(default)]
+    max_auth_age_secs: Option<u64>,
+    #[serde(default)]
+    login_ttl_secs: Option<u64>,
+}
+
+/// `[gateway.telegram]`, resolved: the Telegram identity source is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TelegramSettings {
+    /// How old a Mini App `initData` may be (`auth_date`), in seconds (86,400).
+    pub max_auth_age_secs: u64,
+    /// Lifetime of the connection strings `login` issues, in seconds (86,400).
+    pub login_ttl_secs: u64,
 }
 
 /// `[gateway.tls]`.
@@ -310,6 +332,16 @@ pub struct Route {
     pub secret: Option<String>,
     /// Allows secret injection over plain HTTP.
     pub accept_insecure_routing: bool,
+    /// Where the caller's identity comes from instead of credential headers.
+    pub identity_source: Option<IdentitySource>,
+}
+
+/// A body-based identity source (`identitySource`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdentitySource {
+    /// A Telegram webhook update: the secret-token header proves Telegram sent it, the
+    /// update's sender is the linked account.
+    Telegram,
 }
 
 /// A service after validation.
@@ -363,6 +395,8 @@ pub struct Config {
     pub tls_roots: Vec<Vec<u8>>,
     /// `[nats]`, if configured.
     pub nats: Option<NatsSettings>,
+    /// `[gateway.telegram]`, if configured.
+    pub telegram: Option<TelegramSettings>,
     /// What was accepted but is not used.
     pub warnings: Vec<String>,
 }
@@ -528,6 +562,34 @@ impl Config {
             .map(|raw| store::resolve_secrets(raw, base, env))
             .transpose()
             .map_err(|(key, message)| error(&key, message))?;
+        let telegram = match &gateway.telegram {
+            None => None,
+            Some(raw) => {
+                if secrets.is_none() {
+                    return Err(error(
+                        "gateway.telegram",
+                        "bot tokens are stored sealed: configure [gateway.secrets]".into(),
+                    ));
+                }
+                if auth.connection_strings.is_none() {
+                    return Err(error(
+                        "gateway.telegram",
+                        "login issues connection strings: configure [gateway.auth.connection_strings]".into(),
+                    ));
+                }
+                let settings = TelegramSettings {
+                    max_auth_age_secs: raw.max_auth_age_secs.unwrap_or(86_400),
+                    login_ttl_secs: raw.login_ttl_secs.unwrap_or(86_400),
+                };
+                if settings.max_auth_age_secs == 0 || settings.login_ttl_secs < 60 {
+                    return Err(error(
+                        "gateway.telegram",
+                        "max_auth_age_secs must be positive and login_ttl_secs at least 60".into(),
+                    ));
+                }
+                Some(settings)
+            }
+        };
         let mut services = Vec::new();
         let mut specs = Vec::new();
         for (name, mut defs) in api.services {
@@ -634,9 +696,24 @@ impl Config {
                         format!("identitySource needs allowedSources on service {name:?}"),
                     ));
                 }
-                if route.identity_source.is_some() {
-                    warnings.push(format!("{rkey}.identitySource is not supported; ignored"));
-                }
+                let identity_source = match &route.identity_source {
+                    None => None,
+                    Some(toml::Value::String(v)) if v == "telegram" => {
+                        if route.group == SecurityGroup::Public {
+                            return Err(error(
+                                &format!("{rkey}.identitySource"),
+                                "a telegram route needs a group that takes an identity (authenticated, protected, protectedByRoles)".into(),
+                            ));
+                        }
+                        Some(IdentitySource::Telegram)
+                    }
+                    Some(other) => {
+                        return Err(error(
+                            &format!("{rkey}.identitySource"),
+                            format!("{other} is not a known identity source (\"telegram\")"),
+                        ));
+                    }
+                };
                 if route.callbacks.is_some() {
                     warnings.push(format!("{rkey}.callbacks are not supported; ignored"));
                 }
@@ -652,6 +729,7 @@ impl Config {
                     group: route.group,
                     secret: route.secret_name,
                     accept_insecure_routing: route.accept_insecure_routing,
+                    identity_source,
                 });
             }
             services.push(Service {
@@ -700,6 +778,7 @@ impl Config {
             secrets,
             tls_roots,
             nats,
+            telegram,
             warnings,
         })
     }

@@ -17,6 +17,7 @@
 //! | `myc_connection_strings` | issued connection strings: SHA-256 of the header value only, expiry, revocation |
 //! | `myc_deks` | wrapped data keys per scope and generation (myc-crypto) |
 //! | `myc_secrets` | values sealed with a scope's DEK (myc-crypto), by scope and name |
+//! | `myc_telegram_links` | an account's linked Telegram user (one each way) |
 //! | `myc_nodes` | nodes the NATS credential issuer serves: SHA-256 of the node token, permissions, JWT lifetime, revocation |
 //!
 //! ```no_run
@@ -327,6 +328,28 @@ pub trait Store: ProfileResolver + ConnectionStringStore {
     fn nodes(&self) -> impl Future<Output = Result<Vec<NodeRecord>, Error>> + Send;
     /// Revokes a node; [`Error::NotFound`] if unknown or already revoked.
     fn revoke_node(&self, id: &str) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// Links a Telegram user to an account; [`Error::Conflict`] if the account has a link or
+    /// the Telegram user is linked elsewhere.
+    fn link_telegram(
+        &self,
+        account: Uuid,
+        telegram_id: i64,
+        username: Option<&str>,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+    /// Removes an account's link; false if it had none.
+    fn unlink_telegram(&self, account: Uuid) -> impl Future<Output = Result<bool, Error>> + Send;
+    /// The account a Telegram user is linked to.
+    fn account_by_telegram(
+        &self,
+        telegram_id: i64,
+    ) -> impl Future<Output = Result<Option<Account>, Error>> + Send;
+    /// Whether an account belongs to a tenant (a guest link or ownership).
+    fn is_member(
+        &self,
+        account: Uuid,
+        tenant: Uuid,
+    ) -> impl Future<Output = Result<bool, Error>> + Send;
 
     /// Deletes a sealed value; false if there was none.
     fn delete_sealed(

@@ -101,6 +101,17 @@ CREATE TABLE myc_nodes (
 );
 "#,
     ),
+    (
+        3,
+        r#"
+CREATE TABLE myc_telegram_links (
+    account_id TEXT PRIMARY KEY REFERENCES myc_accounts(id) ON DELETE CASCADE,
+    telegram_id BIGINT NOT NULL UNIQUE,
+    username TEXT,
+    linked_at BIGINT NOT NULL
+);
+"#,
+    ),
 ];
 
 /// The newest schema version this build knows.

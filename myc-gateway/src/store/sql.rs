@@ -756,4 +756,74 @@ impl Store for SqlStore {
             Err(Error::NotFound(format!("an active node {id}")))
         }
     }
+
+    async fn link_telegram(
+        &self,
+        account: Uuid,
+        telegram_id: i64,
+        username: Option<&str>,
+    ) -> Result<(), Error> {
+        sqlx::query(
+            "INSERT INTO myc_telegram_links (account_id, telegram_id, username, linked_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(account.to_string())
+        .bind(telegram_id)
+        .bind(username.map(str::to_owned))
+        .bind(now())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| {
+            if unique_violation(&e) {
+                Error::Conflict("a Telegram link for this account or this Telegram user".into())
+            } else if e
+                .as_database_error()
+                .is_some_and(|d| d.is_foreign_key_violation())
+            {
+                Error::NotFound(format!("account {account}"))
+            } else {
+                db(e)
+            }
+        })?;
+        Ok(())
+    }
+
+    async fn unlink_telegram(&self, account: Uuid) -> Result<bool, Error> {
+        let done = sqlx::query("DELETE FROM myc_telegram_links WHERE account_id = $1")
+            .bind(account.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        Ok(done == 1)
+    }
+
+    async fn account_by_telegram(&self, telegram_id: i64) -> Result<Option<Account>, Error> {
+        sqlx::query(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM myc_telegram_links l \
+             JOIN myc_accounts a ON a.id = l.account_id \
+             JOIN myc_owners o ON o.account_id = a.id AND o.is_principal = 1 \
+             WHERE l.telegram_id = $1 ORDER BY o.created_at LIMIT 1"
+        ))
+        .bind(telegram_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?
+        .as_ref()
+        .map(account)
+        .transpose()
+    }
+
+    async fn is_member(&self, account: Uuid, tenant: Uuid) -> Result<bool, Error> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM myc_guest_links WHERE account_id = $1 AND tenant_id = $2 \
+             UNION SELECT 1 FROM myc_tenant_owners w JOIN myc_owners o ON o.id = w.owner_id \
+             WHERE o.account_id = $1 AND w.tenant_id = $2 LIMIT 1",
+        )
+        .bind(account.to_string())
+        .bind(tenant.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(found.is_some())
+    }
 }

@@ -31,6 +31,31 @@ pub enum Caller {
         /// The owner.
         email: String,
     },
+    /// An identity an earlier in-process layer verified ([`AssertedIdentity`]).
+    Asserted {
+        /// The account owner's e-mail.
+        email: String,
+        /// Who verified it (`"telegram"`, …).
+        source: &'static str,
+    },
+}
+
+/// An identity a layer in front of [`AuthLayer`](super::AuthLayer) has already verified by its
+/// own means (a gateway's Telegram webhook secret and update sender, say), put into the
+/// request's extensions. The layer then uses it instead of the request's credential headers:
+/// the route's security group, roles and claims still apply, the profile is resolved and
+/// injected as for any caller, and the identity headers are stripped as always.
+///
+/// Request extensions are set only by code in the process, never by a client, so this cannot
+/// be forged over the wire; only insert it after a real verification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AssertedIdentity {
+    /// The account owner's e-mail (what the profile resolver looks up).
+    pub email: String,
+    /// The tenant that scopes the request, if any.
+    pub tenant: Option<Uuid>,
+    /// Who verified it, for logs.
+    pub source: &'static str,
 }
 
 impl Caller {
@@ -40,6 +65,7 @@ impl Caller {
             Self::Anonymous => None,
             Self::Token(identity) => identity.email.as_deref(),
             Self::ConnectionString { email, .. } => Some(email),
+            Self::Asserted { email, .. } => Some(email),
         }
     }
 }
@@ -358,6 +384,25 @@ impl Authenticator {
         }
         let credential = credential?.ok_or(AuthError::MissingCredentials)?;
         let caller = self.verify(&credential).await?;
+        self.decide_caller(group, required_claims, caller, tenant)
+            .await
+    }
+
+    /// [`Self::decide`] for a caller already known (verified, or asserted by an earlier layer).
+    pub(crate) async fn decide_caller(
+        &self,
+        group: &SecurityGroup,
+        required_claims: Option<&ClaimsPredicate>,
+        caller: Caller,
+        tenant: Option<Uuid>,
+    ) -> Result<Decision, AuthError> {
+        if *group == SecurityGroup::Public {
+            return Ok(Decision {
+                caller: Caller::Anonymous,
+                email_header: None,
+                profile: None,
+            });
+        }
         let (email, scope) = Self::admit(group, required_claims, &caller, tenant)?;
         if *group == SecurityGroup::Authenticated {
             let email = email.to_owned();

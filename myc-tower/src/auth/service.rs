@@ -155,6 +155,13 @@ where
             Ok(t) => t,
             Err(e) => return ResponseFuture::refused(refusal(e, "strip", request_id)),
         };
+        let asserted = request
+            .extensions_mut()
+            .remove::<crate::auth::AssertedIdentity>();
+        if asserted.is_some() {
+            drop(entered);
+            return self.call_asserted(request, asserted, request_id, span);
+        }
         // Fast path: every input cached, decided synchronously, the inner future unboxed.
         match self.authenticator.decide_cached(
             &self.group,
@@ -192,6 +199,68 @@ where
         let future = async move {
             let decision = match authenticator
                 .decide(&group, claims.as_deref(), credential, tenant)
+                .await
+            {
+                Ok(d) => d,
+                Err(e) => return Ok(refusal(e, "authenticate", request_id)),
+            };
+            if let Err(e) = admit(
+                &mut request,
+                &authenticator,
+                decision,
+                group_header,
+                &request_id,
+            ) {
+                return Ok(refusal(e, "inject", request_id));
+            }
+            tracing::Span::current().record("outcome", "allowed");
+            let mut response = inner.call(request).await?;
+            response
+                .headers_mut()
+                .insert(crate::header_names::REQUEST_ID, request_id);
+            Ok(response)
+        };
+        ResponseFuture::boxed(Box::pin(future.instrument(span)))
+    }
+}
+
+impl<S: Clone> Auth<S> {
+    /// The slow path for a request carrying an [`AssertedIdentity`](crate::auth::AssertedIdentity).
+    fn call_asserted<ReqBody, ResBody>(
+        &mut self,
+        mut request: Request<ReqBody>,
+        asserted: Option<crate::auth::AssertedIdentity>,
+        request_id: http::HeaderValue,
+        span: tracing::Span,
+    ) -> ResponseFuture<S::Future, ResBody, S::Error>
+    where
+        S: Service<Request<ReqBody>, Response = Response<ResBody>> + Send + 'static,
+        S::Future: Send + 'static,
+        S::Error: Send + 'static,
+        ReqBody: Send + 'static,
+        ResBody: From<String> + Send + 'static,
+    {
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let authenticator = self.authenticator.clone();
+        let group = self.group.clone();
+        let group_header = self.group_header.clone();
+        let claims = self.claims.clone();
+        let future = async move {
+            let Some(asserted) = asserted else {
+                return Ok(refusal(
+                    AuthError::MissingCredentials,
+                    "authenticate",
+                    request_id,
+                ));
+            };
+            tracing::Span::current().record("credential", asserted.source);
+            let caller = crate::auth::Caller::Asserted {
+                email: asserted.email,
+                source: asserted.source,
+            };
+            let decision = match authenticator
+                .decide_caller(&group, claims.as_deref(), caller, asserted.tenant)
                 .await
             {
                 Ok(d) => d,
