@@ -238,6 +238,7 @@ pub async fn add_node<S: Store>(
     pub_allow: Vec<String>,
     sub_allow: Vec<String>,
     ttl_secs: u64,
+    allow_responses: bool,
 ) -> Result<(store::NodeRecord, zeroize::Zeroizing<String>), AdminError> {
     if id.is_empty() || id.len() > 128 || !id.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(AdminError::Invalid(format!(
@@ -274,6 +275,7 @@ pub async fn add_node<S: Store>(
         pub_allow,
         sub_allow,
         ttl_secs,
+        allow_responses,
         created_at: Utc::now(),
         revoked_at: None,
     };

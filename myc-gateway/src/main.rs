@@ -328,6 +328,10 @@ enum NodesCommand {
         /// Lifetime of the JWTs it receives, in seconds.
         #[arg(long, default_value_t = 3600)]
         ttl: u64,
+        /// Its users may reply to the requests they receive (a service, e.g. a gateway
+        /// replica answering mycelium.secrets.>).
+        #[arg(long)]
+        allow_responses: bool,
     },
     /// List nodes (never tokens).
     List {
@@ -652,11 +656,13 @@ async fn run(command: Command) -> Result<(), String> {
                 pub_allow,
                 sub_allow,
                 ttl,
+                allow_responses,
             } => {
                 let store = admin::open_store(&load(&config)?).await.map_err(e)?;
-                let (node, token) = admin::add_node(&store, &id, pub_allow, sub_allow, ttl)
-                    .await
-                    .map_err(e)?;
+                let (node, token) =
+                    admin::add_node(&store, &id, pub_allow, sub_allow, ttl, allow_responses)
+                        .await
+                        .map_err(e)?;
                 eprintln!(
                     "node {} added (JWTs for {} s); its token, shown once:",
                     node.id, node.ttl_secs

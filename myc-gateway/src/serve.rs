@@ -188,27 +188,43 @@ pub async fn serve(
     .await
     .map_err(err);
     health.abort();
-    for task in nats_services {
-        task.abort();
-    }
+    nats_services.stop().await;
     result
 }
 
-/// Connects to `[nats]` and starts the services it configures; the tasks to stop on
-/// shutdown. A configured service that cannot start stops the gateway from starting.
-pub async fn start_nats(
-    config: &Config,
-    store: &Arc<SqlStore>,
-) -> Result<Vec<tokio::task::JoinHandle<()>>, ServeError> {
+/// The NATS side of a running gateway: answering tasks and the connection (kept alive, with
+/// its renewing credentials if any).
+#[derive(Debug, Default)]
+pub struct NatsRunning {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    connection: Option<crate::nats::Connection>,
+}
+
+impl NatsRunning {
+    /// Stops answering and closes the connection's credentials.
+    pub async fn stop(self) {
+        for task in self.tasks {
+            task.abort();
+        }
+        if let Some(connection) = self.connection {
+            connection.close().await;
+        }
+    }
+}
+
+/// Connects to `[nats]` and starts the services it configures. A configured service that
+/// cannot start stops the gateway from starting.
+pub async fn start_nats(config: &Config, store: &Arc<SqlStore>) -> Result<NatsRunning, ServeError> {
     let Some(nats) = &config.nats else {
-        return Ok(Vec::new());
+        return Ok(NatsRunning::default());
     };
-    let mut tasks = Vec::new();
+    let mut running = NatsRunning::default();
     // The issuer needs no connection of its own; the secrets service does.
     if let Some(rules) = &nats.secrets {
-        let client = crate::nats::connect(nats, "myc-gateway")
+        let connection = crate::nats::connect(nats, "myc-gateway")
             .await
             .map_err(err)?;
+        let client = connection.client.clone();
         let secrets = config.secrets.clone().ok_or_else(|| {
             ServeError(
                 "[nats.secrets] serves sealed secrets: configure [gateway.secrets] (master_key)"
@@ -220,13 +236,14 @@ pub async fn start_nats(
             vault,
             rules.clone(),
         ));
-        tasks.push(
+        running.tasks.push(
             service
                 .serve(client.clone(), &nats.queue_group)
                 .await
                 .map_err(err)?,
         );
+        running.connection = Some(connection);
         tracing::info!(queue_group = %nats.queue_group, "serving tenant secrets over NATS");
     }
-    Ok(tasks)
+    Ok(running)
 }

@@ -228,3 +228,156 @@ signing_key = {{ file = "seeds/accounts/AGENT-signing-1.nk" }}
     drop(child);
     drop(server);
 }
+
+const HUB_SPEC: &str = r#"
+[operator]
+name = "OP"
+signing_keys = 1
+
+[[accounts]]
+name = "HUB"
+exports = [{ name = "mycelium", subject = "mycelium.>", type = "service", response_type = "Singleton" }]
+
+[[accounts]]
+name = "ORG"
+imports = [{ name = "mycelium", account = "HUB", subject = "mycelium.>", type = "service" }]
+
+[[accounts.users]]
+name = "forest"
+pub_allow = ["mycelium.>"]
+sub_allow = ["_INBOX.>"]
+"#;
+
+/// A gateway replica without a creds file: `[nats.renewing]` fetches its HUB credentials from
+/// another gateway's issuer (a node registered with `--allow-responses`) and keeps them fresh
+/// while it serves secrets to the ORG account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_serves_secrets_on_renewed_credentials() {
+    let dir = TempDir::new("myc-gateway-renewing").unwrap();
+    let site_dir = dir.path().join("site");
+    let spec = Spec::parse(HUB_SPEC).unwrap();
+    let site = Site::generate(&spec, &mut Seeds::in_dir(dir.path().join("seeds"))).unwrap();
+    site.write(&site_dir, ResolverKind::Memory).unwrap();
+    let conf = std::fs::read_to_string(site_dir.join("nats-server.conf")).unwrap();
+    let server = NatsServer::start(ServerKind::Modern, &nats::modern_binary(), |_| conf).unwrap();
+    let key = |name: &str| {
+        Claims::<Account>::decode(
+            &std::fs::read_to_string(site_dir.join(format!("accounts/{name}.jwt"))).unwrap(),
+        )
+        .unwrap()
+        .sub
+    };
+    let (hub, org) = (key("HUB"), key("ORG"));
+
+    // Gateway A: the HUB issuer.
+    let a = dir.path().join("a");
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::write(
+        a.join("gateway.toml"),
+        format!(
+            "[nats]\nservers = [\"{}\"]\n\n[nats.issuer]\naccount = \"{hub}\"\nsigning_key = {{ file = \"../seeds/accounts/HUB-signing-1.nk\" }}\n\n[api.services]\n",
+            server.url()
+        ),
+    )
+    .unwrap();
+    let (code, token, err) = gateway(
+        &a,
+        &[
+            "nodes",
+            "add",
+            "--id",
+            "replica-b",
+            "--sub-allow",
+            "mycelium.>",
+            "--allow-responses",
+            "--ttl",
+            "5",
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let child = Command::new(env!("CARGO_BIN_EXE_myc-gateway"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(a.join("gateway.toml"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut issuer = Kill(child);
+    let mut line = String::new();
+    std::io::BufReader::new(issuer.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let issuer_url = format!(
+        "{}/v1/nats/credentials",
+        line.trim().strip_prefix("listening on ").unwrap()
+    );
+
+    // Replica B: renewing credentials, a tenant secret.
+    let b = dir.path().join("b");
+    std::fs::create_dir_all(&b).unwrap();
+    let text = format!(
+        r#"
+[gateway.secrets]
+master_key = "2f0c6a3c9d4e2b1a8f7e6d5c4b3a29181716151413121110f0e0d0c0b0a09080"
+
+[nats]
+servers = ["{}"]
+
+[nats.renewing]
+issuer_url = "{issuer_url}"
+node_id = "replica-b"
+node_token = "{}"
+state_dir = "nats-state"
+
+[[nats.secrets.allow]]
+account = "{org}"
+tenants = ["*"]
+
+[api.services]
+"#,
+        server.url(),
+        token.trim()
+    );
+    let config = myc_gateway::config::Config::parse(&text, "b.toml", &b, &|_| None).unwrap();
+    let store = std::sync::Arc::new(
+        myc_gateway::store::SqlStore::open(&config.store)
+            .await
+            .unwrap(),
+    );
+    let tenant = myc_gateway::store::Store::create_tenant(store.as_ref(), "Acme", None, None)
+        .await
+        .unwrap()
+        .id;
+    myc_gateway::store::SecretVault::new(
+        myc_gateway::store::SqlStore::clone(&store),
+        config.secrets.clone().unwrap(),
+    )
+    .put(tenant, "secrets/api-key", b"renewed-value")
+    .await
+    .unwrap();
+    let running = myc_gateway::serve::start_nats(&config, &store)
+        .await
+        .unwrap();
+
+    let forest =
+        async_nats::ConnectOptions::with_credentials_file(site_dir.join("creds/ORG/forest.creds"))
+            .await
+            .unwrap()
+            .connect(server.url())
+            .await
+            .unwrap();
+    let fetch = || async {
+        let reply = forest
+            .request(format!("mycelium.secrets.{tenant}.api-key"), "".into())
+            .await
+            .unwrap();
+        serde_json::from_slice::<serde_json::Value>(&reply.payload).unwrap()
+    };
+    assert_eq!(fetch().await["value"], "renewed-value");
+    // Past the first JWT's expiry the replica still answers: it reconnected with a renewal.
+    tokio::time::sleep(Duration::from_secs(TTL_SECS + 2)).await;
+    assert_eq!(fetch().await["value"], "renewed-value");
+    running.stop().await;
+    drop(issuer);
+    drop(server);
+}

@@ -174,7 +174,8 @@ tenants = ["11111111-1111-4111-8111-111111111111"]
     for _ in 0..2 {
         let client = myc_gateway::nats::connect(&nats_settings, "myc-gateway-test")
             .await
-            .unwrap();
+            .unwrap()
+            .client;
         let service = Arc::new(SecretsService::new(
             SecretVault::new(store.clone(), config.secrets.clone().unwrap()),
             nats_settings.secrets.clone().unwrap(),

@@ -37,7 +37,7 @@ use zeroize::Zeroizing;
 
 use crate::routing::{Addressing, MethodSet, RouteError, RouteSpec, RouteTable};
 pub use auth::{AuthSettings, HmacKeys, InternalKey, Provider};
-pub use nats::{AllowRule, IssuerSettings, NatsSettings, Requester, TenantScope};
+pub use nats::{AllowRule, IssuerSettings, NatsSettings, RenewingSettings, Requester, TenantScope};
 pub use store::{SQLITE_FILE, SecretsSettings, StoreLocation, StoreSettings};
 pub use value::ValueSource;
 

@@ -6,6 +6,14 @@
 //! creds = "site/creds/HUB/gateway.creds"   # relative to the config file
 //! queue_group = "myc-gateway"              # replicas share requests (default)
 //!
+//! # Instead of a creds file: credentials from a NATS credential issuer, renewed before they
+//! # expire (myc-natsauth's self-renewing client; the seed never leaves `state_dir`).
+//! # [nats.renewing]
+//! # issuer_url = "http://issuer.internal:8080/v1/nats/credentials"   # plain HTTP
+//! # node_id = "gateway-1"
+//! # node_token = { env = "MYC_NODE_TOKEN" }
+//! # state_dir = "nats-state"
+//!
 //! # Who may read which tenant's secrets over `mycelium.secrets.<tenant>.<name>` and
 //! # `mycelium.integrations.<tenant>.<name>`: the requesting account is the one the server
 //! # stamps into `Nats-Request-Info` when the request crosses a service import. `local`
@@ -44,6 +52,40 @@ pub(super) struct RawNats {
     secrets: Option<RawSecretsService>,
     #[serde(default)]
     issuer: Option<RawIssuer>,
+    #[serde(default)]
+    renewing: Option<RawRenewing>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRenewing {
+    issuer_url: String,
+    node_id: String,
+    node_token: ValueSource,
+    state_dir: String,
+}
+
+/// `[nats.renewing]`, resolved.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RenewingSettings {
+    /// The issuer endpoint (`POST`, JSON).
+    pub issuer_url: String,
+    /// The node id presented.
+    pub node_id: String,
+    /// The node token presented.
+    pub node_token: zeroize::Zeroizing<String>,
+    /// Where the node seed (0600) and the last credentials live.
+    pub state_dir: PathBuf,
+}
+
+impl std::fmt::Debug for RenewingSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RenewingSettings")
+            .field("issuer_url", &self.issuer_url)
+            .field("node_id", &self.node_id)
+            .field("state_dir", &self.state_dir)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Deserialize)]
@@ -140,6 +182,8 @@ pub struct NatsSettings {
     pub secrets: Option<Vec<AllowRule>>,
     /// The credential issuer; `None` when `[nats.issuer]` is absent.
     pub issuer: Option<IssuerSettings>,
+    /// Self-renewing credentials for the gateway's own connection (instead of `creds`).
+    pub renewing: Option<RenewingSettings>,
 }
 
 pub(super) fn resolve(
@@ -220,6 +264,33 @@ pub(super) fn resolve(
             Some(rules)
         }
     };
+    let renewing = match &raw.renewing {
+        None => None,
+        Some(r) => {
+            if creds.is_some() {
+                return Err((
+                    "nats.renewing".into(),
+                    "use either creds or [nats.renewing], not both".into(),
+                ));
+            }
+            if !r.issuer_url.starts_with("http://") {
+                return Err((
+                    "nats.renewing.issuer_url".into(),
+                    "must be an http:// URL (the renewing client speaks plain HTTP)".into(),
+                ));
+            }
+            let node_token = r
+                .node_token
+                .resolve(base, env)
+                .map_err(|m| ("nats.renewing.node_token".to_owned(), m))?;
+            Some(RenewingSettings {
+                issuer_url: r.issuer_url.clone(),
+                node_id: r.node_id.clone(),
+                node_token,
+                state_dir: base.join(&r.state_dir),
+            })
+        }
+    };
     let issuer = match &raw.issuer {
         None => None,
         Some(issuer) => {
@@ -255,5 +326,6 @@ pub(super) fn resolve(
         queue_group,
         secrets,
         issuer,
+        renewing,
     })
 }

@@ -27,12 +27,16 @@ pub fn token_hash(token: &str) -> [u8; 32] {
 #[derive(Debug, Clone)]
 pub struct StoreNodes<S>(pub S);
 
-/// The user permissions a node's JWTs carry: its allow lists, and replies to requests it
-/// receives when it may subscribe to anything.
+/// The user permissions a node's JWTs carry: its allow lists, and one reply per request it
+/// receives when registered with `--allow-responses`.
 pub fn grant(node: &NodeRecord) -> NodeGrant {
     let mut permissions = UserPermissionLimits::default();
     permissions.permissions.publish.allow = node.pub_allow.clone();
     permissions.permissions.subscribe.allow = node.sub_allow.clone();
+    if node.allow_responses {
+        permissions.permissions.response =
+            Some(myc_natsauth::claims::ResponsePermission { max: 1, ttl: 0 });
+    }
     NodeGrant {
         permissions,
         ttl: Duration::from_secs(node.ttl_secs),

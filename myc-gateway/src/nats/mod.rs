@@ -18,9 +18,27 @@ use crate::config::NatsSettings;
 #[error("nats: {0}")]
 pub struct NatsError(pub String);
 
-/// Connects with the settings' servers and credentials file; `name` is the connection name
-/// servers show in monitoring.
-pub async fn connect(settings: &NatsSettings, name: &str) -> Result<async_nats::Client, NatsError> {
+/// A connection and, with `[nats.renewing]`, the credentials that keep it authenticated
+/// (renewal stops when this is dropped).
+#[derive(Debug)]
+pub struct Connection {
+    /// The client.
+    pub client: async_nats::Client,
+    renewing: Option<myc_natsauth::client::RenewingCredentials>,
+}
+
+impl Connection {
+    /// Stops renewing (if any) and wipes the node seed from memory.
+    pub async fn close(self) {
+        if let Some(renewing) = self.renewing {
+            renewing.close().await;
+        }
+    }
+}
+
+/// Connects with the settings' servers and credentials (a creds file, or self-renewing
+/// credentials from an issuer); `name` is the connection name servers show in monitoring.
+pub async fn connect(settings: &NatsSettings, name: &str) -> Result<Connection, NatsError> {
     let servers = settings
         .servers
         .iter()
@@ -29,6 +47,28 @@ pub async fn connect(settings: &NatsSettings, name: &str) -> Result<async_nats::
                 .map_err(|e| NatsError(format!("{s}: {e}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    if let Some(renewing) = &settings.renewing {
+        use myc_natsauth::client::{ClientConfig, HttpIssuer, NodeIdentity, RenewingCredentials};
+        let source = HttpIssuer::new(
+            renewing.issuer_url.clone(),
+            NodeIdentity::new(renewing.node_id.clone(), renewing.node_token.as_str()),
+        )
+        .map_err(|e| NatsError(e.to_string()))?;
+        let credentials =
+            RenewingCredentials::start(ClientConfig::in_dir(&renewing.state_dir), source)
+                .await
+                .map_err(|e| NatsError(format!("credentials from the issuer: {e}")))?;
+        let options = credentials.connect_options().name(name);
+        let client = options
+            .connect(servers)
+            .await
+            .map_err(|e| NatsError(e.to_string()))?;
+        credentials.follow(client.clone());
+        return Ok(Connection {
+            client,
+            renewing: Some(credentials),
+        });
+    }
     let mut options = async_nats::ConnectOptions::new().name(name);
     if let Some(creds) = &settings.creds {
         options = options
@@ -36,8 +76,12 @@ pub async fn connect(settings: &NatsSettings, name: &str) -> Result<async_nats::
             .await
             .map_err(|e| NatsError(format!("{}: {e}", creds.display())))?;
     }
-    options
+    let client = options
         .connect(servers)
         .await
-        .map_err(|e| NatsError(e.to_string()))
+        .map_err(|e| NatsError(e.to_string()))?;
+    Ok(Connection {
+        client,
+        renewing: None,
+    })
 }

@@ -218,6 +218,8 @@ pub struct NodeRecord {
     pub sub_allow: Vec<String>,
     /// Lifetime of the JWTs it receives.
     pub ttl_secs: u64,
+    /// Its users may reply to requests they receive (also across accounts).
+    pub allow_responses: bool,
     /// When it was added.
     pub created_at: DateTime<Utc>,
     /// When it was revoked.

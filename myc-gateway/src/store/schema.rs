@@ -112,6 +112,10 @@ CREATE TABLE myc_telegram_links (
 );
 "#,
     ),
+    (
+        4,
+        "ALTER TABLE myc_nodes ADD COLUMN allow_responses BIGINT NOT NULL DEFAULT 0;",
+    ),
 ];
 
 /// The newest schema version this build knows.

@@ -144,10 +144,12 @@ fn node(row: &AnyRow) -> Result<NodeRecord, Error> {
             .map_err(db)?
             .map(time)
             .transpose()?,
+        allow_responses: row.try_get::<i64, _>(6).map_err(db)? != 0,
     })
 }
 
-const NODE_COLUMNS: &str = "id, pub_allow, sub_allow, ttl_secs, created_at, revoked_at";
+const NODE_COLUMNS: &str =
+    "id, pub_allow, sub_allow, ttl_secs, created_at, revoked_at, allow_responses";
 
 fn stored_dek(row: &AnyRow) -> Result<StoredDek, Error> {
     Ok(StoredDek {
@@ -692,7 +694,7 @@ impl Store for SqlStore {
             serde_json::to_string(list).map_err(|e| Error::Invalid(e.to_string()))
         };
         sqlx::query(
-            "INSERT INTO myc_nodes (id, token_hash, pub_allow, sub_allow, ttl_secs, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO myc_nodes (id, token_hash, pub_allow, sub_allow, ttl_secs, created_at, allow_responses) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&record.id)
         .bind(token_hash.to_vec())
@@ -700,6 +702,7 @@ impl Store for SqlStore {
         .bind(json(&record.sub_allow)?)
         .bind(i64::try_from(record.ttl_secs).map_err(|_| Error::Invalid("lifetime too large".into()))?)
         .bind(record.created_at.timestamp())
+        .bind(i64::from(record.allow_responses))
         .execute(&self.pool)
         .await
         .map_err(|e| {
@@ -723,7 +726,7 @@ impl Store for SqlStore {
         else {
             return Ok(None);
         };
-        let hash: Vec<u8> = row.try_get(6).map_err(db)?;
+        let hash: Vec<u8> = row.try_get(7).map_err(db)?;
         let hash: [u8; 32] = hash
             .try_into()
             .map_err(|_| Error::Database("corrupt node token hash".into()))?;

@@ -409,10 +409,17 @@ impl RenewingCredentials {
         options: ConnectOptions,
     ) -> Result<async_nats::Client, ClientError> {
         let client = options.connect(url).await?;
-        if let Ok(mut clients) = self.shared.clients.lock() {
-            clients.push(client.clone());
-        }
+        self.follow(client.clone());
         Ok(client)
+    }
+
+    /// Makes a client you connected yourself with [`connect_options`](Self::connect_options)
+    /// (several servers, say) follow renewals: it reconnects with each new JWT before the old
+    /// one expires.
+    pub fn follow(&self, client: async_nats::Client) {
+        if let Ok(mut clients) = self.shared.clients.lock() {
+            clients.push(client);
+        }
     }
 
     /// Stops renewing and wipes the seed from memory; connections opened here can no longer
