@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use myc_gateway::config::Config;
-use myc_gateway::nats::secrets::{Kind, SecretsService};
+use myc_gateway::nats::secrets::{FetchError, Kind, SecretsService, fetch};
 use myc_gateway::store::{SecretVault, SqlStore, Store};
 use myc_natsauth::claims::{Account, Claims};
 use myc_natsauth::spec::{ResolverKind, Seeds, Site, Spec};
@@ -276,38 +276,25 @@ impl Drop for Kill {
     }
 }
 
-/// The README walkthrough through the binaries: generate the site, start nats-server, put a
-/// secret with the CLI, `serve` with `[nats]`, fetch it from an ORG client.
+/// The README walkthrough with the files in `examples/hub-org/`: generate the site from its
+/// spec, start nats-server, put a secret with the CLI, `serve` its `gateway.toml`, fetch the
+/// secret from an ORG client with `nats::secrets::fetch` (what `nats-secret-client` runs).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_walkthrough_serves_a_secret_to_the_org() {
     use std::process::{Command, Stdio};
     let dir = TempDir::new("myc-gateway-nats-cli").unwrap();
     let site_dir = dir.path().join("site");
-    let spec = Spec::parse(SPEC).unwrap();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/hub-org");
+    let spec = Spec::read(&example.join("spec.toml")).unwrap();
     let site = Site::generate(&spec, &mut Seeds::in_dir(dir.path().join("seeds"))).unwrap();
     site.write(&site_dir, ResolverKind::Memory).unwrap();
     let conf = std::fs::read_to_string(site_dir.join("nats-server.conf")).unwrap();
     let server = NatsServer::start(ServerKind::Modern, &nats::modern_binary(), |_| conf).unwrap();
-    let org = account_key(&site_dir, "ORG");
+    let example_config = std::fs::read_to_string(example.join("gateway.toml")).unwrap();
+    assert!(example_config.contains("nats://127.0.0.1:4333"));
     std::fs::write(
         dir.path().join("gateway.toml"),
-        format!(
-            r#"
-[gateway.secrets]
-master_key = {{ env = "TEST_MASTER_KEY" }}
-
-[nats]
-servers = ["{}"]
-creds = "site/creds/HUB/gateway.creds"
-
-[[nats.secrets.allow]]
-account = "{org}"
-tenants = ["*"]
-
-[api.services]
-"#,
-            server.url()
-        ),
+        example_config.replace("nats://127.0.0.1:4333", &server.url()),
     )
     .unwrap();
     let gateway = |args: &[&str], stdin: Option<&str>| {
@@ -315,7 +302,7 @@ tenants = ["*"]
             .args(args)
             .arg("--config")
             .arg(dir.path().join("gateway.toml"))
-            .env("TEST_MASTER_KEY", MASTER)
+            .env("MYC_MASTER_KEY", MASTER)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -381,7 +368,7 @@ tenants = ["*"]
     let child = Command::new(env!("CARGO_BIN_EXE_myc-gateway"))
         .args(["serve", "--listen", "127.0.0.1:0", "--config"])
         .arg(dir.path().join("gateway.toml"))
-        .env("TEST_MASTER_KEY", MASTER)
+        .env("MYC_MASTER_KEY", MASTER)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -395,9 +382,15 @@ tenants = ["*"]
     .unwrap();
     assert!(line.starts_with("listening on"), "{line}");
     let forest = client(&server, &site_dir.join("creds/ORG/forest.creds")).await;
-    let (body, code) = ask(&forest, format!("mycelium.secrets.{tenant}.db-password")).await;
-    assert_eq!(code, None, "{body}");
-    assert_eq!(body["value"], SECRET_VALUE);
+    let tenant_id: uuid::Uuid = tenant.parse().unwrap();
+    let value = fetch(&forest, Kind::Secret, tenant_id, "db-password")
+        .await
+        .unwrap();
+    assert_eq!(&*value, SECRET_VALUE.as_bytes());
+    assert!(matches!(
+        fetch(&forest, Kind::Integration, tenant_id, "db-password").await,
+        Err(FetchError::NotFound(_))
+    ));
     let (code, out, _) = gateway(
         &[
             "secrets",
@@ -410,8 +403,10 @@ tenants = ["*"]
         None,
     );
     assert_eq!((code, out.trim()), (Some(0), "deleted db-password"));
-    let (_, code) = ask(&forest, format!("mycelium.secrets.{tenant}.db-password")).await;
-    assert_eq!(code.as_deref(), Some("404"));
+    assert!(matches!(
+        fetch(&forest, Kind::Secret, tenant_id, "db-password").await,
+        Err(FetchError::NotFound(_))
+    ));
     drop(child);
     drop(server);
 }

@@ -19,7 +19,8 @@
 //! # stamps into `Nats-Request-Info` when the request crosses a service import. `local`
 //! # names requests from the gateway's own account (no import crossed).
 //! [[nats.secrets.allow]]
-//! account = "ADLF…ORG"                     # account public key, or "local"
+//! account = "ADLF…ORG"                     # account public key, "local", or
+//!                                          # { jwt = "site/accounts/ORG.jwt" }
 //! tenants = ["*"]                          # or tenant ids
 //!
 //! # The credential issuer, mounted at POST /v1/nats/credentials: nodes registered with
@@ -138,8 +139,17 @@ struct RawSecretsService {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawAllow {
-    account: String,
+    account: RawAccountRef,
     tenants: Vec<String>,
+}
+
+/// `"local"`, an account public key, or `{ jwt = "site/accounts/ORG.jwt" }` (the key is
+/// read from the account JWT `myc-nats init` wrote).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawAccountRef {
+    Key(String),
+    Jwt { jwt: String },
 }
 
 /// Which requesting account a rule admits.
@@ -227,18 +237,33 @@ pub(super) fn resolve(
             let mut rules = Vec::new();
             for (i, rule) in service.allow.iter().enumerate() {
                 let key = format!("nats.secrets.allow[{i}]");
-                let requester = if rule.account == "local" {
+                let account = match &rule.account {
+                    RawAccountRef::Key(k) => k.clone(),
+                    RawAccountRef::Jwt { jwt } => {
+                        let path = base.join(jwt);
+                        let text = std::fs::read_to_string(&path).map_err(|e| {
+                            (
+                                format!("{key}.account"),
+                                format!("cannot read {}: {e}", path.display()),
+                            )
+                        })?;
+                        myc_natsauth::claims::Claims::<myc_natsauth::claims::Account>::decode(
+                            text.trim(),
+                        )
+                        .map_err(|e| {
+                            (format!("{key}.account"), format!("{}: {e}", path.display()))
+                        })?
+                        .sub
+                    }
+                };
+                let requester = if account == "local" {
                     Requester::Local
-                } else if myc_natsauth::is_public_key(myc_natsauth::KeyKind::Account, &rule.account)
-                {
-                    Requester::Account(rule.account.clone())
+                } else if myc_natsauth::is_public_key(myc_natsauth::KeyKind::Account, &account) {
+                    Requester::Account(account)
                 } else {
                     return Err((
                         format!("{key}.account"),
-                        format!(
-                            "{:?} is neither \"local\" nor an account public key",
-                            rule.account
-                        ),
+                        format!("{account:?} is neither \"local\" nor an account public key"),
                     ));
                 };
                 let tenants = if rule.tenants.iter().any(|t| t == "*") {

@@ -280,3 +280,73 @@ impl<S: Store + Send + Sync + 'static> SecretsService<S> {
         }
     }
 }
+
+/// Why [`fetch`] got no value.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// 400: the tenant id or name is malformed.
+    #[error("malformed request: {0}")]
+    Malformed(String),
+    /// 403: this account may not read the tenant.
+    #[error("not allowed: {0}")]
+    NotAllowed(String),
+    /// 404: no such value.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// 500 or an unexpected answer: the gateway could not serve it.
+    #[error("gateway failure: {0}")]
+    Gateway(String),
+    /// No gateway answered, or the request could not be sent.
+    #[error("request failed: {0}")]
+    Request(String),
+}
+
+/// Fetches a tenant secret (or integration credential) from the gateways, as an org-account
+/// service does across the service import. The value is returned zeroize-on-drop.
+///
+/// ```no_run
+/// # async fn demo(client: async_nats::Client, tenant: uuid::Uuid) -> Result<(), Box<dyn std::error::Error>> {
+/// use myc_gateway::nats::secrets::{fetch, Kind};
+/// let password = fetch(&client, Kind::Secret, tenant, "db-password").await?;
+/// # Ok(()) }
+/// ```
+pub async fn fetch(
+    client: &async_nats::Client,
+    kind: Kind,
+    tenant: Uuid,
+    name: &str,
+) -> Result<zeroize::Zeroizing<Vec<u8>>, FetchError> {
+    check_name(name).map_err(|e| FetchError::Malformed(e.to_string()))?;
+    let prefix = match kind {
+        Kind::Secret => SECRETS_PREFIX,
+        Kind::Integration => INTEGRATIONS_PREFIX,
+    };
+    let reply = client
+        .request(format!("{prefix}.{tenant}.{name}"), Bytes::new())
+        .await
+        .map_err(|e| FetchError::Request(e.to_string()))?;
+    let body: serde_json::Value = serde_json::from_slice(&reply.payload)
+        .map_err(|_| FetchError::Gateway("the answer is not JSON".into()))?;
+    if body["ok"] == true {
+        let value = body["value"]
+            .as_str()
+            .ok_or_else(|| FetchError::Gateway("the answer has no value".into()))?;
+        return match body["encoding"].as_str() {
+            Some("base64") => base64::engine::general_purpose::STANDARD
+                .decode(value)
+                .map(zeroize::Zeroizing::new)
+                .map_err(|_| FetchError::Gateway("bad base64 value".into())),
+            _ => Ok(zeroize::Zeroizing::new(value.as_bytes().to_vec())),
+        };
+    }
+    let message = body["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    Err(match body["error"]["code"].as_u64() {
+        Some(400) => FetchError::Malformed(message),
+        Some(403) => FetchError::NotAllowed(message),
+        Some(404) => FetchError::NotFound(message),
+        _ => FetchError::Gateway(message),
+    })
+}
