@@ -5,17 +5,17 @@
 //! revoked tokens are refused.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::BufRead;
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use myc_natsauth::claims::{Account, Claims};
 use myc_natsauth::client::{ClientConfig, HttpIssuer, NodeIdentity, RenewingCredentials};
-use myc_natsauth::spec::{ResolverKind, Seeds, Site, Spec};
+use myc_natsauth::spec::Spec;
 use myc_natsauth::{KeyKind, Nkey};
-use myc_testkit::nats::{self, NatsServer, ServerKind, TempDir};
+use myc_testkit::nats::TempDir;
 
 const SPEC: &str = r#"
 [operator]
@@ -31,15 +31,6 @@ sub_allow = ["metrics.>"]
 "#;
 
 const TTL_SECS: u64 = 5;
-
-struct Kill(std::process::Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn gateway(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_myc-gateway"))
@@ -70,17 +61,8 @@ async fn refused(url: &str, node_id: &str, token: &str) -> u16 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn registered_agents_get_renewed_credentials_from_the_gateway() {
     let dir = TempDir::new("myc-gateway-issuer").unwrap();
-    let site_dir = dir.path().join("site");
-    let spec = Spec::parse(SPEC).unwrap();
-    let site = Site::generate(&spec, &mut Seeds::in_dir(dir.path().join("seeds"))).unwrap();
-    site.write(&site_dir, ResolverKind::Memory).unwrap();
-    let conf = std::fs::read_to_string(site_dir.join("nats-server.conf")).unwrap();
-    let server = NatsServer::start(ServerKind::Modern, &nats::modern_binary(), |_| conf).unwrap();
-    let account = Claims::<Account>::decode(
-        &std::fs::read_to_string(site_dir.join("accounts/AGENT.jwt")).unwrap(),
-    )
-    .unwrap()
-    .sub;
+    let (site_dir, server) = common::site(dir.path(), &Spec::parse(SPEC).unwrap());
+    let account = common::account_key(&site_dir, "AGENT");
     std::fs::write(
         dir.path().join("gateway.toml"),
         format!(
@@ -139,16 +121,8 @@ signing_key = {{ file = "seeds/accounts/AGENT-signing-1.nk" }}
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut child = Kill(child);
-    let mut line = String::new();
-    std::io::BufReader::new(child.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
+    let mut child = common::Kill(child);
+    let base = common::listening(&mut child);
     let url = format!("{base}/v1/nats/credentials");
 
     // Wrong token, unknown node: 401. A revoked node: 401 from then on.
@@ -254,20 +228,11 @@ sub_allow = ["_INBOX.>"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replica_serves_secrets_on_renewed_credentials() {
     let dir = TempDir::new("myc-gateway-renewing").unwrap();
-    let site_dir = dir.path().join("site");
-    let spec = Spec::parse(HUB_SPEC).unwrap();
-    let site = Site::generate(&spec, &mut Seeds::in_dir(dir.path().join("seeds"))).unwrap();
-    site.write(&site_dir, ResolverKind::Memory).unwrap();
-    let conf = std::fs::read_to_string(site_dir.join("nats-server.conf")).unwrap();
-    let server = NatsServer::start(ServerKind::Modern, &nats::modern_binary(), |_| conf).unwrap();
-    let key = |name: &str| {
-        Claims::<Account>::decode(
-            &std::fs::read_to_string(site_dir.join(format!("accounts/{name}.jwt"))).unwrap(),
-        )
-        .unwrap()
-        .sub
-    };
-    let (hub, org) = (key("HUB"), key("ORG"));
+    let (site_dir, server) = common::site(dir.path(), &Spec::parse(HUB_SPEC).unwrap());
+    let (hub, org) = (
+        common::account_key(&site_dir, "HUB"),
+        common::account_key(&site_dir, "ORG"),
+    );
 
     // Gateway A: the HUB issuer.
     let a = dir.path().join("a");
@@ -302,15 +267,8 @@ async fn a_replica_serves_secrets_on_renewed_credentials() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut issuer = Kill(child);
-    let mut line = String::new();
-    std::io::BufReader::new(issuer.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let issuer_url = format!(
-        "{}/v1/nats/credentials",
-        line.trim().strip_prefix("listening on ").unwrap()
-    );
+    let mut issuer = common::Kill(child);
+    let issuer_url = format!("{}/v1/nats/credentials", common::listening(&mut issuer));
 
     // Replica B: renewing credentials, a tenant secret.
     let b = dir.path().join("b");

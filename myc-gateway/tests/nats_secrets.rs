@@ -4,6 +4,8 @@
 //! service import, and an account that is not allowed.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -11,9 +13,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use myc_gateway::config::Config;
 use myc_gateway::nats::secrets::{FetchError, Kind, SecretsService, fetch};
 use myc_gateway::store::{SecretVault, SqlStore, Store};
-use myc_natsauth::claims::{Account, Claims};
-use myc_natsauth::spec::{ResolverKind, Seeds, Site, Spec};
-use myc_testkit::nats::{self, NatsServer, ServerKind, TempDir};
+use myc_natsauth::spec::Spec;
+use myc_testkit::nats::{NatsServer, TempDir};
 use serde_json::Value;
 
 const SPEC: &str = r#"
@@ -80,11 +81,6 @@ fn captured_logs() -> &'static Captured {
     })
 }
 
-fn account_key(site: &Path, name: &str) -> String {
-    let jwt = std::fs::read_to_string(site.join(format!("accounts/{name}.jwt"))).unwrap();
-    Claims::<Account>::decode(&jwt).unwrap().sub
-}
-
 async fn client(server: &NatsServer, creds: &Path) -> async_nats::Client {
     async_nats::ConnectOptions::with_credentials_file(creds)
         .await
@@ -108,13 +104,8 @@ async fn ask(client: &async_nats::Client, subject: String) -> (Value, Option<Str
 async fn org_reads_tenant_secrets_from_the_hub_and_others_are_refused() {
     let logs = captured_logs();
     let dir = TempDir::new("myc-gateway-nats").unwrap();
-    let site_dir = dir.path().join("site");
-    let spec = Spec::parse(SPEC).unwrap();
-    let site = Site::generate(&spec, &mut Seeds::in_dir(dir.path().join("seeds"))).unwrap();
-    site.write(&site_dir, ResolverKind::Memory).unwrap();
-    let conf = std::fs::read_to_string(site_dir.join("nats-server.conf")).unwrap();
-    let server = NatsServer::start(ServerKind::Modern, &nats::modern_binary(), |_| conf).unwrap();
-    let org = account_key(&site_dir, "ORG");
+    let (site_dir, server) = common::site(dir.path(), &Spec::parse(SPEC).unwrap());
+    let org = common::account_key(&site_dir, "ORG");
 
     // The store: two tenants; ORG may read only the first.
     let text = |allow: &str| {
@@ -267,15 +258,6 @@ tenants = ["11111111-1111-4111-8111-111111111111"]
     drop(server);
 }
 
-struct Kill(std::process::Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The README walkthrough with the files in `examples/hub-org/`: generate the site from its
 /// spec, start nats-server, put a secret with the CLI, `serve` its `gateway.toml`, fetch the
 /// secret from an ORG client with `nats::secrets::fetch` (what `nats-secret-client` runs).
@@ -283,13 +265,9 @@ impl Drop for Kill {
 async fn the_cli_walkthrough_serves_a_secret_to_the_org() {
     use std::process::{Command, Stdio};
     let dir = TempDir::new("myc-gateway-nats-cli").unwrap();
-    let site_dir = dir.path().join("site");
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/hub-org");
-    let spec = Spec::read(&example.join("spec.toml")).unwrap();
-    let site = Site::generate(&spec, &mut Seeds::in_dir(dir.path().join("seeds"))).unwrap();
-    site.write(&site_dir, ResolverKind::Memory).unwrap();
-    let conf = std::fs::read_to_string(site_dir.join("nats-server.conf")).unwrap();
-    let server = NatsServer::start(ServerKind::Modern, &nats::modern_binary(), |_| conf).unwrap();
+    let (site_dir, server) =
+        common::site(dir.path(), &Spec::read(&example.join("spec.toml")).unwrap());
     let example_config = std::fs::read_to_string(example.join("gateway.toml")).unwrap();
     assert!(example_config.contains("nats://127.0.0.1:4333"));
     std::fs::write(
@@ -373,14 +351,8 @@ async fn the_cli_walkthrough_serves_a_secret_to_the_org() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut child = Kill(child);
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.0.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    assert!(line.starts_with("listening on"), "{line}");
+    let mut child = common::Kill(child);
+    common::listening(&mut child);
     let forest = client(&server, &site_dir.join("creds/ORG/forest.creds")).await;
     let tenant_id: uuid::Uuid = tenant.parse().unwrap();
     let value = fetch(&forest, Kind::Secret, tenant_id, "db-password")

@@ -48,6 +48,25 @@ fn unique_violation(e: &sqlx::Error) -> bool {
         .is_some_and(|d| d.is_unique_violation())
 }
 
+/// Maps an insert's error: a unique violation is a conflict on `taken`, a foreign-key
+/// violation means `missing` does not exist.
+fn insert_error(
+    e: sqlx::Error,
+    taken: impl FnOnce() -> String,
+    missing: impl FnOnce() -> String,
+) -> Error {
+    if unique_violation(&e) {
+        Error::Conflict(taken())
+    } else if e
+        .as_database_error()
+        .is_some_and(|d| d.is_foreign_key_violation())
+    {
+        Error::NotFound(missing())
+    } else {
+        db(e)
+    }
+}
+
 pub(super) fn uuid(text: &str) -> Result<Uuid, Error> {
     Uuid::parse_str(text).map_err(|_| Error::Database(format!("corrupt id {text:?}")))
 }
@@ -536,16 +555,11 @@ impl Store for SqlStore {
         .execute(&self.pool)
         .await
         .map_err(|e| {
-            if unique_violation(&e) {
-                Error::Conflict("that connection string".into())
-            } else if e
-                .as_database_error()
-                .is_some_and(|d| d.is_foreign_key_violation())
-            {
-                Error::NotFound(format!("account {}", new.account_id))
-            } else {
-                db(e)
-            }
+            insert_error(
+                e,
+                || "that connection string".into(),
+                || format!("account {}", new.account_id),
+            )
         })?;
         Ok(record)
     }
@@ -776,16 +790,11 @@ impl Store for SqlStore {
         .execute(&self.pool)
         .await
         .map_err(|e| {
-            if unique_violation(&e) {
-                Error::Conflict("a Telegram link for this account or this Telegram user".into())
-            } else if e
-                .as_database_error()
-                .is_some_and(|d| d.is_foreign_key_violation())
-            {
-                Error::NotFound(format!("account {account}"))
-            } else {
-                db(e)
-            }
+            insert_error(
+                e,
+                || "a Telegram link for this account or this Telegram user".into(),
+                || format!("account {account}"),
+            )
         })?;
         Ok(())
     }

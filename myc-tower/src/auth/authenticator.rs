@@ -376,11 +376,9 @@ impl Authenticator {
         tenant: Option<Uuid>,
     ) -> Result<Decision, AuthError> {
         if *group == SecurityGroup::Public {
-            return Ok(Decision {
-                caller: Caller::Anonymous,
-                email_header: None,
-                profile: None,
-            });
+            return self
+                .decide_caller(group, required_claims, Caller::Anonymous, tenant)
+                .await;
         }
         let credential = credential?.ok_or(AuthError::MissingCredentials)?;
         let caller = self.verify(&credential).await?;

@@ -191,34 +191,24 @@ where
         // Slow path (token or profile not cached, connection strings): verify, resolve, then
         // call the service that was polled ready; a fresh clone takes its place.
         let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let inner = std::mem::replace(&mut self.inner, clone);
         let authenticator = self.authenticator.clone();
         let group = self.group.clone();
         let group_header = self.group_header.clone();
         let claims = self.claims.clone();
         let future = async move {
-            let decision = match authenticator
+            let decision = authenticator
                 .decide(&group, claims.as_deref(), credential, tenant)
-                .await
-            {
-                Ok(d) => d,
-                Err(e) => return Ok(refusal(e, "authenticate", request_id)),
-            };
-            if let Err(e) = admit(
-                &mut request,
+                .await;
+            admit_and_call(
+                inner,
                 &authenticator,
                 decision,
                 group_header,
-                &request_id,
-            ) {
-                return Ok(refusal(e, "inject", request_id));
-            }
-            tracing::Span::current().record("outcome", "allowed");
-            let mut response = inner.call(request).await?;
-            response
-                .headers_mut()
-                .insert(crate::header_names::REQUEST_ID, request_id);
-            Ok(response)
+                request,
+                request_id,
+            )
+            .await
         };
         ResponseFuture::boxed(Box::pin(future.instrument(span)))
     }
@@ -228,7 +218,7 @@ impl<S: Clone> Auth<S> {
     /// The slow path for a request carrying an [`AssertedIdentity`](crate::auth::AssertedIdentity).
     fn call_asserted<ReqBody, ResBody>(
         &mut self,
-        mut request: Request<ReqBody>,
+        request: Request<ReqBody>,
         asserted: Option<crate::auth::AssertedIdentity>,
         request_id: http::HeaderValue,
         span: tracing::Span,
@@ -241,7 +231,7 @@ impl<S: Clone> Auth<S> {
         ResBody: From<String> + Send + 'static,
     {
         let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let inner = std::mem::replace(&mut self.inner, clone);
         let authenticator = self.authenticator.clone();
         let group = self.group.clone();
         let group_header = self.group_header.clone();
@@ -259,29 +249,54 @@ impl<S: Clone> Auth<S> {
                 email: asserted.email,
                 source: asserted.source,
             };
-            let decision = match authenticator
+            let decision = authenticator
                 .decide_caller(&group, claims.as_deref(), caller, asserted.tenant)
-                .await
-            {
-                Ok(d) => d,
-                Err(e) => return Ok(refusal(e, "authenticate", request_id)),
-            };
-            if let Err(e) = admit(
-                &mut request,
+                .await;
+            admit_and_call(
+                inner,
                 &authenticator,
                 decision,
                 group_header,
-                &request_id,
-            ) {
-                return Ok(refusal(e, "inject", request_id));
-            }
-            tracing::Span::current().record("outcome", "allowed");
-            let mut response = inner.call(request).await?;
-            response
-                .headers_mut()
-                .insert(crate::header_names::REQUEST_ID, request_id);
-            Ok(response)
+                request,
+                request_id,
+            )
+            .await
         };
         ResponseFuture::boxed(Box::pin(future.instrument(span)))
     }
+}
+
+/// The end of every slow path: refuse, or inject the decision and call the inner service,
+/// echoing the request id.
+async fn admit_and_call<S, ReqBody, ResBody>(
+    mut inner: S,
+    authenticator: &Authenticator,
+    decision: Result<crate::auth::authenticator::Decision, AuthError>,
+    group_header: http::HeaderValue,
+    mut request: Request<ReqBody>,
+    request_id: http::HeaderValue,
+) -> Result<Response<ResBody>, S::Error>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ResBody: From<String>,
+{
+    let decision = match decision {
+        Ok(d) => d,
+        Err(e) => return Ok(refusal(e, "authenticate", request_id)),
+    };
+    if let Err(e) = admit(
+        &mut request,
+        authenticator,
+        decision,
+        group_header,
+        &request_id,
+    ) {
+        return Ok(refusal(e, "inject", request_id));
+    }
+    tracing::Span::current().record("outcome", "allowed");
+    let mut response = inner.call(request).await?;
+    response
+        .headers_mut()
+        .insert(crate::header_names::REQUEST_ID, request_id);
+    Ok(response)
 }

@@ -1,0 +1,49 @@
+//! Helpers shared by the gateway's NATS and process tests.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+
+use myc_natsauth::claims::{Account, Claims};
+use myc_natsauth::spec::{ResolverKind, Seeds, Site, Spec};
+use myc_testkit::nats::{self, NatsServer, ServerKind};
+
+/// A child process killed (and reaped) on drop.
+pub(crate) struct Kill(pub(crate) std::process::Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Generates the site `spec` describes into `dir/site` (seeds in `dir/seeds`: the code path of
+/// `myc-nats init`) and starts nats-server 2.15 with its config.
+pub(crate) fn site(dir: &Path, spec: &Spec) -> (PathBuf, NatsServer) {
+    let site_dir = dir.join("site");
+    let site = Site::generate(spec, &mut Seeds::in_dir(dir.join("seeds"))).unwrap();
+    site.write(&site_dir, ResolverKind::Memory).unwrap();
+    let conf = std::fs::read_to_string(site_dir.join("nats-server.conf")).unwrap();
+    let server = NatsServer::start(ServerKind::Modern, &nats::modern_binary(), |_| conf).unwrap();
+    (site_dir, server)
+}
+
+/// The public key of account `name` of a generated site.
+pub(crate) fn account_key(site: &Path, name: &str) -> String {
+    let jwt = std::fs::read_to_string(site.join(format!("accounts/{name}.jwt"))).unwrap();
+    Claims::<Account>::decode(&jwt).unwrap().sub
+}
+
+/// Waits for `myc-gateway serve` to print its address; returns `http://addr`.
+pub(crate) fn listening(child: &mut Kill) -> String {
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.0.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    line.trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+        .to_owned()
+}
