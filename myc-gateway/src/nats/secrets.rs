@@ -350,3 +350,74 @@ pub async fn fetch(
         _ => FetchError::Gateway(message),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects() {
+        let t = Uuid::from_u128(7);
+        assert_eq!(
+            parse_subject(&format!("mycelium.secrets.{t}.db-password")),
+            Some((Kind::Secret, t, "db-password"))
+        );
+        assert_eq!(
+            parse_subject(&format!("mycelium.integrations.{t}.stripe.key")),
+            Some((Kind::Integration, t, "stripe.key"))
+        );
+        for bad in [
+            "mycelium.secrets".to_owned(),
+            format!("mycelium.secrets.{t}"),
+            format!("mycelium.secrets.{t}."),
+            "mycelium.secrets.not-a-uuid.x".to_owned(),
+            format!("mycelium.other.{t}.x"),
+            format!("mycelium.secrets.{t}.{}", "x".repeat(200)),
+        ] {
+            assert_eq!(parse_subject(&bad), None, "{bad}");
+        }
+        assert_eq!(
+            Kind::split(&Kind::Integration.stored_name("a")),
+            Some((Kind::Integration, "a"))
+        );
+        assert_eq!(Kind::split("telegram/bot_token"), None);
+    }
+
+    #[test]
+    fn requesters_and_rules() {
+        let org = myc_natsauth::Nkey::generate(myc_natsauth::KeyKind::Account)
+            .unwrap()
+            .public_key();
+        let org = org.as_str();
+        assert_eq!(requester(None), Some(Requester::Local));
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            REQUEST_INFO_HEADER,
+            format!("{{\"acc\":\"{org}\",\"rtt\":1}}").as_str(),
+        );
+        assert_eq!(
+            requester(Some(&headers)),
+            Some(Requester::Account(org.into()))
+        );
+        for bad in ["not json", "{}", "{\"acc\":\"UABC\"}"] {
+            let mut headers = HeaderMap::new();
+            headers.insert(REQUEST_INFO_HEADER, bad);
+            assert_eq!(requester(Some(&headers)), None, "{bad}");
+        }
+        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let rules = [
+            AllowRule {
+                requester: Requester::Local,
+                tenants: TenantScope::All,
+            },
+            AllowRule {
+                requester: Requester::Account(org.into()),
+                tenants: TenantScope::Some(vec![a]),
+            },
+        ];
+        assert!(allowed(&rules, &Requester::Local, b));
+        assert!(allowed(&rules, &Requester::Account(org.into()), a));
+        assert!(!allowed(&rules, &Requester::Account(org.into()), b));
+        assert!(!allowed(&rules[1..], &Requester::Local, a));
+    }
+}
