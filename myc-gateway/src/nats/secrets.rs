@@ -39,6 +39,8 @@ use crate::store::{SecretVault, Store, check_name};
 pub const SECRETS_PREFIX: &str = "mycelium.secrets";
 /// Subject prefix of integration credentials.
 pub const INTEGRATIONS_PREFIX: &str = "mycelium.integrations";
+/// Requests one replica answers at the same time.
+pub const MAX_IN_FLIGHT: usize = 256;
 /// The header the server writes on requests that cross a service import.
 pub const REQUEST_INFO_HEADER: &str = "Nats-Request-Info";
 
@@ -246,11 +248,20 @@ impl<S: Store + Send + Sync + 'static> SecretsService<S> {
             .await
             .map_err(|e| super::NatsError(e.to_string()))?;
         let mut requests = futures::stream::select(secrets, integrations);
+        // At most this many requests in flight per replica; beyond it the subscription is
+        // read no faster than answers go out (the server buffers, then drops for slow consumers).
+        let permits = Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT));
         Ok(tokio::spawn(async move {
             while let Some(message) = requests.next().await {
+                let Ok(permit) = permits.clone().acquire_owned().await else {
+                    break;
+                };
                 let service = self.clone();
                 let client = client.clone();
-                tokio::spawn(async move { service.respond(&client, message).await });
+                tokio::spawn(async move {
+                    service.respond(&client, message).await;
+                    drop(permit);
+                });
             }
         }))
     }

@@ -58,14 +58,15 @@ pub fn verify(
             }
             continue;
         }
-        if fields.iter().any(|(k, _)| *k == key) {
-            return Err(InitDataError::Malformed("a field is given twice"));
-        }
         fields.push((key.into_owned(), value.into_owned()));
     }
     let hash = hash.ok_or(InitDataError::Malformed("no hash"))?;
     let expected = hex::decode(&hash).map_err(|_| InitDataError::Malformed("hash is not hex"))?;
+    // Sorted once (the data-check string needs it), duplicates are then neighbours.
     fields.sort_by(|a, b| a.0.cmp(&b.0));
+    if fields.windows(2).any(|w| w[0].0 == w[1].0) {
+        return Err(InitDataError::Malformed("a field is given twice"));
+    }
     let check = fields
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
