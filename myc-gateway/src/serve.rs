@@ -152,6 +152,21 @@ pub async fn serve(
         ))),
         _ => None,
     };
+    if telegram.is_some() {
+        for fixed in ["/auth/telegram/link", "/auth/telegram/login/x"] {
+            if let Some(route) = config
+                .table
+                .routes()
+                .iter()
+                .find(|r| crate::routing::wildmatch(&r.pattern, fixed))
+            {
+                tracing::warn!(
+                    route = %route.pattern,
+                    "{fixed} is answered by the Telegram endpoints, not by this route"
+                );
+            }
+        }
+    }
     let telegram_routes = telegram.clone().map(|t| t.router(auth.clone()));
     let extras = crate::app::Extras {
         ready: Some(crate::app::ReadyCheckDebug(store_check(store))),
