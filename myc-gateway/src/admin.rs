@@ -145,7 +145,7 @@ pub async fn issue_connection_string<S: Store>(
         .await?
         .ok_or_else(|| store::Error::NotFound(format!("an account for {}", request.email)))?;
     if let Some(tenant) = request.tenant
-        && !store.tenants().await?.iter().any(|t| t.id == tenant)
+        && store.tenant(tenant).await?.is_none()
     {
         return Err(store::Error::NotFound(format!("tenant {tenant}")).into());
     }
@@ -217,13 +217,7 @@ pub async fn put_secret<S: Store>(
     if value.is_empty() {
         return Err(AdminError::Invalid("empty value".into()));
     }
-    if !vault
-        .store()
-        .tenants()
-        .await?
-        .iter()
-        .any(|t| t.id == tenant)
-    {
+    if vault.store().tenant(tenant).await?.is_none() {
         return Err(store::Error::NotFound(format!("tenant {tenant}")).into());
     }
     vault.put(tenant, stored_name, &value).await?;

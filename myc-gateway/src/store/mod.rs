@@ -253,6 +253,8 @@ pub trait Store: ProfileResolver + ConnectionStringStore {
     ) -> impl Future<Output = Result<Tenant, Error>> + Send;
     /// Every tenant, by name.
     fn tenants(&self) -> impl Future<Output = Result<Vec<Tenant>, Error>> + Send;
+    /// One tenant by id.
+    fn tenant(&self, id: Uuid) -> impl Future<Output = Result<Option<Tenant>, Error>> + Send;
 
     /// Creates a guest role; [`Error::Conflict`] if that slug already has that permission.
     fn create_guest_role(

@@ -282,6 +282,25 @@ impl SqlStore {
         self.pool.close().await;
     }
 
+    /// Sets `revoked_at` on the row `id` of `table` unless already set; `what` names it in
+    /// the not-found error.
+    async fn revoke(&self, table: &'static str, id: &str, what: &str) -> Result<(), Error> {
+        let done = sqlx::query(&format!(
+            "UPDATE {table} SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL"
+        ))
+        .bind(now())
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?
+        .rows_affected();
+        if done == 1 {
+            Ok(())
+        } else {
+            Err(Error::NotFound(format!("{what} {id}")))
+        }
+    }
+
     async fn role_by(
         &self,
         slug: &str,
@@ -441,6 +460,17 @@ impl Store for SqlStore {
             .collect()
     }
 
+    async fn tenant(&self, id: Uuid) -> Result<Option<Tenant>, Error> {
+        sqlx::query("SELECT id, name, created_at FROM myc_tenants WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .as_ref()
+            .map(tenant)
+            .transpose()
+    }
+
     async fn create_guest_role(
         &self,
         slug: &str,
@@ -501,12 +531,7 @@ impl Store for SqlStore {
         let role = self.role_by(slug, permission).await?.ok_or_else(|| {
             Error::NotFound(format!("guest role {slug} ({})", permission.as_str()))
         })?;
-        let exists: Option<String> = sqlx::query_scalar("SELECT id FROM myc_tenants WHERE id = $1")
-            .bind(tenant.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
-        if exists.is_none() {
+        if self.tenant(tenant).await?.is_none() {
             return Err(Error::NotFound(format!("tenant {tenant}")));
         }
         let inserted = sqlx::query(
@@ -581,20 +606,12 @@ impl Store for SqlStore {
     }
 
     async fn revoke_connection_string(&self, id: Uuid) -> Result<(), Error> {
-        let done = sqlx::query(
-            "UPDATE myc_connection_strings SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        self.revoke(
+            "myc_connection_strings",
+            &id.to_string(),
+            "an active connection string",
         )
-        .bind(now())
-        .bind(id.to_string())
-        .execute(&self.pool)
         .await
-        .map_err(db)?
-        .rows_affected();
-        if done == 1 {
-            Ok(())
-        } else {
-            Err(Error::NotFound(format!("an active connection string {id}")))
-        }
     }
 
     async fn deks(&self, scope: Option<Uuid>) -> Result<Vec<StoredDek>, Error> {
@@ -758,20 +775,7 @@ impl Store for SqlStore {
     }
 
     async fn revoke_node(&self, id: &str) -> Result<(), Error> {
-        let done = sqlx::query(
-            "UPDATE myc_nodes SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
-        )
-        .bind(now())
-        .bind(id)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?
-        .rows_affected();
-        if done == 1 {
-            Ok(())
-        } else {
-            Err(Error::NotFound(format!("an active node {id}")))
-        }
+        self.revoke("myc_nodes", id, "an active node").await
     }
 
     async fn link_telegram(

@@ -118,7 +118,6 @@ pub fn check_bot_config(bot_token: &str, webhook_secret: &str) -> Result<(), Str
 
 /// The Telegram identity source of one gateway.
 pub struct Telegram {
-    store: SqlStore,
     vault: SecretVault<SqlStore>,
     auth: AuthSettings,
     settings: TelegramSettings,
@@ -150,11 +149,14 @@ impl Telegram {
         settings: TelegramSettings,
     ) -> Self {
         Self {
-            store: vault.store().clone(),
             vault,
             auth,
             settings,
         }
+    }
+
+    fn store(&self) -> &SqlStore {
+        self.vault.store()
     }
 
     /// Seals a tenant's bot token and webhook secret (replacing earlier ones).
@@ -165,7 +167,7 @@ impl Telegram {
         webhook_secret: &str,
     ) -> Result<(), TelegramError> {
         check_bot_config(bot_token, webhook_secret).map_err(TelegramError::BadRequest)?;
-        if !self.store.tenants().await?.iter().any(|t| t.id == tenant) {
+        if self.store().tenant(tenant).await?.is_none() {
             return Err(TelegramError::NotFound(format!(
                 "tenant {tenant} not found"
             )));
@@ -211,11 +213,11 @@ impl Telegram {
     ) -> Result<(String, chrono::DateTime<chrono::Utc>), TelegramError> {
         let user = self.verified_user(tenant, init_data).await?;
         let account = self
-            .store
+            .store()
             .account_by_telegram(user.id)
             .await?
             .ok_or_else(|| TelegramError::NotFound("this Telegram user is not linked".into()))?;
-        if !self.store.is_member(account.id, tenant).await? {
+        if !self.store().is_member(account.id, tenant).await? {
             return Err(TelegramError::NotFound(format!(
                 "the linked account is not a member of tenant {tenant}"
             )));
@@ -225,7 +227,7 @@ impl Telegram {
         );
         let (value, record) = issue_connection_string(
             &self.auth,
-            &self.store,
+            self.store(),
             IssueRequest {
                 email: &account.email,
                 tenant: Some(tenant),
@@ -249,12 +251,12 @@ impl Telegram {
     ) -> Result<init_data::TelegramUser, TelegramError> {
         let user = self.verified_user(tenant, init_data).await?;
         let account = self
-            .store
+            .store()
             .account_by_email(email)
             .await?
             .ok_or_else(|| TelegramError::Unauthorized("no account for the caller".into()))?;
         match self
-            .store
+            .store()
             .link_telegram(account.id, user.id, user.username.as_deref())
             .await
         {
@@ -272,11 +274,11 @@ impl Telegram {
     /// `DELETE /auth/telegram/link`.
     pub async fn unlink(&self, email: &str) -> Result<(), TelegramError> {
         let account = self
-            .store
+            .store()
             .account_by_email(email)
             .await?
             .ok_or_else(|| TelegramError::Unauthorized("no account for the caller".into()))?;
-        if self.store.unlink_telegram(account.id).await? {
+        if self.store().unlink_telegram(account.id).await? {
             Ok(())
         } else {
             Err(TelegramError::NotFound("no Telegram link".into()))
@@ -316,7 +318,7 @@ impl Telegram {
         let sender = update::sender_id(&update)
             .ok_or_else(|| TelegramError::BadRequest("the update has no sender".into()))?;
         let account = self
-            .store
+            .store()
             .account_by_telegram(sender)
             .await?
             .ok_or_else(|| {
