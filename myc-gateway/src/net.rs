@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use http::{HeaderMap, HeaderValue};
+use http::{HeaderMap, HeaderName, HeaderValue};
 
 /// An IP network (`10.0.0.0/8`, `::1/128`, or a bare address).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,7 +74,7 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr
         return peer;
     }
     let chain: Vec<IpAddr> = headers
-        .get_all("x-forwarded-for")
+        .get_all(&X_FORWARDED_FOR)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
@@ -89,89 +89,158 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr
         .unwrap_or(peer)
 }
 
-/// Rewrites `X-Forwarded-For`, `X-Forwarded-Proto`, `X-Forwarded-Host` and `Forwarded`:
-/// from an untrusted peer every client copy is dropped and the peer starts the chain; from a
-/// trusted proxy its chain is kept and the peer appended.
+/// `X-Forwarded-For`.
+pub const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+/// `X-Forwarded-Proto`.
+pub const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+/// `X-Forwarded-Host`.
+pub const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+/// `X-Real-IP`.
+pub const X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
+
+/// Every header a client could forge the forwarding chain with.
+const FORWARDING: [HeaderName; 5] = [
+    X_FORWARDED_FOR,
+    X_FORWARDED_PROTO,
+    X_FORWARDED_HOST,
+    http::header::FORWARDED,
+    X_REAL_IP,
+];
+
+/// Hop-by-hop headers (RFC 9110 §7.6.1) besides the ones `Connection` names.
+const HOP_BY_HOP: [HeaderName; 9] = [
+    http::header::CONNECTION,
+    http::header::TE,
+    http::header::TRAILER,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    http::header::PROXY_AUTHENTICATE,
+    http::header::PROXY_AUTHORIZATION,
+    http::header::TRANSFER_ENCODING,
+    http::header::UPGRADE,
+];
+
+/// Removes every header of `names` present in `headers`; one pass over the map when none is
+/// (the common case), no allocation either way.
+fn remove_all(headers: &mut HeaderMap, names: &[HeaderName]) {
+    if headers.keys().any(|key| names.contains(key)) {
+        for name in names {
+            headers.remove(name);
+        }
+    }
+}
+
+/// Appends `n` in decimal.
+fn push_u8(out: &mut Vec<u8>, n: u8) {
+    if n >= 100 {
+        out.push(b'0' + n / 100);
+    }
+    if n >= 10 {
+        out.push(b'0' + n / 10 % 10);
+    }
+    out.push(b'0' + n % 10);
+}
+
+/// Appends `ip` in its usual text form (IPv4-mapped IPv6 addresses as IPv4), without the
+/// formatting machinery for the IPv4 case every request of an IPv4 listener takes.
+fn push_ip(out: &mut Vec<u8>, ip: IpAddr) {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => {
+            let [a, b, c, d] = v4.octets();
+            push_u8(out, a);
+            out.push(b'.');
+            push_u8(out, b);
+            out.push(b'.');
+            push_u8(out, c);
+            out.push(b'.');
+            push_u8(out, d);
+        }
+        IpAddr::V6(v6) => {
+            use std::io::Write as _;
+            let _ = write!(out, "{v6}");
+        }
+    }
+}
+
+/// A header value from bytes built here (always visible ASCII).
+fn value(bytes: Vec<u8>) -> Option<HeaderValue> {
+    HeaderValue::from_maybe_shared(bytes::Bytes::from(bytes)).ok()
+}
+
+/// Rewrites `X-Forwarded-For`, `X-Forwarded-Proto`, `X-Forwarded-Host` and `Forwarded`
+/// (and drops `X-Real-IP`): from an untrusted peer every client copy is dropped and the peer
+/// starts the chain; from a trusted proxy its chain is kept and the peer appended. `host` is
+/// the request's `Host`, reused as `X-Forwarded-Host` when it is a plain token.
 pub fn rebuild_forwarding(
     headers: &mut HeaderMap,
     peer: IpAddr,
     trusted: &[IpNet],
-    host: Option<&str>,
+    host: Option<&HeaderValue>,
 ) {
-    let client = client_ip(peer, headers, trusted);
-    let chain = if any_contains(trusted, peer) {
-        let previous: Vec<String> = headers
-            .get_all("x-forwarded-for")
+    let mut chain = Vec::with_capacity(48);
+    let client = if any_contains(trusted, peer) {
+        for entry in headers
+            .get_all(&X_FORWARDED_FOR)
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
-            .map(|s| s.trim().to_owned())
-            .filter(|s| s.parse::<IpAddr>().is_ok())
-            .collect();
-        let mut chain = previous;
-        chain.push(peer.to_string());
-        chain.join(", ")
+            .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+        {
+            push_ip(&mut chain, entry);
+            chain.extend_from_slice(b", ");
+        }
+        client_ip(peer, headers, trusted)
     } else {
-        peer.to_string()
+        peer
     };
-    for name in [
-        "x-forwarded-for",
-        "x-forwarded-proto",
-        "x-forwarded-host",
-        "forwarded",
-        "x-real-ip",
-    ] {
-        headers.remove(name);
+    push_ip(&mut chain, peer);
+    remove_all(headers, &FORWARDING);
+    if let Some(v) = value(chain) {
+        headers.insert(X_FORWARDED_FOR, v);
     }
-    if let Ok(v) = HeaderValue::from_str(&chain) {
-        headers.insert("x-forwarded-for", v);
-    }
-    headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
-    let for_value = match client {
-        IpAddr::V4(ip) => ip.to_string(),
-        IpAddr::V6(ip) => format!("\"[{ip}]\""),
-    };
-    let mut forwarded = format!("for={for_value};proto=http");
-    if let Some(host) = host.filter(|h| {
-        h.bytes()
-            .all(|b| b.is_ascii_graphic() && b != b'"' && b != b';')
-    }) {
-        forwarded.push_str(&format!(";host=\"{host}\""));
-        if let Ok(v) = HeaderValue::from_str(host) {
-            headers.insert("x-forwarded-host", v);
+    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("http"));
+    let mut forwarded = Vec::with_capacity(64);
+    forwarded.extend_from_slice(b"for=");
+    match client.to_canonical() {
+        IpAddr::V4(_) => push_ip(&mut forwarded, client),
+        IpAddr::V6(_) => {
+            forwarded.extend_from_slice(b"\"[");
+            push_ip(&mut forwarded, client);
+            forwarded.extend_from_slice(b"]\"");
         }
     }
-    if let Ok(v) = HeaderValue::from_str(&forwarded) {
-        headers.insert("forwarded", v);
+    forwarded.extend_from_slice(b";proto=http");
+    if let Some(host) = host.filter(|h| {
+        h.as_bytes()
+            .iter()
+            .all(|b| b.is_ascii_graphic() && *b != b'"' && *b != b';')
+    }) {
+        forwarded.extend_from_slice(b";host=\"");
+        forwarded.extend_from_slice(host.as_bytes());
+        forwarded.push(b'"');
+        headers.insert(X_FORWARDED_HOST, host.clone());
+    }
+    if let Some(v) = value(forwarded) {
+        headers.insert(http::header::FORWARDED, v);
     }
 }
 
 /// Removes hop-by-hop headers (RFC 9110 §7.6.1), including every header `Connection` names.
 pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
-    let named: Vec<String> = headers
+    if !headers.keys().any(|key| HOP_BY_HOP.contains(key)) {
+        return;
+    }
+    let named: Vec<HeaderName> = headers
         .get_all(http::header::CONNECTION)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .map(|s| s.trim().to_ascii_lowercase())
-        .filter(|s| !s.is_empty())
+        .filter_map(|s| HeaderName::from_bytes(s.trim().as_bytes()).ok())
         .collect();
     for name in named {
-        headers.remove(name.as_str());
-    }
-    for name in [
-        "connection",
-        "te",
-        "trailer",
-        "keep-alive",
-        "proxy-connection",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "transfer-encoding",
-        "upgrade",
-    ] {
         headers.remove(name);
     }
+    remove_all(headers, &HOP_BY_HOP);
 }
 
 #[cfg(test)]
@@ -209,7 +278,12 @@ mod tests {
         h.insert("forwarded", "for=1.1.1.1".parse().unwrap());
         let peer: IpAddr = "203.0.113.9".parse().unwrap();
         assert_eq!(client_ip(peer, &h, &trusted), peer);
-        rebuild_forwarding(&mut h, peer, &trusted, Some("api.example.com"));
+        rebuild_forwarding(
+            &mut h,
+            peer,
+            &trusted,
+            Some(&HeaderValue::from_static("api.example.com")),
+        );
         assert_eq!(h["x-forwarded-for"], "203.0.113.9");
         assert_eq!(
             h["forwarded"],
@@ -232,6 +306,35 @@ mod tests {
             h["x-forwarded-for"],
             "6.6.6.6, 198.51.100.7, 10.0.0.2, 10.0.0.1"
         );
+    }
+
+    #[test]
+    fn addresses_as_text() {
+        for (ip, text) in [
+            ("0.0.0.0", "0.0.0.0"),
+            ("203.0.113.9", "203.0.113.9"),
+            ("10.200.5.255", "10.200.5.255"),
+            ("::ffff:198.51.100.7", "198.51.100.7"),
+            ("2001:db8::1", "2001:db8::1"),
+        ] {
+            let mut out = Vec::new();
+            push_ip(&mut out, ip.parse().unwrap());
+            assert_eq!(String::from_utf8(out).unwrap(), text);
+        }
+        let mut h = HeaderMap::new();
+        rebuild_forwarding(&mut h, "2001:db8::1".parse().unwrap(), &[], None);
+        assert_eq!(h["x-forwarded-for"], "2001:db8::1");
+        assert_eq!(h["forwarded"], "for=\"[2001:db8::1]\";proto=http");
+        assert!(!h.contains_key("x-forwarded-host"));
+        // A Host that could break out of the quoted string is not repeated.
+        let mut h = HeaderMap::new();
+        h.insert("x-real-ip", "6.6.6.6".parse().unwrap());
+        h.insert("x-forwarded-host", "evil".parse().unwrap());
+        let host = HeaderValue::from_static("a\";for=6.6.6.6");
+        rebuild_forwarding(&mut h, "192.0.2.1".parse().unwrap(), &[], Some(&host));
+        assert_eq!(h["forwarded"], "for=192.0.2.1;proto=http");
+        assert!(!h.contains_key("x-forwarded-host"));
+        assert!(!h.contains_key("x-real-ip"));
     }
 
     #[test]

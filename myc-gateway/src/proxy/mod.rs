@@ -13,6 +13,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use axum::body::Body;
+use http::uri::PathAndQuery;
 use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode, Uri};
 use http_body::Body as _;
 use std::sync::Arc;
@@ -125,14 +126,10 @@ impl Proxy {
         target: Target<'_>,
         peer: IpAddr,
     ) -> Response<Body> {
-        let host = request
-            .headers()
-            .get(http::header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .map(str::to_owned);
+        let host = request.headers().get(http::header::HOST).cloned();
         let headers = request.headers_mut();
         remove_hop_by_hop(headers);
-        rebuild_forwarding(headers, peer, &self.trusted, host.as_deref());
+        rebuild_forwarding(headers, peer, &self.trusted, host.as_ref());
         let mut path_and_query = target.path_and_query;
         let mut injected_header: Option<HeaderName> = None;
         match target.secret {
@@ -167,12 +164,18 @@ impl Proxy {
             }
             None => {}
         }
+        // A request that never left (no connection could be made) comes back from the
+        // connector; an idempotent one without a body then tries one other host.
         let retryable = idempotent(request.method()) && request.body().is_end_stream();
-        // Keep the parts for a retry only when one can happen (a clone copies every header).
-        let (parts, body) = request.into_parts();
-        let mut spare = retryable.then(|| parts.clone());
-        let mut parts = Some(parts);
-        let mut body = Some(body);
+        let uri = match PathAndQuery::from_maybe_shared(bytes::Bytes::from(path_and_query)) {
+            // Origin form: the connection is already to the host.
+            Ok(path_and_query) => Uri::from(path_and_query),
+            Err(_) => {
+                return error_response(StatusCode::BAD_REQUEST, "MYG00400", "invalid upstream URI");
+            }
+        };
+        *request.uri_mut() = uri;
+        let mut request = Some(request);
         let mut tried: Vec<std::sync::Arc<Host>> = Vec::new();
         loop {
             let Some(host) = target.upstream.pick(&tried) else {
@@ -182,26 +185,9 @@ impl Proxy {
                     "no upstream host available",
                 );
             };
-            // Origin form: the connection is already to the host.
-            let uri = match Uri::builder()
-                .path_and_query(path_and_query.as_str())
-                .build()
-            {
-                Ok(uri) => uri,
-                Err(_) => {
-                    return error_response(
-                        StatusCode::BAD_REQUEST,
-                        "MYG00400",
-                        "invalid upstream URI",
-                    );
-                }
-            };
-            let Some(this_parts) = parts.take().or_else(|| spare.take()) else {
+            let Some(mut upstream_request) = request.take() else {
                 return error_response(StatusCode::BAD_GATEWAY, "MYG00502", "upstream unreachable");
             };
-            let mut upstream_request =
-                Request::from_parts(this_parts, body.take().unwrap_or_default());
-            *upstream_request.uri_mut() = uri;
             upstream_request
                 .headers_mut()
                 .insert(http::header::HOST, host.host_header.clone());
@@ -233,11 +219,12 @@ impl Proxy {
                     }
                     return Response::from_parts(parts, Body::new(incoming));
                 }
-                Ok(Err(SendError::Connect(e))) => {
+                Ok(Err((SendError::Connect(e), unsent))) => {
                     tracing::warn!(upstream = %host.name, error = %e, "upstream connect failed");
                     target.upstream.failed(&host.name);
                     tried.push(host);
-                    if retryable && tried.len() < 2 {
+                    if retryable && tried.len() < 2 && unsent.is_some() {
+                        request = unsent;
                         continue;
                     }
                     return error_response(
@@ -246,7 +233,7 @@ impl Proxy {
                         "upstream unreachable",
                     );
                 }
-                Ok(Err(SendError::Exchange(e))) => {
+                Ok(Err((SendError::Exchange(e), _))) => {
                     tracing::warn!(upstream = %host.name, error = %e, "upstream exchange failed");
                     return error_response(StatusCode::BAD_GATEWAY, "MYG00502", "upstream failed");
                 }

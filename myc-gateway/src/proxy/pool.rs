@@ -129,12 +129,14 @@ impl Connector {
         }
     }
 
-    /// Sends `request` (origin-form URI, `Host` set) to `host`.
+    /// Sends `request` (origin-form URI, `Host` set) to `host`. When no connection could be
+    /// made the request comes back untouched with the error (it never left: another host may
+    /// take it).
     pub(crate) async fn send(
         &self,
         host: &Arc<Host>,
         mut request: Request<Body>,
-    ) -> Result<Response<PooledBody>, SendError> {
+    ) -> Result<Response<PooledBody>, (SendError, Option<Request<Body>>)> {
         while let Some(mut sender) = host.pool.take() {
             // Ready again shortly after its previous response ended; an error means the
             // upstream closed it while idle.
@@ -146,12 +148,18 @@ impl Connector {
                 Err(mut e) => match e.take_message() {
                     // Refused before anything was written: replay on another connection.
                     Some(unsent) => request = unsent,
-                    None => return Err(SendError::Exchange(e.into_error())),
+                    None => return Err((SendError::Exchange(e.into_error()), None)),
                 },
             }
         }
-        let mut sender = self.connect(host).await?;
-        let response = sender.send_request(request).await?;
+        let mut sender = match self.connect(host).await {
+            Ok(sender) => sender,
+            Err(e) => return Err((e, Some(request))),
+        };
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| (SendError::Exchange(e), None))?;
         Ok(PooledBody::wrap(response, sender, host))
     }
 }
