@@ -139,7 +139,7 @@ fn is_token68(token: &str) -> bool {
 
 /// The request's credential, if any.
 pub fn extract(headers: &HeaderMap) -> Result<Option<Credential>, AuthError> {
-    let credential = extract_unchecked(headers)?;
+    let credential = extract_unchecked(headers, has_identity_headers(headers))?;
     if let Some(Credential::Bearer(token)) = &credential {
         check_bearer(token)?;
     }
@@ -155,11 +155,25 @@ pub(crate) fn check_bearer(token: &str) -> Result<(), AuthError> {
     }
 }
 
+/// Whether any header is in the `x-mycelium-` namespace: one pass over the names, cheaper
+/// than hashing a custom name to look it up, and most requests carry none.
+pub(crate) fn has_identity_headers(headers: &HeaderMap) -> bool {
+    headers
+        .keys()
+        .any(|name| myc_profile::headers::is_mycelium_header(name.as_str()))
+}
+
 /// [`extract`] without the per-character check of bearer tokens: the layer looks the token
 /// up in its verified-token cache first (a hit is a token that passed [`check_bearer`]) and
-/// runs the check before verifying anything else.
-pub(crate) fn extract_unchecked(headers: &HeaderMap) -> Result<Option<Credential>, AuthError> {
-    if let Some((header, text)) = single(headers, &crate::header_names::CONNECTION_STRING)? {
+/// runs the check before verifying anything else. `namespaced` is
+/// [`has_identity_headers`]: without it there is no connection string to look for.
+pub(crate) fn extract_unchecked(
+    headers: &HeaderMap,
+    namespaced: bool,
+) -> Result<Option<Credential>, AuthError> {
+    if !namespaced {
+        // Nothing in the namespace: no connection-string header to look up.
+    } else if let Some((header, text)) = single(headers, &crate::header_names::CONNECTION_STRING)? {
         // The connection string wins over a bearer token, as upstream.
         return Ok(Some(Credential::ConnectionString(CredentialText::new(
             header, text,

@@ -1,11 +1,19 @@
 //! A bounded cache of verified tokens, keyed by SHA-256 of the token, each entry expiring at
 //! `min(exp, ttl)`. Failures are never cached.
+//!
+//! Each entry also remembers the layer's last decision for that token on one route: the
+//! route's id, the tenant header and the narrowed profile with its encoded header, valid as
+//! long as the profile cache's entry it was taken from. A request repeating the same token on
+//! the same route with the same tenant then costs one hash, one lock and one clock read.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use http::HeaderValue;
+use myc_profile::Profile;
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 use crate::jwt::Identity;
 
@@ -36,10 +44,38 @@ pub struct TokenCache {
     inner: Mutex<Inner>,
 }
 
-#[derive(Debug, Default)]
+/// The last decision the layer took for a token on one route (see the module docs).
+pub(crate) struct Memo {
+    pub(crate) route: u64,
+    pub(crate) tenant: Option<Uuid>,
+    pub(crate) profile: Arc<Profile>,
+    pub(crate) header: HeaderValue,
+    pub(crate) until: Instant,
+}
+
+struct Entry {
+    identity: Arc<Identity>,
+    until: Instant,
+    memo: Option<Memo>,
+}
+
+/// A cache hit: the identity, and the remembered profile when the memo matched.
+pub(crate) struct Hit {
+    pub(crate) key: Key,
+    pub(crate) identity: Arc<Identity>,
+    pub(crate) memo: Option<(Arc<Profile>, HeaderValue)>,
+}
+
+#[derive(Default)]
 struct Inner {
-    entries: DigestMap<(Arc<Identity>, u64)>,
+    entries: DigestMap<Entry>,
     order: VecDeque<Key>,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} entries", self.entries.len())
+    }
 }
 
 fn now_secs() -> u64 {
@@ -66,31 +102,59 @@ impl TokenCache {
 
     /// The cached identity of `token`, if verified before and not expired.
     pub fn get(&self, token: &str) -> Option<Arc<Identity>> {
+        self.lookup(token, None).map(|hit| hit.identity)
+    }
+
+    /// The cached identity of `token`, with the remembered profile when `route` (a route id
+    /// and the tenant header) is the one the memo was taken on and it has not expired.
+    pub(crate) fn lookup(&self, token: &str, route: Option<(u64, Option<Uuid>)>) -> Option<Hit> {
         let key = token_key(token);
+        let now = Instant::now();
         let mut inner = self.inner.lock().ok()?;
-        match inner.entries.get(&key) {
-            Some((identity, until)) if *until > now_secs() => Some(identity.clone()),
-            Some(_) => {
-                inner.entries.remove(&key);
-                None
+        let entry = inner.entries.get(&key)?;
+        if entry.until <= now {
+            inner.entries.remove(&key);
+            return None;
+        }
+        let memo = match (&entry.memo, route) {
+            (Some(memo), Some((route, tenant)))
+                if memo.route == route && memo.tenant == tenant && memo.until > now =>
+            {
+                Some((memo.profile.clone(), memo.header.clone()))
             }
-            None => None,
+            _ => None,
+        };
+        Some(Hit {
+            key,
+            identity: entry.identity.clone(),
+            memo,
+        })
+    }
+
+    /// Remembers the decision for the token whose key is `key` (replacing any other).
+    pub(crate) fn remember(&self, key: &Key, memo: Memo) {
+        if let Ok(mut inner) = self.inner.lock()
+            && let Some(entry) = inner.entries.get_mut(key)
+        {
+            entry.memo = Some(memo);
         }
     }
 
     /// Remembers a verified token.
     pub fn insert(&self, token: &str, identity: Arc<Identity>) {
-        let until = (now_secs() + self.ttl.as_secs()).min(identity.expires_at);
-        if until <= now_secs() {
+        let now_secs = now_secs();
+        let until_secs = (now_secs + self.ttl.as_secs()).min(identity.expires_at);
+        if until_secs <= now_secs {
             return;
         }
+        let now = Instant::now();
+        let until = now + Duration::from_secs(until_secs - now_secs);
         let key = token_key(token);
         let Ok(mut inner) = self.inner.lock() else {
             return;
         };
         if inner.entries.len() >= self.capacity {
-            let now = now_secs();
-            inner.entries.retain(|_, (_, until)| *until > now);
+            inner.entries.retain(|_, entry| entry.until > now);
             while inner.entries.len() >= self.capacity {
                 let Some(oldest) = inner.order.pop_front() else {
                     break;
@@ -100,7 +164,12 @@ impl TokenCache {
             let Inner { entries, order } = &mut *inner;
             order.retain(|k| entries.contains_key(k));
         }
-        if inner.entries.insert(key, (identity, until)).is_none() {
+        let entry = Entry {
+            identity,
+            until,
+            memo: None,
+        };
+        if inner.entries.insert(key, entry).is_none() {
             inner.order.push_back(key);
         }
     }

@@ -214,6 +214,48 @@ async fn every_group_allows_and_denies() {
     assert_eq!(status, 400);
 }
 
+/// Repeated requests take the cached fast path (token cache, then the token's remembered
+/// decision): it must stay specific to the route and to the tenant header.
+#[tokio::test]
+async fn cached_decisions_stay_per_route_and_tenant() {
+    let env = env().await;
+    let bob = hs("bob@example.com");
+    for _ in 0..3 {
+        let (status, _) = env.with_token("/viewing", &bob).await;
+        assert_eq!(status, 200);
+        let (status, body) = env.with_token("/accounting", &bob).await;
+        assert_eq!((status, body["code"].as_str()), (403, Some("MYT00410")));
+    }
+    let alice = hs("alice@example.com");
+    let bearer = format!("Bearer {alice}");
+    let tenant = tenant_b().to_string();
+    for _ in 0..3 {
+        let (status, body, _) = env
+            .get(
+                "/protected",
+                &[
+                    ("authorization", &bearer),
+                    ("x-mycelium-tenant-id", &tenant),
+                ],
+            )
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            roles_of(&decoded_profile(&body)),
+            vec![("viewer".to_owned(), Permission::Read)]
+        );
+        let (status, body) = env.with_token("/protected", &alice).await;
+        assert_eq!(status, 200);
+        assert_eq!(roles_of(&decoded_profile(&body)).len(), 2);
+        let (status, body) = env.with_token("/accounting", &alice).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            roles_of(&decoded_profile(&body)),
+            vec![("accountant".to_owned(), Permission::Write)]
+        );
+    }
+}
+
 #[tokio::test]
 async fn spoofed_identity_headers_never_reach_the_handler() {
     let env = env().await;

@@ -15,7 +15,7 @@ use crate::credential::Credential;
 use crate::jwt::{Identity, JwtVerifier};
 use crate::narrow::{Scope, narrow};
 use crate::resolver::{ConnectionStringStore, ProfileQuery, ProfileResolver};
-use crate::token_cache::TokenCache;
+use crate::token_cache::{Memo, TokenCache};
 
 /// Who made the request, put into the request's extensions by the layer.
 #[derive(Clone, Debug)]
@@ -222,10 +222,12 @@ impl Authenticator {
         hasher.finalize().into()
     }
 
-    fn cached_header(&self, key: &[u8; 32]) -> Option<(Arc<Profile>, HeaderValue)> {
+    /// The cached profile and header for `key`, with the instant they stop being valid.
+    fn cached_header(&self, key: &[u8; 32]) -> Option<(Arc<Profile>, HeaderValue, Instant)> {
         let cache = self.headers.lock().ok()?;
         let hit = cache.get(key)?;
-        (hit.at.elapsed() < self.profile_ttl).then(|| (hit.profile.clone(), hit.header.clone()))
+        let until = hit.at + self.profile_ttl;
+        (Instant::now() < until).then(|| (hit.profile.clone(), hit.header.clone(), until))
     }
 
     async fn load_profile_header(
@@ -324,8 +326,11 @@ impl Authenticator {
 
     /// The decision without awaiting anything, when every input is cached (the common case);
     /// `None` sends the request down [`Self::decide`].
+    /// `route` identifies the layer (its group and claims predicate): a token's memo (see
+    /// [`TokenCache`]) is only reused on the route and with the tenant it was taken for.
     pub(crate) fn decide_cached(
         &self,
+        route: u64,
         group: &SecurityGroup,
         required_claims: Option<&ClaimsPredicate>,
         credential: &Result<Option<Credential>, AuthError>,
@@ -344,11 +349,21 @@ impl Authenticator {
             Ok(Some(Credential::Bearer(token))) => token,
             Ok(Some(Credential::ConnectionString(_))) => return None,
         };
-        let identity = self.tokens.get(token)?;
+        let hit = self.tokens.lookup(token, Some((route, tenant)))?;
         let span = tracing::Span::current();
         span.record("credential", "bearer");
         span.record("token_cache_hit", true);
-        let caller = Caller::Token(identity);
+        let caller = Caller::Token(hit.identity);
+        if let Some(profile) = hit.memo {
+            // Same token, route and tenant as a request admitted before, within the
+            // profile's lifetime: the same decision (admission is a function of those).
+            span.record("profile_cache_hit", true);
+            return Some(Ok(Decision {
+                caller,
+                email_header: None,
+                profile: Some(profile),
+            }));
+        }
         let (email, scope) = match Self::admit(group, required_claims, &caller, tenant) {
             Ok(admitted) => admitted,
             Err(e) => return Some(Err(e)),
@@ -357,12 +372,22 @@ impl Authenticator {
             let email = email.to_owned();
             return Some(Self::email_decision(caller, &email));
         }
-        let profile = self.cached_header(&Self::scope_key(email, scope))?;
+        let (profile, header, until) = self.cached_header(&Self::scope_key(email, scope))?;
         span.record("profile_cache_hit", true);
+        self.tokens.remember(
+            &hit.key,
+            Memo {
+                route,
+                tenant,
+                profile: profile.clone(),
+                header: header.clone(),
+                until,
+            },
+        );
         Some(Ok(Decision {
             caller,
             email_header: None,
-            profile: Some(profile),
+            profile: Some((profile, header)),
         }))
     }
 
@@ -408,9 +433,9 @@ impl Authenticator {
         }
         let key = Self::scope_key(email, scope);
         let profile = match self.cached_header(&key) {
-            Some(hit) => {
+            Some((profile, header, _)) => {
                 tracing::Span::current().record("profile_cache_hit", true);
-                hit
+                (profile, header)
             }
             None => {
                 tracing::Span::current().record("profile_cache_hit", false);

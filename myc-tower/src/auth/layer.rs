@@ -14,6 +14,14 @@ pub struct AuthLayer {
     group: Arc<SecurityGroup>,
     group_header: http::HeaderValue,
     claims: Option<Arc<ClaimsPredicate>>,
+    route: u64,
+}
+
+/// A process-unique id for each (group, claims) a layer enforces: cached decisions are keyed
+/// by it, never by an address that a later layer could reuse.
+fn next_route_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl AuthLayer {
@@ -28,6 +36,7 @@ impl AuthLayer {
             group: Arc::new(group),
             group_header,
             claims: None,
+            route: next_route_id(),
         }
     }
 
@@ -35,6 +44,7 @@ impl AuthLayer {
     /// Connection-string callers have no claims: the predicate sees an empty object.
     pub fn require_claims(mut self, predicate: ClaimsPredicate) -> Self {
         self.claims = Some(Arc::new(predicate));
+        self.route = next_route_id();
         self
     }
 }
@@ -49,6 +59,7 @@ impl<S> Layer<S> for AuthLayer {
             group: self.group.clone(),
             group_header: self.group_header.clone(),
             claims: self.claims.clone(),
+            route: self.route,
         }
     }
 }

@@ -21,12 +21,19 @@ pub struct Auth<S> {
     pub(super) group: Arc<SecurityGroup>,
     pub(super) group_header: HeaderValue,
     pub(super) claims: Option<Arc<crate::claims_expr::ClaimsPredicate>>,
+    /// The layer's route id (see [`super::AuthLayer`]).
+    pub(super) route: u64,
 }
 
 /// Removes every `x-mycelium-*` header; returns the client's tenant header if it was one UUID.
+/// `namespaced` is [`crate::credential::has_identity_headers`]: false means nothing to do.
 pub(crate) fn strip_identity_headers(
     headers: &mut http::HeaderMap,
+    namespaced: bool,
 ) -> Result<Option<Uuid>, AuthError> {
+    if !namespaced {
+        return Ok(None);
+    }
     let mut tenant_values = headers.get_all(crate::header_names::TENANT_ID).iter();
     let tenant = match (tenant_values.next(), tenant_values.next()) {
         (None, _) => None,
@@ -38,19 +45,13 @@ pub(crate) fn strip_identity_headers(
         ),
         (Some(_), Some(_)) => return Err(AuthError::InvalidTenant),
     };
-    // Most requests carry none: only allocate when there is something to remove.
-    if headers
+    let names: Vec<HeaderName> = headers
         .keys()
-        .any(|name| headers::is_mycelium_header(name.as_str()))
-    {
-        let names: Vec<HeaderName> = headers
-            .keys()
-            .filter(|name| headers::is_mycelium_header(name.as_str()))
-            .cloned()
-            .collect();
-        for name in names {
-            headers.remove(&name);
-        }
+        .filter(|name| headers::is_mycelium_header(name.as_str()))
+        .cloned()
+        .collect();
+    for name in names {
+        headers.remove(&name);
     }
     Ok(tenant)
 }
@@ -150,8 +151,9 @@ where
         let entered = span.enter();
         // Read the credential (a connection string lives in the namespace) and the tenant,
         // then strip the whole namespace before anything else sees the request.
-        let credential = crate::credential::extract_unchecked(request.headers());
-        let tenant = match strip_identity_headers(request.headers_mut()) {
+        let namespaced = crate::credential::has_identity_headers(request.headers());
+        let credential = crate::credential::extract_unchecked(request.headers(), namespaced);
+        let tenant = match strip_identity_headers(request.headers_mut(), namespaced) {
             Ok(t) => t,
             Err(e) => return ResponseFuture::refused(refusal(e, "strip", request_id)),
         };
@@ -164,6 +166,7 @@ where
         }
         // Fast path: every input cached, decided synchronously, the inner future unboxed.
         match self.authenticator.decide_cached(
+            self.route,
             &self.group,
             self.claims.as_deref(),
             &credential,
