@@ -3,13 +3,15 @@
 # upstream) and the upstream itself, in one run with wrk on loopback:
 #   direct upstream (ceiling) | nginx | myc-gateway public route | myc-gateway protected route
 #   (internal HS256 JWT, cached profile, injection).
-# The proxy under test is pinned to CPU 0, wrk and the upstream to CPU 1; modes are interleaved
-# over ROUNDS rounds and the median is reported. Goals: public >= 1.0x nginx (p99 no worse),
-# protected >= 0.9x nginx. Installs wrk and nginx with apt-get when missing.
-# Usage: bench/gateway.sh [SECONDS_PER_RUN (5)] [ROUNDS (3)]
+# The proxy under test is pinned to CPU 0, wrk and the upstream to CPU 1. Modes alternate over
+# ROUNDS rounds; each run is divided by nginx's run of the same round and the median of those
+# paired ratios is reported, with each process's own CPU time per request (utime + stime, which
+# neighbours' steal time does not inflate; for "direct" that is the upstream's). Goals: public
+# >= 1.0x nginx (p99 no worse), protected >= 0.9x nginx. Installs wrk and nginx when missing.
+# Usage: bench/gateway.sh [SECONDS_PER_RUN (3)] [ROUNDS (7)]
 set -euo pipefail
-secs="${1:-5}"
-rounds="${2:-3}"
+secs="${1:-3}"
+rounds="${2:-7}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 apt_install() {
   if [ "$(id -u)" = 0 ]; then apt-get install -y "$@" >/dev/null; else sudo apt-get install -y "$@" >/dev/null; fi
@@ -17,8 +19,8 @@ apt_install() {
 command -v wrk >/dev/null 2>&1 || { echo "bench: installing wrk" >&2; apt_install wrk; }
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { echo "bench: installing nginx" >&2; apt_install nginx-light || apt_install nginx; }
 nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
-pin0=() pin1=()
-if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then pin0=(taskset -c 0) pin1=(taskset -c 1); fi
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 
 cd "$root"
 cargo build --release -q -p myc-gateway -p myc-tower --example bench_server
@@ -27,11 +29,10 @@ work="$(mktemp -d)"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-up_port="$(port)"; nginx_port="$(port)"; gw_port="$(port)"
+up_port="$(free_port)"; nginx_port="$(free_port)"; gw_port="$(free_port)"
 TOKIO_WORKER_THREADS=1 "${pin1[@]}" "$root/target/release/examples/bench_server" bare "127.0.0.1:$up_port" >/dev/null &
-pids+=($!)
+up_pid=$!
+pids+=($up_pid)
 
 mkdir -p "$work/nginx"
 cat >"$work/nginx.conf" <<CONF
@@ -87,39 +88,31 @@ CONF
 "$root/target/release/myc-gateway" accounts create --config "$work/gateway.toml" --email bench@example.com >/dev/null
 TOKIO_WORKER_THREADS=1 "${pin0[@]}" "$root/target/release/myc-gateway" serve --config "$work/gateway.toml" \
   --listen "127.0.0.1:$gw_port" >/dev/null 2>"$work/gateway.log" &
-pids+=($!)
+gw_pid=$!
+pids+=($gw_pid)
 token="$("$root/target/release/myc-gateway" tokens mint --config "$work/gateway.toml" --email bench@example.com)"
 for _ in $(seq 50); do
   curl -sf "http://127.0.0.1:$gw_port/pub/" >/dev/null 2>&1 && curl -sf "http://127.0.0.1:$nginx_port/" >/dev/null 2>&1 && break
   sleep 0.1
 done
 
-declare -A url hdr
-url[direct]="http://127.0.0.1:$up_port/"; hdr[direct]="x-bench: 1"
-url[nginx]="http://127.0.0.1:$nginx_port/"; hdr[nginx]="x-bench: 1"
-url[public]="http://127.0.0.1:$gw_port/pub/"; hdr[public]="x-bench: 1"
-url[protected]="http://127.0.0.1:$gw_port/priv/"; hdr[protected]="authorization: Bearer $token"
+nginx_worker="$(pgrep -P "$(cat "$work/nginx.pid")" | head -1)"
+
+declare -A url hdr pid
+url[direct]="http://127.0.0.1:$up_port/"; hdr[direct]="x-bench: 1"; pid[direct]=$up_pid
+url[nginx]="http://127.0.0.1:$nginx_port/"; hdr[nginx]="x-bench: 1"; pid[nginx]=$nginx_worker
+url[public]="http://127.0.0.1:$gw_port/pub/"; hdr[public]="x-bench: 1"; pid[public]=$gw_pid
+url[protected]="http://127.0.0.1:$gw_port/priv/"; hdr[protected]="authorization: Bearer $token"; pid[protected]=$gw_pid
 modes=(direct nginx public protected)
+for mode in "${modes[@]}"; do
+  "${pin1[@]}" wrk -t1 -c32 -d1s -H "${hdr[$mode]}" "${url[$mode]}" >/dev/null
+done
 results="$work/results"
 for round in $(seq "$rounds"); do
   for mode in "${modes[@]}"; do
-    "${pin1[@]}" wrk -t1 -c32 -d1s -H "${hdr[$mode]}" "${url[$mode]}" >/dev/null
-    out="$("${pin1[@]}" wrk -t1 -c32 -d"${secs}s" --latency -H "${hdr[$mode]}" "${url[$mode]}")"
-    if echo "$out" | grep -q "Non-2xx"; then echo "bench: $mode answered non-2xx" >&2; echo "$out" >&2; exit 1; fi
-    rps="$(echo "$out" | awk '/Requests\/sec/ {print $2}')"
-    p99="$(echo "$out" | awk '$1 == "99%" {v = $2; if (v ~ /us$/) {sub(/us$/, "", v); v /= 1000} else if (v ~ /ms$/) {sub(/ms$/, "", v)} else {sub(/s$/, "", v); v *= 1000}; print v}')"
-    echo "$mode $rps $p99" >>"$results"
-    echo "bench: round $round $mode $rps req/s p99 ${p99}ms" >&2
+    line="$(measure "${pid[$mode]}" "$secs" "${hdr[$mode]}" "${url[$mode]}")"
+    echo "$mode $round $line" >>"$results"
+    echo "bench: round $round $mode $line" >&2
   done
 done
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-nginx_rps="$(awk '$1 == "nginx" {print $2}' "$results" | median)"
-direct_rps="$(awk '$1 == "direct" {print $2}' "$results" | median)"
-printf '%-10s %12s %10s %10s %10s\n' mode "req/s (med)" "p99 ms" "vs nginx" "vs direct"
-for mode in "${modes[@]}"; do
-  rps="$(awk -v m="$mode" '$1 == m {print $2}' "$results" | median)"
-  p99="$(awk -v m="$mode" '$1 == m {print $3}' "$results" | median)"
-  printf '%-10s %12s %10s %10s %10s\n' "$mode" "$rps" "$p99" \
-    "$(awk -v a="$rps" -v b="$nginx_rps" 'BEGIN {printf "%.2fx", a / b}')" \
-    "$(awk -v a="$rps" -v b="$direct_rps" 'BEGIN {printf "%.2fx", a / b}')"
-done
+report "$results" nginx "${modes[@]}"
