@@ -38,7 +38,7 @@ use crate::{Error, KekRing, Result, random};
 /// # Ok::<(), myc_crypto::Error>(())
 /// ```
 pub struct Envelope<S> {
-    keks: KekRing,
+    keks: Arc<KekRing>,
     store: S,
     deks: RwLock<HashMap<(Uuid, u32), Arc<Dek>>>,
     latest: RwLock<HashMap<Uuid, Arc<Dek>>>,
@@ -81,10 +81,11 @@ fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 }
 
 impl<S: DekStore> Envelope<S> {
-    /// An envelope over `store`, wrapping new DEKs with the ring's current KEK.
-    pub fn new(keks: KekRing, store: S) -> Self {
+    /// An envelope over `store`, wrapping new DEKs with the ring's current KEK. The ring may
+    /// be shared (`Arc<KekRing>`): envelopes built per operation then reuse one derivation.
+    pub fn new(keks: impl Into<Arc<KekRing>>, store: S) -> Self {
         Self {
-            keks,
+            keks: keks.into(),
             store,
             deks: RwLock::default(),
             latest: RwLock::default(),

@@ -89,6 +89,25 @@ pub fn authenticator(
     Ok(auth)
 }
 
+/// Warns about every configured route that matches one of the gateway's `fixed` endpoint
+/// paths (answered by `owner`, so the route never sees those requests).
+fn warn_shadowed(config: &Config, fixed: &[&str], owner: &str) {
+    for path in fixed {
+        for route in config
+            .table
+            .routes()
+            .iter()
+            .filter(|r| crate::routing::wildmatch(&r.pattern, path))
+        {
+            tracing::warn!(
+                route = %route.pattern,
+                service = %route.service,
+                "{path} is answered by {owner}, not by this route"
+            );
+        }
+    }
+}
+
 /// The store as a readiness probe.
 pub fn store_check(store: Arc<SqlStore>) -> ReadyCheck {
     Arc::new(move || {
@@ -128,17 +147,11 @@ pub async fn serve(
     };
     let issuer = match config.nats.as_ref().and_then(|n| n.issuer.as_ref()) {
         Some(settings) => {
-            if config
-                .table
-                .routes()
-                .iter()
-                .any(|r| crate::routing::wildmatch(&r.pattern, crate::nats::issuer::ISSUER_PATH))
-            {
-                tracing::warn!(
-                    "POST {} is answered by the credential issuer, not by the route that matches it",
-                    crate::nats::issuer::ISSUER_PATH
-                );
-            }
+            warn_shadowed(
+                &config,
+                &[crate::nats::issuer::ISSUER_PATH],
+                "the NATS credential issuer",
+            );
             tracing::info!(account = %settings.account, "NATS credential issuer at {}", crate::nats::issuer::ISSUER_PATH);
             Some(crate::nats::issuer::router(settings, SqlStore::clone(&store)).map_err(err)?)
         }
@@ -153,19 +166,11 @@ pub async fn serve(
         _ => None,
     };
     if telegram.is_some() {
-        for fixed in ["/auth/telegram/link", "/auth/telegram/login/x"] {
-            if let Some(route) = config
-                .table
-                .routes()
-                .iter()
-                .find(|r| crate::routing::wildmatch(&r.pattern, fixed))
-            {
-                tracing::warn!(
-                    route = %route.pattern,
-                    "{fixed} is answered by the Telegram endpoints, not by this route"
-                );
-            }
-        }
+        warn_shadowed(
+            &config,
+            &["/auth/telegram/link", "/auth/telegram/login/x"],
+            "the Telegram endpoints",
+        );
     }
     let telegram_routes = telegram.clone().map(|t| t.router(auth.clone()));
     let extras = crate::app::Extras {

@@ -24,6 +24,8 @@ pub const MAX_NAME_LEN: usize = 128;
 pub struct SecretVault<S> {
     store: S,
     secrets: SecretsSettings,
+    /// Derived once from `secrets` (HKDF per KEK version), shared by every operation.
+    ring: Arc<KekRing>,
 }
 
 impl<S> std::fmt::Debug for SecretVault<S> {
@@ -52,16 +54,17 @@ pub fn check_name(name: &str) -> Result<(), Error> {
 impl<S: Store> SecretVault<S> {
     /// A vault over `store` with the master key and KEK version of `[gateway.secrets]`.
     pub fn new(store: S, secrets: SecretsSettings) -> Self {
-        Self { store, secrets }
+        let ring = Arc::new(KekRing::derived(&secrets.master, secrets.kek_version));
+        Self {
+            store,
+            secrets,
+            ring,
+        }
     }
 
     /// The store.
     pub fn store(&self) -> &S {
         &self.store
-    }
-
-    fn ring(&self) -> KekRing {
-        KekRing::derived(&self.secrets.master, self.secrets.kek_version)
     }
 
     async fn envelope(
@@ -73,7 +76,7 @@ impl<S: Store> SecretVault<S> {
         for dek in &loaded {
             memory.insert_if_absent(dek.scope, dek.generation, &dek.wrapped)?;
         }
-        Ok((Envelope::new(self.ring(), memory), loaded))
+        Ok((Envelope::new(self.ring.clone(), memory), loaded))
     }
 
     /// Seals `value` as `name` of `scope` (the scope's DEK is created on first use).
