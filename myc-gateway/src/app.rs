@@ -1,9 +1,11 @@
-//! The gateway as an axum [`Router`]: every request is routed by the [`RouteTable`], checked
+//! The gateway as one service, [`App`]: every request is routed by the [`RouteTable`], checked
 //! against the service's `allowedSources` (client address, never `Host`), authenticated and
-//! authorized by the route's [`AuthLayer`], and forwarded by the [`Proxy`].
+//! authorized by the route's [`AuthLayer`], and forwarded by the [`Proxy`]. The gateway's own
+//! endpoints (health, metrics) and mounted routers (the Telegram endpoints, the credential
+//! issuer) answer their fixed paths first.
 //!
-//! Serve it with `into_make_service_with_connect_info::<SocketAddr>()`: the peer address is
-//! what forwarding headers and `allowedSources` start from.
+//! Serve it with [`crate::server::serve`]: the peer address of each connection is what
+//! forwarding headers and `allowedSources` start from.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -13,7 +15,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use http::{Request, Response, StatusCode};
-use myc_tower::auth::{AuthLayer, Authenticator};
+use myc_tower::auth::{Auth, AuthLayer, Authenticator};
+use tower::Service;
 use tower::ServiceExt;
 use tower::util::BoxCloneSyncService;
 
@@ -22,7 +25,63 @@ use crate::net::{IpNet, any_contains, client_ip};
 use crate::proxy::{HealthChecks, Proxy, Target, Upstream, error_response};
 use crate::routing::RouteError;
 
-type RouteService = BoxCloneSyncService<Request<Body>, Response<Body>, Infallible>;
+/// A route's service: the auth layer straight over the forwarder (no boxing besides the
+/// forwarder's one future), or a composed service (the Telegram webhook check first).
+#[derive(Clone)]
+enum RouteService {
+    Direct(Auth<Forward>),
+    Composed(BoxCloneSyncService<Request<Body>, Response<Body>, Infallible>),
+}
+
+/// Forwards a routed request to its service's hosts.
+#[derive(Clone)]
+struct Forward(Arc<ForwardTo>);
+
+struct ForwardTo {
+    proxy: Arc<Proxy>,
+    upstream: Arc<Upstream>,
+    secret: Option<crate::config::SecretInjection>,
+}
+
+impl std::fmt::Debug for Forward {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Forward")
+            .field("secret", &self.0.secret)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Service<Request<Body>> for Forward {
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = myc_tower::BoxFuture<'static, Result<Response<Body>, Infallible>>;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Infallible>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, mut request: Request<Body>) -> Self::Future {
+        let to = self.0.clone();
+        Box::pin(async move {
+            let Some(routed) = request.extensions_mut().remove::<Routed>() else {
+                return Ok(error_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "MYG00500",
+                    "unrouted request",
+                ));
+            };
+            let target = Target {
+                upstream: &to.upstream,
+                path_and_query: routed.path_and_query,
+                secret: to.secret.as_ref(),
+            };
+            Ok(to.proxy.forward(request, target, routed.peer.ip()).await)
+        })
+    }
+}
 
 /// Per-request facts the dispatcher hands to the route's service.
 #[derive(Clone, Debug)]
@@ -48,13 +107,82 @@ struct Gateway {
 #[error("{0}")]
 pub struct BuildError(pub String);
 
-/// The assembled gateway: the router to serve and the health checks to start.
+/// The assembled gateway: the service to serve and the health checks to start.
 #[derive(Debug)]
 pub struct Built {
-    /// Serve with `into_make_service_with_connect_info::<SocketAddr>()`.
-    pub router: Router,
+    /// Serve with [`crate::server::serve`]; mount extra endpoints with [`App::mount`].
+    pub app: App,
     /// Start with [`HealthChecks::spawn`].
     pub health: HealthChecks,
+}
+
+/// A router answering fixed paths ahead of the routed proxy.
+#[derive(Clone)]
+struct Mount {
+    /// Paths answered; one ending in `/` covers everything under it.
+    paths: Vec<String>,
+    router: Router,
+}
+
+impl Mount {
+    fn covers(&self, path: &str) -> bool {
+        self.paths.iter().any(|p| {
+            if p.ends_with('/') {
+                path.starts_with(p.as_str())
+            } else {
+                path == p
+            }
+        })
+    }
+}
+
+/// The gateway as one service (cheap to clone): see the module docs.
+#[derive(Clone)]
+pub struct App(Arc<AppInner>);
+
+struct AppInner {
+    gateway: Arc<Gateway>,
+    mounts: Vec<Mount>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field(
+                "mounts",
+                &self.0.mounts.iter().map(|m| &m.paths).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// Answers `paths` with `router` ahead of the routed proxy (a path ending in `/` covers
+    /// everything under it). Call before serving.
+    pub fn mount(self, paths: &[&str], router: Router) -> Self {
+        let mut mounts = self.0.mounts.clone();
+        mounts.push(Mount {
+            paths: paths.iter().map(|p| (*p).to_owned()).collect(),
+            router,
+        });
+        Self(Arc::new(AppInner {
+            gateway: self.0.gateway.clone(),
+            mounts,
+        }))
+    }
+
+    /// Answers one request from `peer`.
+    pub async fn handle(&self, peer: SocketAddr, mut request: Request<Body>) -> Response<Body> {
+        let inner = &*self.0;
+        if let Some(mount) = inner.mounts.iter().find(|m| m.covers(request.uri().path())) {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            return match mount.router.clone().oneshot(request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            };
+        }
+        dispatch(&inner.gateway, peer, request).await
+    }
 }
 
 /// A readiness probe of something the gateway depends on besides upstreams (the store):
@@ -169,34 +297,16 @@ pub fn build(
                 .secret
                 .as_ref()
                 .and_then(|name| service.secrets.get(name))
-                .cloned()
-                .map(Arc::new);
-            let proxy = proxy.clone();
-            let upstream = upstream.clone();
-            let forward = tower::service_fn(move |mut request: Request<Body>| {
-                let proxy = proxy.clone();
-                let upstream = upstream.clone();
-                let secret = secret.clone();
-                async move {
-                    let Some(routed) = request.extensions_mut().remove::<Routed>() else {
-                        return Ok::<_, Infallible>(error_response(
-                            StatusCode::INTERNAL_SERVER_ERROR,
-                            "MYG00500",
-                            "unrouted request",
-                        ));
-                    };
-                    let target = Target {
-                        upstream: &upstream,
-                        path_and_query: routed.path_and_query,
-                        secret: secret.as_deref(),
-                    };
-                    Ok(proxy.forward(request, target, routed.peer.ip()).await)
-                }
-            });
+                .cloned();
+            let forward = Forward(Arc::new(ForwardTo {
+                proxy: proxy.clone(),
+                upstream: upstream.clone(),
+                secret,
+            }));
             let layered =
                 tower::Layer::layer(&AuthLayer::new(auth.clone(), route.group.clone()), forward);
             match route.identity_source {
-                None => services.push(BoxCloneSyncService::new(layered)),
+                None => services.push(RouteService::Direct(layered)),
                 Some(crate::config::IdentitySource::Telegram) => {
                     let telegram = extras.telegram.clone().ok_or_else(|| {
                         BuildError(format!(
@@ -215,7 +325,7 @@ pub fn build(
                             }
                         }
                     });
-                    services.push(BoxCloneSyncService::new(webhook));
+                    services.push(RouteService::Composed(BoxCloneSyncService::new(webhook)));
                 }
             }
         }
@@ -231,7 +341,7 @@ pub fn build(
                 .collect()
         })
         .collect();
-    let gateway = Arc::new(Gateway {
+    let gateway = Gateway {
         labels,
         config,
         upstreams,
@@ -240,14 +350,12 @@ pub fn build(
         trusted,
         routes,
         store,
-    });
-    let router = Router::new().fallback(
-        move |connect: ConnectInfo<SocketAddr>, request: Request<Body>| {
-            let gateway = gateway.clone();
-            async move { dispatch(&gateway, connect.0, request).await }
-        },
-    );
-    Ok(Built { router, health })
+    };
+    let app = App(Arc::new(AppInner {
+        gateway: Arc::new(gateway),
+        mounts: Vec::new(),
+    }));
+    Ok(Built { app, health })
 }
 
 /// (service, host, in rotation) for every host.
@@ -389,8 +497,12 @@ async fn forward_routed(
         path_and_query,
         peer,
     });
-    let service = gateway.routes[service_index][route_index].clone();
-    match service.oneshot(request).await {
+    let result = match &gateway.routes[service_index][route_index] {
+        // Auth<Forward> is always ready (the forwarder is; the layer delegates).
+        RouteService::Direct(service) => service.clone().call(request).await,
+        RouteService::Composed(service) => service.clone().oneshot(request).await,
+    };
+    match result {
         Ok(response) => response,
         Err(never) => match never {},
     }

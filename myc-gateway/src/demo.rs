@@ -230,19 +230,11 @@ email = "carol@demo.test"
     built.health.spawn();
     let listener = tokio::net::TcpListener::bind(listen).await.map_err(err)?;
     let gateway = listener.local_addr().map_err(err)?;
-    let listener =
-        axum::serve::ListenerExt::tap_io(listener, |stream: &mut tokio::net::TcpStream| {
-            let _ = stream.set_nodelay(true);
-        });
-    tokio::spawn(
-        axum::serve(
-            listener,
-            built
-                .router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .into_future(),
-    );
+    tokio::spawn(crate::server::serve(
+        listener,
+        built.app,
+        std::future::pending(),
+    ));
 
     let alice = token(&secret, "alice@demo.test")?;
     let bob_token = token(&secret, "bob@demo.test")?;

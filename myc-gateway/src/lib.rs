@@ -3,14 +3,15 @@
 //! | module | what |
 //! |---|---|
 //! | [`admin`] | operations helpers (`tokens mint`) |
-//! | [`app`] | the gateway as an axum `Router`: route, check sources, authenticate, forward |
+//! | [`app`] | the gateway as one service, [`app::App`]: route, check sources, authenticate, forward; mounted fixed endpoints |
 //! | [`config`] | the TOML configuration (upstream shapes, env/file values, errors naming file and key) |
 //! | [`demo`] | `myc-gateway demo`: echo upstream, seeded users, curl commands |
 //! | [`metrics`] | Prometheus text: requests by route and status, latency, auth refusals, upstream availability |
 //! | [`nats`] | `[nats]`: the connection, tenant secrets over request/reply |
 //! | [`net`] | CIDRs, client IP through trusted proxies, forwarding and hop-by-hop headers |
 //! | [`proxy`] | forwarding: pooled connections, streaming, timeouts, header hygiene, secrets, round-robin with ejection and one retry |
-//! | [`serve`] | `myc-gateway serve`: config + store → authenticator → router → listener |
+//! | [`serve`] | `myc-gateway serve`: config + store → authenticator → app → listener |
+//! | [`server`] | the accept loop: hyper HTTP/1.1 connections into [`app::App`], header-read limit, graceful drain |
 //! | [`telegram`] | the Telegram identity source: webhook routes, Mini App link and login |
 //! | [`store`] | the identity store (SQLite embedded, PostgreSQL for replicas), sealed secrets, directory import |
 //! | [`routing`] | safe path normalization, wildmatch routes, most-specific-wins, ambiguity at start-up |
@@ -27,5 +28,6 @@ pub mod net;
 pub mod proxy;
 pub mod routing;
 pub mod serve;
+pub mod server;
 pub mod store;
 pub mod telegram;

@@ -179,30 +179,19 @@ pub async fn serve(
     };
     let mut built = crate::app::build(config, auth, extras).map_err(err)?;
     if let Some(routes) = telegram_routes {
-        built.router = built.router.merge(routes);
+        built.app = built.app.mount(&crate::telegram::ENDPOINTS, routes);
     }
     if let Some(issuer) = issuer {
-        built.router = built.router.merge(issuer);
+        built.app = built.app.mount(&[crate::nats::issuer::ISSUER_PATH], issuer);
     }
     let health = built.health.spawn();
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| ServeError(format!("cannot listen on {listen}: {e}")))?;
     let bound = listener.local_addr().map_err(err)?;
-    // Responses stream in several writes: without TCP_NODELAY, Nagle + delayed ACK add ~40 ms.
-    let listener =
-        axum::serve::ListenerExt::tap_io(listener, |stream: &mut tokio::net::TcpStream| {
-            let _ = stream.set_nodelay(true);
-        });
     tracing::info!(%bound, "myc-gateway serving");
     ready(bound);
-    let result = axum::serve(
-        listener,
-        built
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
+    let result = crate::server::serve(listener, built.app, async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await

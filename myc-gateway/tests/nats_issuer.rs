@@ -324,12 +324,26 @@ tenants = ["*"]
             .connect(server.url())
             .await
             .unwrap();
+    // The replica reconnects on each renewal (every few seconds with this TTL): a request that
+    // lands in that window finds no responder, so one is retried a few times.
     let fetch = || async {
-        let reply = forest
-            .request(format!("mycelium.secrets.{tenant}.api-key"), "".into())
-            .await
-            .unwrap();
-        serde_json::from_slice::<serde_json::Value>(&reply.payload).unwrap()
+        let mut attempts = 0;
+        loop {
+            match forest
+                .request(format!("mycelium.secrets.{tenant}.api-key"), "".into())
+                .await
+            {
+                Ok(reply) => {
+                    break serde_json::from_slice::<serde_json::Value>(&reply.payload).unwrap();
+                }
+                Err(e) if attempts < 5 => {
+                    attempts += 1;
+                    eprintln!("request failed ({e}), retrying");
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                }
+                Err(e) => panic!("no answer after retries: {e}"),
+            }
+        }
     };
     assert_eq!(fetch().await["value"], "renewed-value");
     // Past the first JWT's expiry the replica still answers: it reconnected with a renewal.

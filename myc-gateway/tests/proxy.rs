@@ -2,7 +2,6 @@
 //! servers on 127.0.0.1 that echo what they receive.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -86,6 +85,18 @@ fn token(email: &str) -> String {
 }
 
 async fn gateway(config_text: &str, trusted: &[&str]) -> String {
+    let app = build_app(config_text, trusted).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(myc_gateway::server::serve(
+        listener,
+        app,
+        std::future::pending(),
+    ));
+    format!("http://{addr}")
+}
+
+async fn build_app(config_text: &str, trusted: &[&str]) -> myc_gateway::app::App {
     let trusted = trusted
         .iter()
         .map(|s| format!("\"{s}\""))
@@ -109,17 +120,53 @@ async fn gateway(config_text: &str, trusted: &[&str]) -> String {
     let auth = Arc::new(Authenticator::new(jwt, Arc::new(store)));
     let built = myc_gateway::app::build(config, auth, Default::default()).unwrap();
     built.health.spawn();
-    let app = built.router;
+    built.app
+}
+
+/// Shutdown stops accepting, lets the request in flight finish, and ends once every
+/// connection has closed.
+#[tokio::test]
+async fn graceful_shutdown_drains_in_flight_requests() {
+    let slow = Router::new().fallback(|| async {
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        "slow answer"
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let upstream = listener.local_addr().unwrap();
+    tokio::spawn(axum::serve(listener, slow).into_future());
+    let app = build_app(
+        &format!(
+            "[api.services]\n[[slow]]\nhost = \"{upstream}\"\n[[slow.path]]\ngroup = \"public\"\npath = \"/slow\"\nmethods = [\"GET\"]\n"
+        ),
+        &[],
+    )
+    .await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .into_future(),
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(myc_gateway::server::serve(listener, app, async {
+        let _ = stopped.await;
+    }));
+    let in_flight = tokio::spawn(async move {
+        let response = reqwest::get(format!("http://{addr}/slow")).await.unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    stop.send(()).unwrap();
+    assert_eq!(
+        in_flight.await.unwrap(),
+        (200, "slow answer".to_owned()),
+        "the request in flight completes"
     );
-    format!("http://{addr}")
+    tokio::time::timeout(std::time::Duration::from_secs(5), server)
+        .await
+        .expect("serve returns once drained")
+        .unwrap()
+        .unwrap();
+    assert!(
+        tokio::net::TcpStream::connect(addr).await.is_err(),
+        "no longer accepting"
+    );
 }
 
 async fn get(url: &str, headers: &[(&str, &str)]) -> (u16, Value, reqwest::header::HeaderMap) {

@@ -4,7 +4,6 @@
 //! double links; a tenant without a bot.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -181,16 +180,16 @@ email = "carol@elsewhere.test"
         telegram: Some(telegram.clone()),
     };
     let built = myc_gateway::app::build(config.clone(), auth.clone(), extras).unwrap();
-    let app = built.router.merge(telegram.router(auth));
+    let app = built
+        .app
+        .mount(&myc_gateway::telegram::ENDPOINTS, telegram.router(auth));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .into_future(),
-    );
+    tokio::spawn(myc_gateway::server::serve(
+        listener,
+        app,
+        std::future::pending(),
+    ));
     Gw {
         base: format!("http://{addr}"),
         config,

@@ -23,6 +23,10 @@ pub mod update;
 
 use std::sync::Arc;
 
+/// The paths [`Telegram::router`] answers (a trailing `/` covers everything under it), for
+/// [`crate::app::App::mount`].
+pub const ENDPOINTS: [&str; 2] = ["/auth/telegram/link", "/auth/telegram/login/"];
+
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -333,7 +337,7 @@ impl Telegram {
         Ok(request)
     }
 
-    /// The link and login endpoints; `auth` authenticates link callers.
+    /// The link and login endpoints ([`ENDPOINTS`]); `auth` authenticates link callers.
     pub fn router(self: Arc<Self>, auth: Arc<Authenticator>) -> Router {
         async fn login(
             State(telegram): State<Arc<Telegram>>,
