@@ -1,10 +1,11 @@
-//! Forwarding a routed request to its service: pooled HTTP/1.1 connections (hyper, plain or
-//! TLS; see [`pool`]), bodies streamed both ways, `gatewayTimeout`, hop-by-hop headers removed in both directions,
+//! Forwarding a routed request to its service: pooled HTTP/1.1 connections (our own lean
+//! client, [`h1`], plain or TLS; see [`pool`]), bodies streamed both ways, `gatewayTimeout`, hop-by-hop headers removed in both directions,
 //! forwarding headers rebuilt from the peer, secrets injected, `x-mycelium-*` and injected
 //! secret headers removed from responses; round-robin with passive ejection, and a request
 //! without a body whose method is idempotent is retried once on another host after a connect
 //! failure.
 
+pub mod h1;
 mod health;
 pub mod pool;
 mod upstream;

@@ -1,29 +1,23 @@
-//! Upstream connections: each host keeps a stack of idle HTTP/1.1 connections
-//! (`hyper::client::conn::http1`), plain or TLS (rustls). A request takes the most recently
-//! used idle connection (or opens one), and the connection goes back on the stack when the
-//! response body has been read to the end; a response dropped half-read closes it. A pooled
-//! connection the upstream closed meanwhile is detected before use, and a request refused
-//! unsent by a dying connection is replayed once on a fresh one (it never reached upstream).
+//! Upstream connections: each host keeps a stack of idle HTTP/1.1 connections ([`super::h1`]),
+//! plain or TLS (rustls). A request takes the most recently used idle connection (or opens
+//! one), and the connection goes back on the stack when the response body has been read to the
+//! end; a response dropped half-read closes it. A pooled connection the upstream closed
+//! meanwhile is detected before use (one non-blocking read), and a body-less idempotent request
+//! whose pooled connection died before any response byte arrived is written again on a fresh
+//! connection.
 //!
-//! Compared with hyper-util's general-purpose pool this does no per-request key hashing, no
-//! extra task per request to return the connection, and no dispatch through a shared pool
-//! lock beyond one short `Mutex` push/pop per request on the host's own stack.
+//! The exchange runs in the request's own task: no connection task, no channel, no per-request
+//! key hashing, and one short `Mutex` push/pop per request on the host's own stack.
 
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use bytes::Bytes;
-use http::{Request, Response};
-use http_body::{Body as HttpBody, Frame, SizeHint};
-use hyper::body::Incoming;
-use hyper::client::conn::http1::{self, SendRequest};
-use hyper_util::rt::TokioIo;
+use http::{Method, Request, Response};
 use tokio::net::TcpStream;
 
 use super::Host;
+use super::h1::{self, Conn, Prepared, ResponseBody, Stream};
 
 /// Idle connections kept per host.
 const MAX_IDLE: usize = 256;
@@ -39,13 +33,16 @@ pub enum SendError {
     Connect(String),
     /// The exchange failed after the request was (or may have been) sent.
     #[error("exchange: {0}")]
-    Exchange(#[from] hyper::Error),
+    Exchange(#[from] h1::Error),
 }
+
+/// The response body type of upstream responses.
+pub type PooledBody = ResponseBody;
 
 /// The idle connections of one host.
 #[derive(Default)]
 pub(crate) struct IdlePool {
-    idle: Mutex<Vec<(SendRequest<Body>, Instant)>>,
+    idle: Mutex<Vec<(Conn, Instant)>>,
 }
 
 impl std::fmt::Debug for IdlePool {
@@ -56,25 +53,28 @@ impl std::fmt::Debug for IdlePool {
 }
 
 impl IdlePool {
-    fn take(&self) -> Option<SendRequest<Body>> {
+    fn take(&self) -> Option<Conn> {
         let mut idle = self.idle.lock().ok()?;
-        while let Some((sender, since)) = idle.pop() {
-            if !sender.is_closed() && since.elapsed() < IDLE_TIMEOUT {
-                return Some(sender);
+        while let Some((mut conn, since)) = idle.pop() {
+            if since.elapsed() < IDLE_TIMEOUT && !conn.is_stale() {
+                return Some(conn);
             }
         }
         None
     }
 
-    fn put(&self, sender: SendRequest<Body>) {
-        if sender.is_closed() {
-            return;
-        }
+    fn put(&self, conn: Conn) {
         if let Ok(mut idle) = self.idle.lock()
             && idle.len() < MAX_IDLE
         {
-            idle.push((sender, Instant::now()));
+            idle.push((conn, Instant::now()));
         }
+    }
+}
+
+impl h1::Release for Host {
+    fn release(&self, conn: Conn) {
+        self.pool.put(conn);
     }
 }
 
@@ -107,14 +107,14 @@ impl Connector {
         }
     }
 
-    async fn connect(&self, host: &Host) -> Result<SendRequest<Body>, SendError> {
+    async fn connect(&self, host: &Host) -> Result<Conn, SendError> {
         let tcp = tokio::time::timeout(self.connect_timeout, TcpStream::connect(&*host.name))
             .await
             .map_err(|_| SendError::Connect("timed out".into()))?
             .map_err(|e| SendError::Connect(e.to_string()))?;
         let _ = tcp.set_nodelay(true);
         match &host.tls_name {
-            None => handshake(tcp).await,
+            None => Ok(Conn::new(Stream::Plain(tcp))),
             Some(name) => {
                 let tls = self.tls.as_ref().ok_or_else(|| {
                     SendError::Connect("HTTPS upstream but no TLS configuration".into())
@@ -124,7 +124,7 @@ impl Connector {
                         .await
                         .map_err(|_| SendError::Connect("TLS handshake timed out".into()))?
                         .map_err(|e| SendError::Connect(format!("TLS: {e}")))?;
-                handshake(stream).await
+                Ok(Conn::new(Stream::Tls(Box::new(stream))))
             }
         }
     }
@@ -135,113 +135,101 @@ impl Connector {
     pub(crate) async fn send(
         &self,
         host: &Arc<Host>,
-        mut request: Request<Body>,
+        request: Request<Body>,
     ) -> Result<Response<PooledBody>, (SendError, Option<Request<Body>>)> {
-        while let Some(mut sender) = host.pool.take() {
-            // Ready again shortly after its previous response ended; an error means the
-            // upstream closed it while idle.
-            if sender.ready().await.is_err() {
-                continue;
-            }
-            match sender.try_send_request(request).await {
-                Ok(response) => return Ok(PooledBody::wrap(response, sender, host)),
-                Err(mut e) => match e.take_message() {
-                    // Refused before anything was written: replay on another connection.
-                    Some(unsent) => request = unsent,
-                    None => return Err((SendError::Exchange(e.into_error()), None)),
-                },
+        let (parts, body) = request.into_parts();
+        let mut prepared = Prepared::new(&parts, body);
+        let replayable = prepared.bodyless()
+            && matches!(
+                parts.method,
+                Method::GET
+                    | Method::HEAD
+                    | Method::OPTIONS
+                    | Method::TRACE
+                    | Method::PUT
+                    | Method::DELETE
+            );
+        while let Some(mut conn) = host.pool.take() {
+            match h1::exchange(&mut conn, &mut prepared).await {
+                Ok(head) => return Ok(ResponseBody::response(head, conn, host.clone())),
+                // The upstream dropped the pooled connection just as it was reused: nothing
+                // came back, so the request is written again on the next one.
+                Err(e) if replayable && !e.received => continue,
+                Err(e) => return Err((SendError::Exchange(e.error), None)),
             }
         }
-        let mut sender = match self.connect(host).await {
-            Ok(sender) => sender,
-            Err(e) => return Err((e, Some(request))),
+        let mut conn = match self.connect(host).await {
+            Ok(conn) => conn,
+            Err(e) => {
+                let body = prepared.take_body().unwrap_or_default();
+                return Err((e, Some(Request::from_parts(parts, body))));
+            }
         };
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|e| (SendError::Exchange(e), None))?;
-        Ok(PooledBody::wrap(response, sender, host))
-    }
-}
-
-async fn handshake<T>(io: T) -> Result<SendRequest<Body>, SendError>
-where
-    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
-{
-    let (sender, connection) = http1::handshake(TokioIo::new(io))
-        .await
-        .map_err(|e| SendError::Connect(e.to_string()))?;
-    tokio::spawn(async move {
-        if let Err(e) = connection.await {
-            tracing::debug!(error = %e, "upstream connection ended");
+        match h1::exchange(&mut conn, &mut prepared).await {
+            Ok(head) => Ok(ResponseBody::response(head, conn, host.clone())),
+            Err(e) => Err((SendError::Exchange(e.error), None)),
         }
-    });
-    Ok(sender)
-}
-
-/// An upstream response body that returns its connection to the pool once read to the end.
-pub struct PooledBody {
-    inner: Incoming,
-    // Some until the body ends (then pooled) or is dropped (then closed).
-    give_back: Option<(SendRequest<Body>, Arc<Host>)>,
-}
-
-impl std::fmt::Debug for PooledBody {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("PooledBody")
     }
 }
 
-impl PooledBody {
-    fn wrap(
-        response: Response<Incoming>,
-        sender: SendRequest<Body>,
-        host: &Arc<Host>,
-    ) -> Response<PooledBody> {
-        response.map(|inner| {
-            let mut body = PooledBody {
-                inner,
-                give_back: Some((sender, host.clone())),
-            };
-            if body.inner.is_end_stream() {
-                body.release();
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt as _;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// An upstream that answers the first request of each connection and drops the
+    /// connection, unanswered, when a second request arrives on it (an idle timeout racing
+    /// the reuse).
+    async fn one_shot_upstream() -> (String, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        tokio::spawn(async move {
+            loop {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                count.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 4096];
+                    if socket.read(&mut buf).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let _ = socket
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                        .await;
+                    let _ = socket.read(&mut buf).await;
+                    // Dropped without an answer.
+                });
             }
-            body
-        })
+        });
+        (addr, accepted)
     }
 
-    fn release(&mut self) {
-        if let Some((sender, host)) = self.give_back.take() {
-            host.pool.put(sender);
+    #[tokio::test]
+    async fn a_reused_connection_that_dies_unanswered_is_replaced_for_idempotent_requests() {
+        let (addr, accepted) = one_shot_upstream().await;
+        let upstream = super::super::Upstream::new(std::slice::from_ref(&addr), false).unwrap();
+        let host = upstream.pick(&[]).unwrap();
+        let connector = Connector::new(None);
+        let request = |method: Method| {
+            Request::builder()
+                .method(method)
+                .uri("/")
+                .header("host", addr.as_str())
+                .body(Body::empty())
+                .unwrap()
+        };
+        for _ in 0..3 {
+            let response = connector.send(&host, request(Method::GET)).await.unwrap();
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            assert_eq!(body, "ok");
         }
-    }
-}
-
-impl HttpBody for PooledBody {
-    type Data = Bytes;
-    type Error = hyper::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
-        let this = &mut *self;
-        let polled = Pin::new(&mut this.inner).poll_frame(cx);
-        match &polled {
-            Poll::Ready(None) => this.release(),
-            Poll::Ready(Some(Ok(_))) if this.inner.is_end_stream() => this.release(),
-            // An error leaves the connection in an unknown state: drop it.
-            Poll::Ready(Some(Err(_))) => this.give_back = None,
-            _ => {}
-        }
-        polled
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
+        // Each reuse met a dead connection and went to a fresh one.
+        assert_eq!(accepted.load(Ordering::SeqCst), 3);
+        // A POST is not written twice: the failure is reported.
+        let response = connector.send(&host, request(Method::POST)).await;
+        assert!(matches!(response, Err((SendError::Exchange(_), None))));
     }
 }
