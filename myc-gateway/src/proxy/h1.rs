@@ -339,7 +339,7 @@ async fn read_head(conn: &mut Conn, head_method: bool) -> Result<Head, ExchangeE
     let fail = |error: Error, received: bool| ExchangeError { error, received };
     loop {
         if !conn.buf.is_empty() {
-            match parse_head(conn, head_method) {
+            match parse_head(&mut conn.buf, head_method) {
                 Ok(Some(head)) => return Ok(head),
                 Ok(None) => {}
                 Err(e) => return Err(fail(e, true)),
@@ -355,15 +355,15 @@ async fn read_head(conn: &mut Conn, head_method: bool) -> Result<Head, ExchangeE
 
 /// Parses the head at the start of the buffer; `None` until it is complete. Interim (1xx)
 /// responses are skipped.
-fn parse_head(conn: &mut Conn, head_method: bool) -> Result<Option<Head>, Error> {
+fn parse_head(buf: &mut BytesMut, head_method: bool) -> Result<Option<Head>, Error> {
     loop {
         let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut response = httparse::Response::new(&mut fields);
-        let base = conn.buf.as_ptr() as usize;
-        let len = match response.parse(&conn.buf) {
+        let base = buf.as_ptr() as usize;
+        let len = match response.parse(&buf) {
             Ok(httparse::Status::Complete(len)) => len,
             Ok(httparse::Status::Partial) => {
-                return if conn.buf.len() >= MAX_HEAD {
+                return if buf.len() >= MAX_HEAD {
                     Err(Error::Malformed("response head too large"))
                 } else {
                     Ok(None)
@@ -379,8 +379,8 @@ fn parse_head(conn: &mut Conn, head_method: bool) -> Result<Option<Head>, Error>
             return Err(Error::Malformed("protocol switch (101) is not supported"));
         }
         if (100..200).contains(&code) {
-            conn.buf.advance(len);
-            if conn.buf.is_empty() {
+            buf.advance(len);
+            if buf.is_empty() {
                 return Ok(None);
             }
             continue;
@@ -403,7 +403,7 @@ fn parse_head(conn: &mut Conn, head_method: bool) -> Result<Option<Head>, Error>
             let start = (h.value.as_ptr() as usize).saturating_sub(base);
             ranges.push((start, start + h.value.len()));
         }
-        let head_bytes = conn.buf.split_to(len).freeze();
+        let head_bytes = buf.split_to(len).freeze();
         let mut headers = HeaderMap::with_capacity(names.len());
         for (name, (start, end)) in names.into_iter().zip(ranges) {
             let value = HeaderValue::from_maybe_shared(head_bytes.slice(start..end))
@@ -495,12 +495,7 @@ impl ResponseBody {
         conn: Conn,
         release: std::sync::Arc<dyn Release>,
     ) -> http::Response<Self> {
-        let state = match head.framing {
-            ResponseFraming::Empty | ResponseFraming::Length(0) => BodyState::Done,
-            ResponseFraming::Length(n) => BodyState::Length(n),
-            ResponseFraming::Chunked => BodyState::ChunkSize,
-            ResponseFraming::UntilClose => BodyState::UntilClose,
-        };
+        let state = initial_state(head.framing);
         let mut body = Self {
             conn: Some(conn),
             state,
@@ -530,6 +525,121 @@ impl ResponseBody {
     }
 }
 
+/// What the body decoder made of the buffered bytes.
+#[derive(Debug)]
+enum Step {
+    /// A piece of the body.
+    Data(Bytes),
+    /// The state advanced without data (a chunk boundary, a trailer line).
+    Progress,
+    /// More bytes are needed.
+    NeedMore,
+}
+
+/// Decodes what `buf` holds in `state`; `NeedMore` when it holds too little.
+fn step(state: &mut BodyState, buf: &mut BytesMut) -> Result<Step, Error> {
+    match *state {
+        BodyState::Done => Ok(Step::Progress),
+        BodyState::Length(remaining) | BodyState::ChunkData(remaining) => {
+            if buf.is_empty() {
+                return Ok(Step::NeedMore);
+            }
+            let take = usize::try_from(remaining)
+                .unwrap_or(usize::MAX)
+                .min(buf.len());
+            let data = buf.split_to(take).freeze();
+            let left = remaining - take as u64;
+            *state = match (*state, left) {
+                (BodyState::Length(_), 0) => BodyState::Done,
+                (BodyState::Length(_), n) => BodyState::Length(n),
+                (_, 0) => BodyState::ChunkEnd,
+                (_, n) => BodyState::ChunkData(n),
+            };
+            Ok(Step::Data(data))
+        }
+        BodyState::UntilClose => {
+            if buf.is_empty() {
+                Ok(Step::NeedMore)
+            } else {
+                Ok(Step::Data(buf.split().freeze()))
+            }
+        }
+        BodyState::ChunkSize => match buf.iter().position(|b| *b == b'\n') {
+            Some(end) => {
+                let size = chunk_size(&buf[..end])?;
+                buf.advance(end + 1);
+                *state = if size == 0 {
+                    BodyState::Trailers(0)
+                } else {
+                    BodyState::ChunkData(size)
+                };
+                Ok(Step::Progress)
+            }
+            None if buf.len() > MAX_CHUNK_LINE => Err(Error::Malformed("chunk-size line too long")),
+            None => Ok(Step::NeedMore),
+        },
+        BodyState::ChunkEnd => {
+            if buf.len() < 2 {
+                return Ok(Step::NeedMore);
+            }
+            if &buf[..2] != b"\r\n" {
+                return Err(Error::Malformed("chunk data not followed by CRLF"));
+            }
+            buf.advance(2);
+            *state = BodyState::ChunkSize;
+            Ok(Step::Progress)
+        }
+        BodyState::Trailers(seen) => match buf.iter().position(|b| *b == b'\n') {
+            Some(end) => {
+                let empty = matches!(&buf[..end], b"" | b"\r");
+                if !empty && seen + end + 1 > MAX_TRAILERS {
+                    return Err(Error::Malformed("trailers too large"));
+                }
+                buf.advance(end + 1);
+                *state = if empty {
+                    BodyState::Done
+                } else {
+                    BodyState::Trailers(seen + end + 1)
+                };
+                Ok(Step::Progress)
+            }
+            None if seen + buf.len() > MAX_TRAILERS => Err(Error::Malformed("trailers too large")),
+            None => Ok(Step::NeedMore),
+        },
+    }
+}
+
+/// Decodes a complete upstream response held in memory: the head (interim responses skipped)
+/// and the body per its framing, the end of `bytes` standing for the connection closing. The
+/// same code paths as on a connection; for fuzzing and tests.
+pub fn decode_response(
+    bytes: &[u8],
+    head_method: bool,
+) -> Result<(http::response::Parts, Vec<u8>), Error> {
+    let mut buf = BytesMut::from(bytes);
+    let head = parse_head(&mut buf, head_method)?.ok_or(Error::Closed)?;
+    let mut state = initial_state(head.framing);
+    let mut body = Vec::new();
+    while state != BodyState::Done {
+        match step(&mut state, &mut buf)? {
+            Step::Data(data) => body.extend_from_slice(&data),
+            Step::Progress => {}
+            Step::NeedMore if state == BodyState::UntilClose => state = BodyState::Done,
+            Step::NeedMore => return Err(Error::Closed),
+        }
+    }
+    Ok((head.parts, body))
+}
+
+fn initial_state(framing: ResponseFraming) -> BodyState {
+    match framing {
+        ResponseFraming::Empty | ResponseFraming::Length(0) => BodyState::Done,
+        ResponseFraming::Length(n) => BodyState::Length(n),
+        ResponseFraming::Chunked => BodyState::ChunkSize,
+        ResponseFraming::UntilClose => BodyState::UntilClose,
+    }
+}
+
 impl HttpBody for ResponseBody {
     type Data = Bytes;
     type Error = Error;
@@ -540,115 +650,31 @@ impl HttpBody for ResponseBody {
     ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
         let this = self.get_mut();
         loop {
-            let state = this.state;
-            if state == BodyState::Done {
+            if this.state == BodyState::Done {
                 this.finish();
                 return Poll::Ready(None);
             }
             let Some(conn) = this.conn.as_mut() else {
                 return Poll::Ready(None);
             };
-            match state {
-                BodyState::Done => {}
-                BodyState::Length(remaining) | BodyState::ChunkData(remaining) => {
-                    if conn.buf.is_empty() {
-                        match ready!(conn.poll_fill(cx)) {
-                            Ok(0) => return this.fail(Error::Closed),
-                            Ok(_) => {}
-                            Err(e) => return this.fail(Error::Io(e)),
-                        }
-                    }
-                    let take = usize::try_from(remaining)
-                        .unwrap_or(usize::MAX)
-                        .min(conn.buf.len());
-                    let data = conn.buf.split_to(take).freeze();
-                    let left = remaining - take as u64;
-                    this.state = match (state, left) {
-                        (BodyState::Length(_), 0) => BodyState::Done,
-                        (BodyState::Length(_), n) => BodyState::Length(n),
-                        (_, 0) => BodyState::ChunkEnd,
-                        (_, n) => BodyState::ChunkData(n),
-                    };
+            match step(&mut this.state, &mut conn.buf) {
+                Ok(Step::Data(data)) => {
                     if this.state == BodyState::Done {
                         this.finish();
                     }
                     return Poll::Ready(Some(Ok(Frame::data(data))));
                 }
-                BodyState::UntilClose => {
-                    if conn.buf.is_empty() {
-                        match ready!(conn.poll_fill(cx)) {
-                            Ok(0) => {
-                                this.keep_alive = false;
-                                this.state = BodyState::Done;
-                                continue;
-                            }
-                            Ok(_) => {}
-                            Err(e) => return this.fail(Error::Io(e)),
-                        }
+                Ok(Step::Progress) => {}
+                Ok(Step::NeedMore) => match ready!(conn.poll_fill(cx)) {
+                    Ok(0) if this.state == BodyState::UntilClose => {
+                        this.keep_alive = false;
+                        this.state = BodyState::Done;
                     }
-                    let data = conn.buf.split().freeze();
-                    return Poll::Ready(Some(Ok(Frame::data(data))));
-                }
-                BodyState::ChunkSize => match conn.buf.iter().position(|b| *b == b'\n') {
-                    Some(end) => {
-                        let size = match chunk_size(&conn.buf[..end]) {
-                            Ok(size) => size,
-                            Err(e) => return this.fail(e),
-                        };
-                        conn.buf.advance(end + 1);
-                        this.state = if size == 0 {
-                            BodyState::Trailers(0)
-                        } else {
-                            BodyState::ChunkData(size)
-                        };
-                    }
-                    None if conn.buf.len() > MAX_CHUNK_LINE => {
-                        return this.fail(Error::Malformed("chunk-size line too long"));
-                    }
-                    None => match ready!(conn.poll_fill(cx)) {
-                        Ok(0) => return this.fail(Error::Closed),
-                        Ok(_) => {}
-                        Err(e) => return this.fail(Error::Io(e)),
-                    },
+                    Ok(0) => return this.fail(Error::Closed),
+                    Ok(_) => {}
+                    Err(e) => return this.fail(Error::Io(e)),
                 },
-                BodyState::ChunkEnd => {
-                    if conn.buf.len() < 2 {
-                        match ready!(conn.poll_fill(cx)) {
-                            Ok(0) => return this.fail(Error::Closed),
-                            Ok(_) => continue,
-                            Err(e) => return this.fail(Error::Io(e)),
-                        }
-                    }
-                    if &conn.buf[..2] != b"\r\n" {
-                        return this.fail(Error::Malformed("chunk data not followed by CRLF"));
-                    }
-                    conn.buf.advance(2);
-                    this.state = BodyState::ChunkSize;
-                }
-                BodyState::Trailers(seen) => match conn.buf.iter().position(|b| *b == b'\n') {
-                    Some(end) => {
-                        let line = conn.buf[..end]
-                            .strip_suffix(b"\r")
-                            .unwrap_or(&conn.buf[..end]);
-                        let empty = line.is_empty();
-                        conn.buf.advance(end + 1);
-                        this.state = if empty {
-                            BodyState::Done
-                        } else if seen + end + 1 > MAX_TRAILERS {
-                            return this.fail(Error::Malformed("trailers too large"));
-                        } else {
-                            BodyState::Trailers(seen + end + 1)
-                        };
-                    }
-                    None if seen + conn.buf.len() > MAX_TRAILERS => {
-                        return this.fail(Error::Malformed("trailers too large"));
-                    }
-                    None => match ready!(conn.poll_fill(cx)) {
-                        Ok(0) => return this.fail(Error::Closed),
-                        Ok(_) => {}
-                        Err(e) => return this.fail(Error::Io(e)),
-                    },
-                },
+                Err(e) => return this.fail(e),
             }
         }
     }
@@ -966,6 +992,27 @@ mod tests {
         );
         assert!(!seen.contains("expect"), "{seen}");
         assert!(seen.ends_with("POST /b HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n2\r\nab\r\n3\r\ncde\r\n0\r\n\r\n"), "{seen}");
+    }
+
+    #[test]
+    fn in_memory_decoding() {
+        let (parts, body) = decode_response(
+            b"HTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\nHTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+            false,
+        )
+        .unwrap();
+        assert_eq!((parts.status.as_u16(), body.as_slice()), (200, &b"abc"[..]));
+        let (_, body) = decode_response(b"HTTP/1.1 200 OK\r\n\r\nuntil close", false).unwrap();
+        assert_eq!(body, b"until close");
+        assert!(
+            decode_response(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nabc", false).is_err()
+        );
+        assert!(decode_response(b"HTTP/1.1 200 OK\r\n", false).is_err());
+        let trailers = format!(
+            "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n0\r\n{}\r\n",
+            "x-t: 1\r\n".repeat(3000)
+        );
+        assert!(decode_response(trailers.as_bytes(), false).is_err());
     }
 
     #[test]
