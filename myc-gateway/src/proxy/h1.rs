@@ -360,7 +360,7 @@ fn parse_head(buf: &mut BytesMut, head_method: bool) -> Result<Option<Head>, Err
         let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut response = httparse::Response::new(&mut fields);
         let base = buf.as_ptr() as usize;
-        let len = match response.parse(&buf) {
+        let len = match response.parse(buf) {
             Ok(httparse::Status::Complete(len)) => len,
             Ok(httparse::Status::Partial) => {
                 return if buf.len() >= MAX_HEAD {
