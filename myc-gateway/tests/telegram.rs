@@ -74,6 +74,7 @@ struct Gw {
     base: String,
     config: Config,
     http: reqwest::Client,
+    telegram: std::sync::Arc<myc_gateway::telegram::Telegram>,
 }
 
 impl Gw {
@@ -180,9 +181,10 @@ email = "carol@elsewhere.test"
         telegram: Some(telegram.clone()),
     };
     let built = myc_gateway::app::build(config.clone(), auth.clone(), extras).unwrap();
-    let app = built
-        .app
-        .mount(&myc_gateway::telegram::ENDPOINTS, telegram.router(auth));
+    let app = built.app.mount(
+        &myc_gateway::telegram::ENDPOINTS,
+        telegram.clone().router(auth),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(myc_gateway::server::serve(
@@ -194,6 +196,7 @@ email = "carol@elsewhere.test"
         base: format!("http://{addr}"),
         config,
         http: reqwest::Client::new(),
+        telegram: telegram.clone(),
     }
 }
 
@@ -365,6 +368,31 @@ async fn link_login_and_webhooks() {
         let (status, response) = gw.post(&path, &headers, update).await;
         assert_eq!(status, expect, "{path} {headers:?}: {response}");
     }
+
+    // A new webhook secret set through this gateway applies at once (its cached copy is
+    // dropped); the old one is refused.
+    let rotated = "7d1e9a3c5b2f8e4d6a0c9b1e3f5a7c2d";
+    gw.telegram
+        .configure(TENANT.parse().unwrap(), BOT, rotated)
+        .await
+        .unwrap();
+    let (status, _) = gw
+        .post(&webhook(TENANT), &[secret()], message(MARIA_TG))
+        .await;
+    assert_eq!(status, 401);
+    let rotated_header = ("x-telegram-bot-api-secret-token", rotated.to_owned());
+    let (status, _) = gw
+        .post(
+            &webhook(TENANT),
+            &[rotated_header.clone()],
+            message(MARIA_TG),
+        )
+        .await;
+    assert_eq!(status, 200);
+    gw.telegram
+        .configure(TENANT.parse().unwrap(), BOT, WEBHOOK_SECRET)
+        .await
+        .unwrap();
 
     // Unlink, then the sender is unknown again.
     let response = gw

@@ -120,11 +120,21 @@ pub fn check_bot_config(bot_token: &str, webhook_secret: &str) -> Result<(), Str
     Ok(())
 }
 
+/// How long an opened webhook secret is reused before the store is read again (a secret
+/// changed through another replica takes effect here within this time).
+const WEBHOOK_SECRET_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+/// Tenants whose opened webhook secret is kept at most.
+const WEBHOOK_SECRET_CACHE: usize = 10_000;
+
+type SecretCache = std::collections::HashMap<Uuid, (Arc<Zeroizing<Vec<u8>>>, std::time::Instant)>;
+
 /// The Telegram identity source of one gateway.
 pub struct Telegram {
     vault: SecretVault<SqlStore>,
     auth: AuthSettings,
     settings: TelegramSettings,
+    /// Opened webhook secrets by tenant: an update costs no DEK read or decryption.
+    webhook_secrets: std::sync::Mutex<SecretCache>,
 }
 
 impl std::fmt::Debug for Telegram {
@@ -156,7 +166,29 @@ impl Telegram {
             vault,
             auth,
             settings,
+            webhook_secrets: std::sync::Mutex::new(SecretCache::new()),
         }
+    }
+
+    /// The tenant's webhook secret, from the cache while it is fresh.
+    async fn webhook_secret(&self, tenant: Uuid) -> Result<Arc<Zeroizing<Vec<u8>>>, TelegramError> {
+        if let Ok(cache) = self.webhook_secrets.lock()
+            && let Some((secret, at)) = cache.get(&tenant)
+            && at.elapsed() < WEBHOOK_SECRET_TTL
+        {
+            return Ok(secret.clone());
+        }
+        let secret = Arc::new(self.secret(tenant, WEBHOOK_SECRET).await?);
+        if let Ok(mut cache) = self.webhook_secrets.lock() {
+            if cache.len() >= WEBHOOK_SECRET_CACHE {
+                cache.retain(|_, (_, at)| at.elapsed() < WEBHOOK_SECRET_TTL);
+                if cache.len() >= WEBHOOK_SECRET_CACHE {
+                    cache.clear();
+                }
+            }
+            cache.insert(tenant, (secret.clone(), std::time::Instant::now()));
+        }
+        Ok(secret)
     }
 
     fn store(&self) -> &SqlStore {
@@ -182,6 +214,9 @@ impl Telegram {
         self.vault
             .put(tenant, WEBHOOK_SECRET, webhook_secret.as_bytes())
             .await?;
+        if let Ok(mut cache) = self.webhook_secrets.lock() {
+            cache.remove(&tenant);
+        }
         Ok(())
     }
 
@@ -304,10 +339,10 @@ impl Telegram {
             })?;
         let (mut parts, body) = request.into_parts();
         let presented = parts.headers.remove(SECRET_TOKEN_HEADER);
-        let expected = self.secret(tenant, WEBHOOK_SECRET).await?;
+        let expected = self.webhook_secret(tenant).await?;
         let ok = presented
             .as_ref()
-            .is_some_and(|p| bool::from(p.as_bytes().ct_eq(&expected)));
+            .is_some_and(|p| bool::from(p.as_bytes().ct_eq(expected.as_slice())));
         if !ok {
             tracing::warn!(%tenant, "telegram webhook with a wrong or missing secret token");
             return Err(TelegramError::Unauthorized(
