@@ -382,11 +382,7 @@ async fn link_login_and_webhooks() {
     assert_eq!(status, 401);
     let rotated_header = ("x-telegram-bot-api-secret-token", rotated.to_owned());
     let (status, _) = gw
-        .post(
-            &webhook(TENANT),
-            &[rotated_header.clone()],
-            message(MARIA_TG),
-        )
+        .post(&webhook(TENANT), &[rotated_header], message(MARIA_TG))
         .await;
     assert_eq!(status, 200);
     gw.telegram
