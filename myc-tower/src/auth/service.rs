@@ -191,29 +191,16 @@ where
             None => {}
         }
         drop(entered);
-        // Slow path (token or profile not cached, connection strings): verify, resolve, then
-        // call the service that was polled ready; a fresh clone takes its place.
-        let clone = self.inner.clone();
-        let inner = std::mem::replace(&mut self.inner, clone);
-        let authenticator = self.authenticator.clone();
-        let group = self.group.clone();
-        let group_header = self.group_header.clone();
-        let claims = self.claims.clone();
-        let future = async move {
-            let decision = authenticator
-                .decide(&group, claims.as_deref(), credential, tenant)
-                .await;
-            admit_and_call(
-                inner,
-                &authenticator,
-                decision,
-                group_header,
-                request,
-                request_id,
-            )
-            .await
-        };
-        ResponseFuture::boxed(Box::pin(future.instrument(span)))
+        // Slow path (token or profile not cached, connection strings): verify and resolve.
+        self.slow_path(
+            request,
+            request_id,
+            span,
+            move |auth, group, claims| async move {
+                auth.decide(&group, claims.as_deref(), credential, tenant)
+                    .await
+            },
+        )
     }
 }
 
@@ -233,28 +220,59 @@ impl<S: Clone> Auth<S> {
         ReqBody: Send + 'static,
         ResBody: From<String> + Send + 'static,
     {
+        self.slow_path(
+            request,
+            request_id,
+            span,
+            move |auth, group, claims| async move {
+                let asserted = asserted.ok_or(AuthError::MissingCredentials)?;
+                tracing::Span::current().record("credential", asserted.source);
+                let caller = crate::auth::Caller::Asserted {
+                    email: asserted.email,
+                    source: asserted.source,
+                };
+                auth.decide_caller(&group, claims.as_deref(), caller, asserted.tenant)
+                    .await
+            },
+        )
+    }
+
+    /// Every path that has to wait: takes the service that was polled ready (a fresh clone
+    /// takes its place), awaits `decide`'s decision, then refuses or injects and calls; boxed
+    /// and instrumented with `span`.
+    fn slow_path<ReqBody, ResBody, D, F>(
+        &mut self,
+        request: Request<ReqBody>,
+        request_id: http::HeaderValue,
+        span: tracing::Span,
+        decide: D,
+    ) -> ResponseFuture<S::Future, ResBody, S::Error>
+    where
+        S: Service<Request<ReqBody>, Response = Response<ResBody>> + Send + 'static,
+        S::Future: Send + 'static,
+        S::Error: Send + 'static,
+        ReqBody: Send + 'static,
+        ResBody: From<String> + Send + 'static,
+        D: FnOnce(
+            Arc<Authenticator>,
+            Arc<SecurityGroup>,
+            Option<Arc<crate::claims_expr::ClaimsPredicate>>,
+        ) -> F,
+        F: std::future::Future<Output = Result<crate::auth::authenticator::Decision, AuthError>>
+            + Send
+            + 'static,
+    {
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
         let authenticator = self.authenticator.clone();
-        let group = self.group.clone();
         let group_header = self.group_header.clone();
-        let claims = self.claims.clone();
+        let decision = decide(
+            self.authenticator.clone(),
+            self.group.clone(),
+            self.claims.clone(),
+        );
         let future = async move {
-            let Some(asserted) = asserted else {
-                return Ok(refusal(
-                    AuthError::MissingCredentials,
-                    "authenticate",
-                    request_id,
-                ));
-            };
-            tracing::Span::current().record("credential", asserted.source);
-            let caller = crate::auth::Caller::Asserted {
-                email: asserted.email,
-                source: asserted.source,
-            };
-            let decision = authenticator
-                .decide_caller(&group, claims.as_deref(), caller, asserted.tenant)
-                .await;
+            let decision = decision.await;
             admit_and_call(
                 inner,
                 &authenticator,
