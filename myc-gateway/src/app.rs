@@ -493,6 +493,9 @@ async fn forward_routed(
         Some(q) => format!("{upstream_path}?{q}"),
         None => upstream_path,
     };
+    // Room for what forwarding and the auth layer add (forwarding headers, identity headers,
+    // request id, Host): the map grows once here instead of once per insert batch.
+    request.headers_mut().reserve(8);
     request.extensions_mut().insert(Routed {
         path_and_query,
         peer,

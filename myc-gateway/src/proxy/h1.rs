@@ -404,7 +404,8 @@ fn parse_head(buf: &mut BytesMut, head_method: bool) -> Result<Option<Head>, Err
             ranges.push((start, start + h.value.len()));
         }
         let head_bytes = buf.split_to(len).freeze();
-        let mut headers = HeaderMap::with_capacity(names.len());
+        // Room for the request id the gateway echoes.
+        let mut headers = HeaderMap::with_capacity(names.len() + 1);
         for (name, (start, end)) in names.into_iter().zip(ranges) {
             let value = HeaderValue::from_maybe_shared(head_bytes.slice(start..end))
                 .map_err(|_| Error::Malformed("invalid header value"))?;
