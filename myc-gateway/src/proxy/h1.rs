@@ -413,18 +413,18 @@ fn parse_head(buf: &mut BytesMut, head_method: bool) -> Result<Option<Head>, Err
         }
         let mut keep_alive =
             version == Version::HTTP_11 && !has_token(&headers, &CONNECTION, "close");
+        // Transfer-Encoding wins over Content-Length, and such a message must not be followed
+        // by another on the same connection (RFC 9112 §6.1, §6.3); whatever the status.
+        if headers.contains_key(TRANSFER_ENCODING) && headers.contains_key(CONTENT_LENGTH) {
+            headers.remove(CONTENT_LENGTH);
+            keep_alive = false;
+        }
         let framing = if head_method
             || status == StatusCode::NO_CONTENT
             || status == StatusCode::NOT_MODIFIED
         {
             ResponseFraming::Empty
         } else if headers.contains_key(TRANSFER_ENCODING) {
-            // Transfer-Encoding wins over Content-Length, and such a message must not be
-            // followed by another on the same connection (RFC 9112 §6.1).
-            if headers.contains_key(CONTENT_LENGTH) {
-                headers.remove(CONTENT_LENGTH);
-                keep_alive = false;
-            }
             let last = headers
                 .get_all(TRANSFER_ENCODING)
                 .iter()
@@ -1003,6 +1003,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!((parts.status.as_u16(), body.as_slice()), (200, &b"abc"[..]));
+        // Found by the fuzzer: Content-Length goes whenever Transfer-Encoding is present.
+        let (parts, _) = decode_response(
+            b"HTTP/1.1 204 No Content\r\ncontent-length: 5\r\ntransfer-encoding: chunked\r\n\r\n",
+            false,
+        )
+        .unwrap();
+        assert!(!parts.headers.contains_key("content-length"));
         let (_, body) = decode_response(b"HTTP/1.1 200 OK\r\n\r\nuntil close", false).unwrap();
         assert_eq!(body, b"until close");
         assert!(
