@@ -784,6 +784,19 @@ mod tests {
         (addr, seen)
     }
 
+    /// A server that reads one request and answers it with `reply`.
+    async fn reply_once(reply: &'static [u8]) -> std::net::SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 4096];
+            let _ = socket.read(&mut buf).await.unwrap();
+            socket.write_all(reply).await.unwrap();
+        });
+        addr
+    }
+
     async fn connect(addr: std::net::SocketAddr) -> Conn {
         Conn::new(Stream::Plain(TcpStream::connect(addr).await.unwrap()))
     }
@@ -847,14 +860,7 @@ mod tests {
             b"HTTP/1.1 200 OK\r\n\r\nok",
             b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ncontent-length: 9\r\n\r\n2\r\nok\r\n0\r\n\r\n",
         ] {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            tokio::spawn(async move {
-                let (mut socket, _) = listener.accept().await.unwrap();
-                let mut buf = vec![0u8; 4096];
-                let _ = socket.read(&mut buf).await.unwrap();
-                socket.write_all(reply).await.unwrap();
-            });
+            let addr = reply_once(reply).await;
             let pool = Arc::new(Pool::default());
             let (response, body) = get(connect(addr).await, Method::GET, &pool).await;
             assert_eq!(response.status, 200);
@@ -907,14 +913,7 @@ mod tests {
             ),
         ];
         for (reply, expected) in bad {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            tokio::spawn(async move {
-                let (mut socket, _) = listener.accept().await.unwrap();
-                let mut buf = vec![0u8; 4096];
-                let _ = socket.read(&mut buf).await.unwrap();
-                socket.write_all(reply).await.unwrap();
-            });
+            let addr = reply_once(reply).await;
             let mut conn = connect(addr).await;
             let mut prepared = prepare(Request::get("/").body(Body::empty()).unwrap());
             let error = match exchange(&mut conn, &mut prepared).await {
