@@ -22,10 +22,19 @@ servicePort = 9090
 [api.services]
 
 [[my-service]]
+id = "0b7a3c1e-0000-4000-8000-000000000001"
 host = "localhost:3000"
 protocol = "http"
+discoverable = true
+serviceType = "rest-api"
+isContextApi = false
+capabilities = ["search"]
+description = "Upstream discovery metadata, accepted and skipped"
+openapiPath = "/openapi.json"
+healthStatus = { unknown = { checkedAt = "2024-01-01T00:00:00Z" } }
 
 [[my-service.path]]
+id = "route-1"
 group = "public"
 path = "/api/*"
 methods = ["GET", "POST"]

@@ -33,6 +33,7 @@ use std::path::Path;
 
 use myc_profile::SecurityGroup;
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 use zeroize::Zeroizing;
 
 use crate::routing::{Addressing, MethodSet, RouteError, RouteSpec, RouteTable};
@@ -85,8 +86,6 @@ enum Hosts {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RawService {
     #[serde(default)]
-    id: Option<String>,
-    #[serde(default)]
     host: Option<Hosts>,
     #[serde(default)]
     hosts: Option<Hosts>,
@@ -98,21 +97,32 @@ struct RawService {
     allowed_sources: Option<Vec<String>>,
     #[serde(default)]
     proxy_address: Option<String>,
-    // Upstream discovery metadata: accepted, not used by this gateway.
+    // Upstream discovery metadata: accepted (so that upstream's files load under
+    // `deny_unknown_fields`) and skipped without being stored.
     #[serde(default)]
-    health_status: Option<toml::Value>,
+    #[allow(dead_code)]
+    id: Option<IgnoredAny>,
     #[serde(default)]
-    discoverable: Option<bool>,
+    #[allow(dead_code)]
+    health_status: Option<IgnoredAny>,
     #[serde(default)]
-    service_type: Option<String>,
+    #[allow(dead_code)]
+    discoverable: Option<IgnoredAny>,
     #[serde(default)]
-    is_context_api: Option<bool>,
+    #[allow(dead_code)]
+    service_type: Option<IgnoredAny>,
     #[serde(default)]
-    capabilities: Option<Vec<String>>,
+    #[allow(dead_code)]
+    is_context_api: Option<IgnoredAny>,
     #[serde(default)]
-    description: Option<String>,
+    #[allow(dead_code)]
+    capabilities: Option<IgnoredAny>,
     #[serde(default)]
-    openapi_path: Option<String>,
+    #[allow(dead_code)]
+    description: Option<IgnoredAny>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    openapi_path: Option<IgnoredAny>,
     #[serde(default, alias = "routes")]
     path: Vec<RawRoute>,
     #[serde(default, alias = "secrets")]
@@ -135,8 +145,10 @@ pub enum Protocol {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RawRoute {
+    // Upstream's route id: accepted, skipped.
     #[serde(default)]
-    id: Option<String>,
+    #[allow(dead_code)]
+    id: Option<IgnoredAny>,
     path: String,
     methods: Vec<String>,
     #[serde(alias = "securityGroup")]
@@ -599,18 +611,6 @@ impl Config {
             }
             let raw = defs.remove(0);
             let service_index = services.len();
-            let _ = (
-                &raw.id,
-                &raw.health_status,
-                &raw.discoverable,
-                &raw.service_type,
-            );
-            let _ = (
-                &raw.is_context_api,
-                &raw.capabilities,
-                &raw.description,
-                &raw.openapi_path,
-            );
             if raw.proxy_address.is_some() {
                 warnings.push(format!("{key}.proxyAddress is not supported; ignored"));
             }
@@ -679,7 +679,6 @@ impl Config {
             let mut routes = Vec::new();
             for (i, route) in raw.path.into_iter().enumerate() {
                 let rkey = format!("{key}.path[{i}]");
-                let _ = (&route.id, &route.callbacks);
                 let methods = MethodSet::parse(&route.methods)
                     .map_err(|m| error(&format!("{rkey}.methods"), m))?;
                 if let Some(secret) = &route.secret_name
