@@ -93,7 +93,8 @@ pub fn set_query_parameter(path_and_query: &str, name: &str, value: &str) -> Str
     format!("{path}?{}", params.join("&"))
 }
 
-fn idempotent(method: &Method) -> bool {
+/// Methods whose request may be sent twice (RFC 9110 §9.2.2).
+pub(crate) fn idempotent(method: &Method) -> bool {
     matches!(
         *method,
         Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use http::{Method, Request, Response};
+use http::{Request, Response};
 use tokio::net::TcpStream;
 
 use super::Host;
@@ -139,16 +139,7 @@ impl Connector {
     ) -> Result<Response<PooledBody>, (SendError, Option<Request<Body>>)> {
         let (parts, body) = request.into_parts();
         let mut prepared = Prepared::new(&parts, body);
-        let replayable = prepared.bodyless()
-            && matches!(
-                parts.method,
-                Method::GET
-                    | Method::HEAD
-                    | Method::OPTIONS
-                    | Method::TRACE
-                    | Method::PUT
-                    | Method::DELETE
-            );
+        let replayable = prepared.bodyless() && super::idempotent(&parts.method);
         while let Some(mut conn) = host.pool.take() {
             match h1::exchange(&mut conn, &mut prepared).await {
                 Ok(head) => return Ok(ResponseBody::response(head, conn, host.clone())),
@@ -175,6 +166,7 @@ impl Connector {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::Method;
     use http_body_util::BodyExt as _;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
