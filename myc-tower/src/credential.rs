@@ -31,14 +31,26 @@ impl CredentialText {
         // `text` is a subslice of `value`'s bytes.
         let base = value.as_bytes().as_ptr() as usize;
         let start = (text.as_ptr() as usize).saturating_sub(base);
+        Self::range(value, start, start + text.len())
+    }
+
+    fn range(value: &http::HeaderValue, start: usize, end: usize) -> Self {
         Self {
             value: value.clone(),
             start,
-            end: start + text.len(),
+            end,
         }
     }
 
-    /// The text.
+    /// The raw bytes (what the verified-token cache hashes).
+    pub fn as_bytes(&self) -> &[u8] {
+        self.value
+            .as_bytes()
+            .get(self.start..self.end)
+            .unwrap_or_default()
+    }
+
+    /// The text (empty when the bytes are not UTF-8; such a credential never verifies).
     pub fn as_str(&self) -> &str {
         self.value
             .as_bytes()
@@ -133,26 +145,38 @@ const TOKEN68: [bool; 256] = {
     table
 };
 
-fn is_token68(token: &str) -> bool {
-    token.bytes().all(|b| TOKEN68[usize::from(b)])
+fn is_token68(token: &[u8]) -> bool {
+    token.iter().all(|b| TOKEN68[usize::from(*b)])
 }
 
 /// The request's credential, if any.
 pub fn extract(headers: &HeaderMap) -> Result<Option<Credential>, AuthError> {
     let credential = extract_unchecked(headers, has_identity_headers(headers))?;
     if let Some(Credential::Bearer(token)) = &credential {
-        check_bearer(token)?;
+        check_bearer(token.as_bytes())?;
     }
     Ok(credential)
 }
 
-/// Refuses a bearer token with characters outside RFC 6750's `b64token`.
-pub(crate) fn check_bearer(token: &str) -> Result<(), AuthError> {
-    if is_token68(token) {
+/// Refuses a bearer token that is empty or has characters outside RFC 6750's `b64token`
+/// (spaces, controls and non-ASCII bytes among them).
+pub(crate) fn check_bearer(token: &[u8]) -> Result<(), AuthError> {
+    if !token.is_empty() && is_token68(token) {
         Ok(())
     } else {
         Err(AuthError::MalformedCredentials("malformed bearer token"))
     }
+}
+
+/// The range of `bytes[start..end]` without leading and trailing spaces and tabs.
+fn trim_ows(bytes: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
+    while start < end && matches!(bytes.get(start), Some(b' ' | b'\t')) {
+        start += 1;
+    }
+    while end > start && matches!(bytes.get(end - 1), Some(b' ' | b'\t')) {
+        end -= 1;
+    }
+    (start, end)
 }
 
 /// Whether any header is in the `x-mycelium-` namespace: one pass over the names, cheaper
@@ -163,10 +187,11 @@ pub(crate) fn has_identity_headers(headers: &HeaderMap) -> bool {
         .any(|name| myc_profile::headers::is_mycelium_header(name.as_str()))
 }
 
-/// [`extract`] without the per-character check of bearer tokens: the layer looks the token
-/// up in its verified-token cache first (a hit is a token that passed [`check_bearer`]) and
-/// runs the check before verifying anything else. `namespaced` is
-/// [`has_identity_headers`]: without it there is no connection string to look for.
+/// [`extract`] without the per-character check of bearer tokens, which would read every
+/// byte of the token once more: the layer looks the token's bytes up in its verified-token
+/// cache first (a hit is a token that passed [`check_bearer`] before) and runs the check
+/// before verifying anything else. `namespaced` is [`has_identity_headers`]: without it there
+/// is no connection-string header to look for.
 pub(crate) fn extract_unchecked(
     headers: &HeaderMap,
     namespaced: bool,
@@ -179,22 +204,42 @@ pub(crate) fn extract_unchecked(
             header, text,
         ))));
     }
-    let Some((header, value)) = single(headers, &http::header::AUTHORIZATION)? else {
+    let mut values = headers.get_all(http::header::AUTHORIZATION).iter();
+    let Some(header) = values.next() else {
         return Ok(None);
     };
-    let (scheme, token) = value
-        .split_once(' ')
+    if values.next().is_some() {
+        return Err(AuthError::MalformedCredentials(
+            "several credential headers",
+        ));
+    }
+    let bytes = header.as_bytes();
+    if bytes.len() > MAX_CREDENTIAL_LEN {
+        return Err(AuthError::MalformedCredentials("credential too long"));
+    }
+    let (start, end) = trim_ows(bytes, 0, bytes.len());
+    if start == end {
+        return Err(AuthError::MalformedCredentials("empty credential"));
+    }
+    let space = bytes
+        .get(start..end)
+        .unwrap_or_default()
+        .iter()
+        .position(|b| *b == b' ')
         .ok_or(AuthError::MalformedCredentials("expected `Bearer <token>`"))?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    let scheme = bytes.get(start..start + space).unwrap_or_default();
+    if !scheme.eq_ignore_ascii_case(b"bearer") {
         return Err(AuthError::MalformedCredentials(
             "only the Bearer scheme is accepted",
         ));
     }
-    let token = token.trim();
-    if token.is_empty() || token.contains(' ') {
+    let (start, end) = trim_ows(bytes, start + space, end);
+    if start == end {
         return Err(AuthError::MalformedCredentials("malformed bearer token"));
     }
-    Ok(Some(Credential::Bearer(CredentialText::new(header, token))))
+    Ok(Some(Credential::Bearer(CredentialText::range(
+        header, start, end,
+    ))))
 }
 
 #[cfg(test)]
@@ -250,5 +295,33 @@ mod tests {
         let long = format!("Bearer {}", "a".repeat(MAX_CREDENTIAL_LEN));
         assert!(extract(&headers(&[("authorization", &long)])).is_err());
         assert!(!format!("{:?}", Credential::Bearer("secret".into())).contains("secret"));
+    }
+
+    #[test]
+    fn unchecked_extraction_defers_only_the_character_check() {
+        let bearer = |map: &HeaderMap| match extract_unchecked(map, false) {
+            Ok(Some(Credential::Bearer(token))) => token.as_bytes().to_vec(),
+            other => panic!("{other:?}"),
+        };
+        // Spaces and tabs around the value and the token are not part of the token.
+        let map = headers(&[("authorization", " \tBearer \t a.b.c \t")]);
+        assert_eq!(bearer(&map), b"a.b.c");
+        assert_eq!(extract(&map), Ok(Some(Credential::Bearer("a.b.c".into()))));
+        // Characters are left to `check_bearer`, which every path runs before a verification.
+        let mut map = HeaderMap::new();
+        map.insert(
+            http::header::AUTHORIZATION,
+            http::HeaderValue::from_bytes(b"Bearer a.b\xffc d").unwrap(),
+        );
+        let token = bearer(&map);
+        assert_eq!(token, b"a.b\xffc d");
+        assert!(check_bearer(&token).is_err());
+        assert!(extract(&map).is_err());
+        for bad in ["Bearer", "Bearer \t ", "Token a.b.c", "\t"] {
+            assert!(
+                extract_unchecked(&headers(&[("authorization", bad)]), false).is_err(),
+                "{bad:?}"
+            );
+        }
     }
 }

@@ -1,11 +1,21 @@
 //! Request ids: UUIDv4-shaped, from a per-thread SplitMix64 stream seeded once from the OS
 //! (a syscall per request would cost more than the rest of the layer). Ids are unique and
 //! unguessable enough for correlation; nothing relies on them being secret.
+//!
+//! The text of an id is carved out of a per-thread buffer shared by [`SLAB_IDS`] ids, so an
+//! id costs no allocation of its own and cloning it (into the response) is a reference-count
+//! increment rather than a copy.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+
+use bytes::BytesMut;
+
+/// Ids per shared buffer (a retained id keeps at most this many ids' bytes alive).
+const SLAB_IDS: usize = 64;
 
 thread_local! {
     static STATE: Cell<u64> = Cell::new(seed());
+    static SLAB: RefCell<BytesMut> = RefCell::new(BytesMut::new());
 }
 
 fn seed() -> u64 {
@@ -33,7 +43,19 @@ pub(crate) fn next() -> http::HeaderValue {
     let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
     let id = uuid::Builder::from_random_bytes(bytes).into_uuid();
     let text = id.hyphenated().encode_lower(&mut text);
-    http::HeaderValue::from_str(text).unwrap_or_else(|_| http::HeaderValue::from_static("0"))
+    let shared = SLAB.with(|slab| {
+        let mut slab = slab.try_borrow_mut().ok()?;
+        if slab.capacity() < text.len() {
+            *slab = BytesMut::with_capacity(text.len() * SLAB_IDS);
+        }
+        slab.extend_from_slice(text.as_bytes());
+        Some(slab.split().freeze())
+    });
+    match shared {
+        Some(bytes) => http::HeaderValue::from_maybe_shared(bytes),
+        None => http::HeaderValue::from_str(text),
+    }
+    .unwrap_or_else(|_| http::HeaderValue::from_static("0"))
 }
 
 #[cfg(test)]

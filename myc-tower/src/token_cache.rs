@@ -87,7 +87,11 @@ fn now_secs() -> u64 {
 
 /// The cache key of a token.
 pub fn token_key(token: &str) -> Key {
-    Sha256::digest(token.as_bytes()).into()
+    key_of(token.as_bytes())
+}
+
+fn key_of(token: &[u8]) -> Key {
+    Sha256::digest(token).into()
 }
 
 impl TokenCache {
@@ -102,13 +106,13 @@ impl TokenCache {
 
     /// The cached identity of `token`, if verified before and not expired.
     pub fn get(&self, token: &str) -> Option<Arc<Identity>> {
-        self.lookup(token, None).map(|hit| hit.identity)
+        self.lookup(token.as_bytes(), None).map(|hit| hit.identity)
     }
 
     /// The cached identity of `token`, with the remembered profile when `route` (a route id
     /// and the tenant header) is the one the memo was taken on and it has not expired.
-    pub(crate) fn lookup(&self, token: &str, route: Option<(u64, Option<Uuid>)>) -> Option<Hit> {
-        let key = token_key(token);
+    pub(crate) fn lookup(&self, token: &[u8], route: Option<(u64, Option<Uuid>)>) -> Option<Hit> {
+        let key = key_of(token);
         let now = Instant::now();
         let mut inner = self.inner.lock().ok()?;
         let entry = inner.entries.get(&key)?;

@@ -84,5 +84,6 @@ pub(crate) fn app(mode: &str) -> (Router, String) {
     } else {
         router.layer(AuthLayer::new(auth, SecurityGroup::Protected))
     };
-    (router, token)
+    // Finalized as `axum::serve` does (handlers turned into routes once, not per request).
+    (router.with_state(()), token)
 }

@@ -161,7 +161,7 @@ impl Authenticator {
     async fn verify(&self, credential: &Credential) -> Result<Caller, AuthError> {
         match credential {
             Credential::Bearer(token) => {
-                crate::credential::check_bearer(token)?;
+                crate::credential::check_bearer(token.as_bytes())?;
                 let span = tracing::Span::current();
                 span.record("credential", "bearer");
                 if let Some(identity) = self.tokens.get(token) {
@@ -349,7 +349,9 @@ impl Authenticator {
             Ok(Some(Credential::Bearer(token))) => token,
             Ok(Some(Credential::ConnectionString(_))) => return None,
         };
-        let hit = self.tokens.lookup(token, Some((route, tenant)))?;
+        let hit = self
+            .tokens
+            .lookup(token.as_bytes(), Some((route, tenant)))?;
         let span = tracing::Span::current();
         span.record("credential", "bearer");
         span.record("token_cache_hit", true);

@@ -10,11 +10,19 @@ use super::{Auth, Authenticator};
 /// Applies [`Auth`] with one security group (one layer per route or route group).
 #[derive(Clone, Debug)]
 pub struct AuthLayer {
-    authenticator: Arc<Authenticator>,
-    group: Arc<SecurityGroup>,
-    group_header: http::HeaderValue,
-    claims: Option<Arc<ClaimsPredicate>>,
-    route: u64,
+    policy: Arc<Policy>,
+}
+
+/// What a layer enforces, shared by every service it wraps (a service clone per request,
+/// as axum makes, is one reference-count increment).
+#[derive(Clone, Debug)]
+pub(super) struct Policy {
+    pub(super) authenticator: Arc<Authenticator>,
+    pub(super) group: Arc<SecurityGroup>,
+    pub(super) group_header: http::HeaderValue,
+    pub(super) claims: Option<Arc<ClaimsPredicate>>,
+    /// The layer's route id: cached decisions are keyed by it.
+    pub(super) route: u64,
 }
 
 /// A process-unique id for each (group, claims) a layer enforces: cached decisions are keyed
@@ -32,19 +40,22 @@ impl AuthLayer {
             .and_then(|json| http::HeaderValue::from_str(&json).ok())
             .unwrap_or_else(|| http::HeaderValue::from_static("\"protected\""));
         Self {
-            authenticator,
-            group: Arc::new(group),
-            group_header,
-            claims: None,
-            route: next_route_id(),
+            policy: Arc::new(Policy {
+                authenticator,
+                group: Arc::new(group),
+                group_header,
+                claims: None,
+                route: next_route_id(),
+            }),
         }
     }
 
     /// Also requires the caller's token claims to satisfy `predicate` (403 otherwise).
     /// Connection-string callers have no claims: the predicate sees an empty object.
     pub fn require_claims(mut self, predicate: ClaimsPredicate) -> Self {
-        self.claims = Some(Arc::new(predicate));
-        self.route = next_route_id();
+        let policy = Arc::make_mut(&mut self.policy);
+        policy.claims = Some(Arc::new(predicate));
+        policy.route = next_route_id();
         self
     }
 }
@@ -55,11 +66,7 @@ impl<S> Layer<S> for AuthLayer {
     fn layer(&self, inner: S) -> Self::Service {
         Auth {
             inner,
-            authenticator: self.authenticator.clone(),
-            group: self.group.clone(),
-            group_header: self.group_header.clone(),
-            claims: self.claims.clone(),
-            route: self.route,
+            policy: self.policy.clone(),
         }
     }
 }

@@ -17,12 +17,7 @@ use crate::AuthError;
 #[derive(Clone, Debug)]
 pub struct Auth<S> {
     pub(super) inner: S,
-    pub(super) authenticator: Arc<Authenticator>,
-    pub(super) group: Arc<SecurityGroup>,
-    pub(super) group_header: HeaderValue,
-    pub(super) claims: Option<Arc<crate::claims_expr::ClaimsPredicate>>,
-    /// The layer's route id (see [`super::AuthLayer`]).
-    pub(super) route: u64,
+    pub(super) policy: Arc<super::layer::Policy>,
 }
 
 /// Removes every `x-mycelium-*` header; returns the client's tenant header if it was one UUID.
@@ -141,7 +136,7 @@ where
         let span = tracing::debug_span!(
             "identity",
             request_id = request_id.to_str().unwrap_or_default(),
-            group = ?self.group,
+            group = ?self.policy.group,
             stage = tracing::field::Empty,
             outcome = tracing::field::Empty,
             credential = tracing::field::Empty,
@@ -165,19 +160,20 @@ where
             return self.call_asserted(request, asserted, request_id, span);
         }
         // Fast path: every input cached, decided synchronously, the inner future unboxed.
-        match self.authenticator.decide_cached(
-            self.route,
-            &self.group,
-            self.claims.as_deref(),
+        let policy = &*self.policy;
+        match policy.authenticator.decide_cached(
+            policy.route,
+            &policy.group,
+            policy.claims.as_deref(),
             &credential,
             tenant,
         ) {
             Some(Ok(decision)) => {
                 if let Err(e) = admit(
                     &mut request,
-                    &self.authenticator,
+                    &policy.authenticator,
                     decision,
-                    self.group_header.clone(),
+                    policy.group_header.clone(),
                     &request_id,
                 ) {
                     return ResponseFuture::refused(refusal(e, "inject", request_id));
@@ -264,12 +260,13 @@ impl<S: Clone> Auth<S> {
     {
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
-        let authenticator = self.authenticator.clone();
-        let group_header = self.group_header.clone();
+        let policy = &*self.policy;
+        let authenticator = policy.authenticator.clone();
+        let group_header = policy.group_header.clone();
         let decision = decide(
-            self.authenticator.clone(),
-            self.group.clone(),
-            self.claims.clone(),
+            policy.authenticator.clone(),
+            policy.group.clone(),
+            policy.claims.clone(),
         );
         let future = async move {
             let decision = decision.await;
