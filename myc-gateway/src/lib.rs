@@ -11,7 +11,7 @@
 //! | [`net`] | CIDRs, client IP through trusted proxies, forwarding and hop-by-hop headers |
 //! | [`proxy`] | forwarding: pooled connections, streaming, timeouts, header hygiene, secrets, round-robin with ejection and one retry |
 //! | [`serve`] | `myc-gateway serve`: config + store → authenticator → app → listener |
-//! | [`server`] | the accept loop: hyper HTTP/1.1 connections into [`app::App`], header-read limit, graceful drain |
+//! | [`server`] | the accept loop and our own HTTP/1.1 server connection into [`app::App`]: strict framing (no smuggling), pipelining, streamed bodies, `100 Continue`, header-read limit, graceful drain |
 //! | [`telegram`] | the Telegram identity source: webhook routes, Mini App link and login |
 //! | [`store`] | the identity store (SQLite embedded, PostgreSQL for replicas), sealed secrets, directory import |
 //! | [`routing`] | safe path normalization, wildmatch routes, most-specific-wins, ambiguity at start-up |

@@ -307,7 +307,7 @@ async fn write_body(conn: &mut Conn, mut body: Body, framing: RequestFraming) ->
 }
 
 /// Whether a comma-separated header holds `token` (case-insensitive).
-fn has_token(headers: &HeaderMap, name: &HeaderName, token: &str) -> bool {
+pub(crate) fn has_token(headers: &HeaderMap, name: &HeaderName, token: &str) -> bool {
     headers
         .get_all(name)
         .iter()
@@ -316,7 +316,7 @@ fn has_token(headers: &HeaderMap, name: &HeaderName, token: &str) -> bool {
 }
 
 /// The one `Content-Length` of `headers` (repeated identical values allowed, RFC 9110 §8.6).
-fn content_length(headers: &HeaderMap) -> Result<Option<u64>, Error> {
+pub(crate) fn content_length(headers: &HeaderMap) -> Result<Option<u64>, Error> {
     let mut found: Option<u64> = None;
     for value in headers.get_all(CONTENT_LENGTH) {
         for part in value.as_bytes().split(|b| *b == b',') {
@@ -462,7 +462,7 @@ pub(crate) trait Release: Send + Sync + 'static {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum BodyState {
+pub(crate) enum BodyState {
     Length(u64),
     ChunkSize,
     ChunkData(u64),
@@ -528,7 +528,7 @@ impl ResponseBody {
 
 /// What the body decoder made of the buffered bytes.
 #[derive(Debug)]
-enum Step {
+pub(crate) enum Step {
     /// A piece of the body.
     Data(Bytes),
     /// The state advanced without data (a chunk boundary, a trailer line).
@@ -538,7 +538,7 @@ enum Step {
 }
 
 /// Decodes what `buf` holds in `state`; `NeedMore` when it holds too little.
-fn step(state: &mut BodyState, buf: &mut BytesMut) -> Result<Step, Error> {
+pub(crate) fn step(state: &mut BodyState, buf: &mut BytesMut) -> Result<Step, Error> {
     match *state {
         BodyState::Done => Ok(Step::Progress),
         BodyState::Length(remaining) | BodyState::ChunkData(remaining) => {

@@ -1,0 +1,170 @@
+//! The request body as it arrives on the client's connection: the connection's read half and
+//! its buffered bytes travel with the body, and come back to the connection when the body has
+//! been read to its end (the bytes after it are the next request). A body dropped unread takes
+//! them along, and the connection closes after its response.
+
+use std::future::Future as _;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use bytes::{Bytes, BytesMut};
+use http_body::{Body as HttpBody, Frame, SizeHint};
+use tokio::net::tcp::OwnedReadHalf;
+use tokio::sync::oneshot;
+
+use crate::proxy::h1::{BodyState, Step, step};
+
+/// Bytes asked of the socket per read.
+const READ_CHUNK: usize = 8 * 1024;
+
+/// The read side of a client connection.
+#[derive(Debug)]
+pub(crate) struct Reader {
+    pub(crate) io: OwnedReadHalf,
+    pub(crate) buf: BytesMut,
+}
+
+impl Reader {
+    pub(crate) fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<usize>> {
+        if self.buf.capacity() - self.buf.len() < READ_CHUNK / 2 {
+            self.buf.reserve(READ_CHUNK);
+        }
+        tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut self.buf)
+    }
+
+    pub(crate) async fn fill(&mut self) -> std::io::Result<usize> {
+        std::future::poll_fn(|cx| self.poll_fill(cx)).await
+    }
+}
+
+/// Why reading a request body failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    /// Reading the connection failed.
+    #[error("request body i/o: {0}")]
+    Io(#[from] std::io::Error),
+    /// The client closed the connection before the end of the body.
+    #[error("the client closed the connection before the end of the request body")]
+    Closed,
+    /// The chunked encoding was malformed.
+    #[error("request body: {0}")]
+    Malformed(&'static str),
+}
+
+impl From<crate::proxy::h1::Error> for BodyError {
+    fn from(e: crate::proxy::h1::Error) -> Self {
+        match e {
+            crate::proxy::h1::Error::Malformed(m) => Self::Malformed(m),
+            crate::proxy::h1::Error::Io(e) => Self::Io(e),
+            _ => Self::Closed,
+        }
+    }
+}
+
+/// `Expect: 100-continue`: the body asks the connection for the interim response the first
+/// time it is read, and waits until it has been written.
+#[derive(Debug)]
+pub(crate) struct Continue {
+    pub(crate) ask: Option<oneshot::Sender<()>>,
+    pub(crate) sent: oneshot::Receiver<()>,
+}
+
+/// A request body read from the client's connection.
+#[derive(Debug)]
+pub struct IncomingBody {
+    reader: Option<Reader>,
+    state: BodyState,
+    back: Option<oneshot::Sender<Reader>>,
+    expect: Option<Continue>,
+}
+
+impl IncomingBody {
+    pub(crate) fn new(
+        reader: Reader,
+        state: BodyState,
+        back: oneshot::Sender<Reader>,
+        expect: Option<Continue>,
+    ) -> Self {
+        let mut body = Self {
+            reader: Some(reader),
+            state,
+            back: Some(back),
+            expect,
+        };
+        if state == BodyState::Done {
+            body.finish();
+        }
+        body
+    }
+
+    fn finish(&mut self) {
+        self.state = BodyState::Done;
+        if let (Some(reader), Some(back)) = (self.reader.take(), self.back.take()) {
+            let _ = back.send(reader);
+        }
+    }
+
+    fn fail(&mut self, error: BodyError) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        self.state = BodyState::Done;
+        self.reader = None;
+        self.back = None;
+        Poll::Ready(Some(Err(error)))
+    }
+}
+
+impl HttpBody for IncomingBody {
+    type Data = Bytes;
+    type Error = BodyError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        let this = self.get_mut();
+        if let Some(expect) = this.expect.as_mut() {
+            if let Some(ask) = expect.ask.take() {
+                let _ = ask.send(());
+            }
+            match ready!(Pin::new(&mut expect.sent).poll(cx)) {
+                Ok(()) => this.expect = None,
+                Err(_) => return this.fail(BodyError::Closed),
+            }
+        }
+        loop {
+            if this.state == BodyState::Done {
+                this.finish();
+                return Poll::Ready(None);
+            }
+            let Some(reader) = this.reader.as_mut() else {
+                return Poll::Ready(None);
+            };
+            match step(&mut this.state, &mut reader.buf) {
+                Ok(Step::Data(data)) => {
+                    if this.state == BodyState::Done {
+                        this.finish();
+                    }
+                    return Poll::Ready(Some(Ok(Frame::data(data))));
+                }
+                Ok(Step::Progress) => {}
+                Ok(Step::NeedMore) => match ready!(reader.poll_fill(cx)) {
+                    Ok(0) => return this.fail(BodyError::Closed),
+                    Ok(_) => {}
+                    Err(e) => return this.fail(BodyError::Io(e)),
+                },
+                Err(e) => return this.fail(e.into()),
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.state == BodyState::Done
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self.state {
+            BodyState::Done => SizeHint::with_exact(0),
+            BodyState::Length(n) => SizeHint::with_exact(n),
+            _ => SizeHint::default(),
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! One client connection: read a head (within [`HEADER_READ_TIMEOUT`]), hand the request to the
+//! app, write its response, and go on with the next request already buffered (pipelining) or
+//! still to come, until either side closes, a head is refused, a body is left unread, or the
+//! server drains.
+
+use std::net::SocketAddr;
+use std::pin::pin;
+
+use axum::body::Body;
+use bytes::BytesMut;
+use http::{Method, Request, Version};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::sync::{oneshot, watch};
+use tokio::time::Instant;
+
+use super::HEADER_READ_TIMEOUT;
+use super::body::{Continue, IncomingBody, Reader};
+use super::request::{self, Framing, Head};
+use super::response::{self, Exchange};
+use crate::app::App;
+use crate::proxy::h1::BodyState;
+
+/// Serves `stream` until it closes; `closed` turns true when the server drains.
+pub(crate) async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    app: App,
+    mut closed: watch::Receiver<bool>,
+) {
+    let (read, mut write) = stream.into_split();
+    let mut reader = Reader {
+        io: read,
+        buf: BytesMut::with_capacity(8 * 1024),
+    };
+    let mut out = BytesMut::with_capacity(8 * 1024);
+    // One timer per connection, re-armed for each head (moving a deadline later is cheap).
+    let mut deadline = pin!(tokio::time::sleep(HEADER_READ_TIMEOUT));
+    loop {
+        let head = match read_head(&mut reader, &mut deadline, &mut closed).await {
+            Ok(Some(head)) => head,
+            Ok(None) => return,
+            Err(reject) => {
+                tracing::debug!(%peer, %reject, "request head refused");
+                let _ = response::refuse(&mut write, reject.status()).await;
+                return;
+            }
+        };
+        let draining = closed.has_changed().unwrap_or(true);
+        let exchange = Exchange {
+            head_request: head.parts.method == Method::HEAD,
+            http10: head.parts.version == Version::HTTP_10,
+            close: !head.keep_alive || draining,
+        };
+        let outcome = match head.framing {
+            Framing::Empty => {
+                let request = Request::from_parts(head.parts, Body::empty());
+                let response = app.handle(peer, request).await;
+                response::write(&mut write, &mut out, response, exchange).await
+            }
+            framing => {
+                let state = match framing {
+                    Framing::Length(n) => BodyState::Length(n),
+                    _ => BodyState::ChunkSize,
+                };
+                let (result, back) = with_body(
+                    &app, peer, head, reader, state, &mut write, &mut out, exchange,
+                )
+                .await;
+                match (result, back) {
+                    (Ok(true), Some(back)) => {
+                        reader = back;
+                        Ok(true)
+                    }
+                    (result, _) => {
+                        let _ = write.shutdown().await;
+                        if let Err(e) = result {
+                            tracing::debug!(%peer, error = %e, "response not completed");
+                        }
+                        return;
+                    }
+                }
+            }
+        };
+        match outcome {
+            Ok(true) => {}
+            Ok(false) => {
+                let _ = write.shutdown().await;
+                return;
+            }
+            Err(e) => {
+                tracing::debug!(%peer, error = %e, "response not completed");
+                return;
+            }
+        }
+    }
+}
+
+/// Waits for a complete head. `None`: the client closed, timed out, or the server drains
+/// while the connection is idle.
+async fn read_head(
+    reader: &mut Reader,
+    deadline: &mut std::pin::Pin<&mut tokio::time::Sleep>,
+    closed: &mut watch::Receiver<bool>,
+) -> Result<Option<Head>, request::Reject> {
+    let mut armed = false;
+    loop {
+        if !reader.buf.is_empty()
+            && let Some(head) = request::parse(&mut reader.buf)?
+        {
+            return Ok(Some(head));
+        }
+        if !armed {
+            deadline
+                .as_mut()
+                .reset(Instant::now() + HEADER_READ_TIMEOUT);
+            armed = true;
+        }
+        let idle = reader.buf.is_empty();
+        tokio::select! {
+            biased;
+            read = reader.fill() => match read {
+                Ok(0) | Err(_) => return Ok(None),
+                Ok(_) => {}
+            },
+            () = deadline.as_mut() => return Ok(None),
+            _ = closed.changed(), if idle => return Ok(None),
+        }
+    }
+}
+
+/// Hands a request with a body to the app: the read side travels with the body; for
+/// `Expect: 100-continue` the interim response is written when the body is first read. The
+/// read side comes back when the body was read to its end by the time the response is ready;
+/// otherwise (a refusal that never read it, a body still held) the bytes left on the wire are
+/// unknown and the response says the connection closes.
+#[allow(clippy::too_many_arguments)]
+async fn with_body(
+    app: &App,
+    peer: SocketAddr,
+    head: Head,
+    reader: Reader,
+    state: BodyState,
+    write: &mut OwnedWriteHalf,
+    out: &mut BytesMut,
+    mut exchange: Exchange,
+) -> (Result<bool, response::WriteError>, Option<Reader>) {
+    let (back, mut returned) = oneshot::channel();
+    let (expect, asked) = if head.expect_continue {
+        let (ask, asked) = oneshot::channel();
+        let (sent_tx, sent) = oneshot::channel();
+        (
+            Some(Continue {
+                ask: Some(ask),
+                sent,
+            }),
+            Some((asked, sent_tx)),
+        )
+    } else {
+        (None, None)
+    };
+    let body = IncomingBody::new(reader, state, back, expect);
+    let request = Request::from_parts(head.parts, Body::new(body));
+    let response = match asked {
+        None => app.handle(peer, request).await,
+        Some((mut asked, sent)) => {
+            let mut handling = pin!(app.handle(peer, request));
+            tokio::select! {
+                biased;
+                response = &mut handling => response,
+                Ok(()) = &mut asked => {
+                    if let Err(e) = write.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await {
+                        return (Err(e.into()), None);
+                    }
+                    let _ = sent.send(());
+                    handling.await
+                }
+            }
+        }
+    };
+    let back = returned.try_recv().ok();
+    exchange.close |= back.is_none();
+    let result = response::write(write, out, response, exchange).await;
+    (result, back)
+}
