@@ -8,7 +8,9 @@
 # paired ratios is reported, with each process's own CPU time per request (utime + stime, which
 # neighbours' steal time does not inflate; for "direct" that is the upstream's). Goals: public
 # >= 1.0x nginx (p99 no worse), protected >= 0.9x nginx. Installs wrk and nginx when missing.
-# Usage: bench/gateway.sh [SECONDS_PER_RUN (3)] [ROUNDS (7)]
+# With BASELINE_GATEWAY=/path/to/an/older/myc-gateway, that binary serves the same config beside
+# the current one (modes base-public, base-protected): an A/B of two builds within one run.
+# Usage: [BASELINE_GATEWAY=BIN] bench/gateway.sh [SECONDS_PER_RUN (3)] [ROUNDS (7)]
 set -euo pipefail
 secs="${1:-3}"
 rounds="${2:-7}"
@@ -97,6 +99,17 @@ for _ in $(seq 50); do
 done
 
 nginx_worker="$(pgrep -P "$(cat "$work/nginx.pid")" | head -1)"
+if [ -n "${BASELINE_GATEWAY:-}" ]; then
+  base_port="$(free_port)"
+  TOKIO_WORKER_THREADS=1 "${pin0[@]}" "$BASELINE_GATEWAY" serve --config "$work/gateway.toml" \
+    --listen "127.0.0.1:$base_port" >/dev/null 2>"$work/baseline.log" &
+  base_pid=$!
+  pids+=($base_pid)
+  for _ in $(seq 50); do
+    curl -sf "http://127.0.0.1:$base_port/pub/" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+fi
 
 declare -A url hdr pid
 url[direct]="http://127.0.0.1:$up_port/"; hdr[direct]="x-bench: 1"; pid[direct]=$up_pid
@@ -104,6 +117,12 @@ url[nginx]="http://127.0.0.1:$nginx_port/"; hdr[nginx]="x-bench: 1"; pid[nginx]=
 url[public]="http://127.0.0.1:$gw_port/pub/"; hdr[public]="x-bench: 1"; pid[public]=$gw_pid
 url[protected]="http://127.0.0.1:$gw_port/priv/"; hdr[protected]="authorization: Bearer $token"; pid[protected]=$gw_pid
 modes=(direct nginx public protected)
+if [ -n "${BASELINE_GATEWAY:-}" ]; then
+  url[base-public]="http://127.0.0.1:$base_port/pub/"; hdr[base-public]="x-bench: 1"; pid[base-public]=$base_pid
+  url[base-protected]="http://127.0.0.1:$base_port/priv/"; hdr[base-protected]="authorization: Bearer $token"
+  pid[base-protected]=$base_pid
+  modes+=(base-public base-protected)
+fi
 for mode in "${modes[@]}"; do
   "${pin1[@]}" wrk -t1 -c32 -d1s -H "${hdr[$mode]}" "${url[$mode]}" >/dev/null
 done
