@@ -149,14 +149,23 @@ async fn graceful_shutdown_drains_in_flight_requests() {
     }));
     let in_flight = tokio::spawn(async move {
         let response = reqwest::get(format!("http://{addr}/slow")).await.unwrap();
-        (response.status().as_u16(), response.text().await.unwrap())
+        let connection = response.headers().get("connection").cloned();
+        (
+            response.status().as_u16(),
+            response.text().await.unwrap(),
+            connection,
+        )
     });
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     stop.send(()).unwrap();
     assert_eq!(
         in_flight.await.unwrap(),
-        (200, "slow answer".to_owned()),
-        "the request in flight completes"
+        (
+            200,
+            "slow answer".to_owned(),
+            Some(http::HeaderValue::from_static("close"))
+        ),
+        "the request in flight completes, and its response says the connection closes"
     );
     tokio::time::timeout(std::time::Duration::from_secs(5), server)
         .await

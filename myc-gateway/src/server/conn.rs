@@ -47,16 +47,16 @@ pub(crate) async fn serve_connection(
                 return;
             }
         };
-        let draining = closed.has_changed().unwrap_or(true);
         let exchange = Exchange {
             head_request: head.parts.method == Method::HEAD,
             http10: head.parts.version == Version::HTTP_10,
-            close: !head.keep_alive || draining,
+            close: !head.keep_alive,
         };
         let outcome = match head.framing {
             Framing::Empty => {
                 let request = Request::from_parts(head.parts, Body::empty());
                 let response = app.handle(peer, request).await;
+                let exchange = draining_now(exchange, &closed);
                 response::write(&mut write, &mut out, response, exchange).await
             }
             framing => {
@@ -65,7 +65,7 @@ pub(crate) async fn serve_connection(
                     _ => BodyState::ChunkSize,
                 };
                 let (result, back) = with_body(
-                    &app, peer, head, reader, state, &mut write, &mut out, exchange,
+                    &app, peer, head, reader, state, &mut write, &mut out, exchange, &closed,
                 )
                 .await;
                 match (result, back) {
@@ -95,6 +95,13 @@ pub(crate) async fn serve_connection(
             }
         }
     }
+}
+
+/// A drain that began while the request was handled closes the connection after its response,
+/// and the response says so.
+fn draining_now(mut exchange: Exchange, closed: &watch::Receiver<bool>) -> Exchange {
+    exchange.close |= closed.has_changed().unwrap_or(true);
+    exchange
 }
 
 /// Waits for a complete head. `None`: the client closed, timed out, or the server drains
@@ -144,7 +151,8 @@ async fn with_body(
     state: BodyState,
     write: &mut OwnedWriteHalf,
     out: &mut BytesMut,
-    mut exchange: Exchange,
+    exchange: Exchange,
+    closed: &watch::Receiver<bool>,
 ) -> (Result<bool, response::WriteError>, Option<Reader>) {
     let (back, mut returned) = oneshot::channel();
     let (expect, asked) = if head.expect_continue {
@@ -180,6 +188,7 @@ async fn with_body(
         }
     };
     let back = returned.try_recv().ok();
+    let mut exchange = draining_now(exchange, closed);
     exchange.close |= back.is_none();
     let result = response::write(write, out, response, exchange).await;
     (result, back)
