@@ -8,8 +8,10 @@
 # paired ratios is reported, with each process's own CPU time per request (utime + stime, which
 # neighbours' steal time does not inflate; for "direct" that is the upstream's). Goals: public
 # >= 1.0x nginx (p99 no worse), protected >= 0.9x nginx. Installs wrk and nginx when missing.
-# With BASELINE_GATEWAY=/path/to/an/older/myc-gateway, that binary serves the same config beside
-# the current one (modes base-public, base-protected): an A/B of two builds within one run.
+# The gateway runs with `--workers 1` (a single-threaded runtime on one core), as nginx runs one
+# worker process. With BASELINE_GATEWAY=/path/to/an/older/myc-gateway, that binary serves the same
+# config beside the current one (modes base-public, base-protected; started with
+# TOKIO_WORKER_THREADS=1, as builds before `--workers` were): an A/B of two builds in one run.
 # Usage: [BASELINE_GATEWAY=BIN] bench/gateway.sh [SECONDS_PER_RUN (3)] [ROUNDS (7)]
 set -euo pipefail
 secs="${1:-3}"
@@ -88,7 +90,7 @@ path = "/"
 methods = ["GET"]
 CONF
 "$root/target/release/myc-gateway" accounts create --config "$work/gateway.toml" --email bench@example.com >/dev/null
-TOKIO_WORKER_THREADS=1 "${pin0[@]}" "$root/target/release/myc-gateway" serve --config "$work/gateway.toml" \
+"${pin0[@]}" "$root/target/release/myc-gateway" serve --workers 1 --config "$work/gateway.toml" \
   --listen "127.0.0.1:$gw_port" >/dev/null 2>"$work/gateway.log" &
 gw_pid=$!
 pids+=($gw_pid)

@@ -50,6 +50,11 @@ enum Command {
         /// Overrides `[api] serviceIp`/`servicePort`.
         #[arg(long)]
         listen: Option<SocketAddr>,
+        /// Worker threads (default: one per CPU). `--workers 1` serves on a single-threaded
+        /// runtime: one core and no work-stealing scheduler, like nginx's `worker_processes 1`
+        /// (a one-CPU container, or one process per core).
+        #[arg(long)]
+        workers: Option<std::num::NonZeroUsize>,
     },
     /// Accounts.
     Accounts {
@@ -421,7 +426,7 @@ async fn run(command: Command) -> Result<(), String> {
             println!("ready (Ctrl-C to stop)");
             tokio::signal::ctrl_c().await.map_err(|e| e.to_string())
         }
-        Command::Serve { config, listen } => {
+        Command::Serve { config, listen, .. } => {
             myc_gateway::serve::serve(&config.config, listen, |addr| {
                 println!("listening on http://{addr}");
             })
@@ -801,10 +806,23 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_max_level(tracing::Level::INFO)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let workers = match &cli.command {
+        Command::Serve { workers, .. } => workers.map(std::num::NonZeroUsize::get),
+        _ => None,
+    };
+    let runtime = match workers {
+        Some(1) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        Some(n) => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n)
+            .enable_all()
+            .build(),
+        None => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build(),
+    };
+    let runtime = match runtime {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("myc-gateway: cannot start the runtime: {e}");

@@ -344,7 +344,15 @@ async fn the_cli_walkthrough_serves_a_secret_to_the_org() {
     assert_eq!(code, Some(1), "{err}");
 
     let child = Command::new(env!("CARGO_BIN_EXE_myc-gateway"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        // One worker: the single-threaded runtime serves HTTP, the store and NATS together.
+        .args([
+            "serve",
+            "--workers",
+            "1",
+            "--listen",
+            "127.0.0.1:0",
+            "--config",
+        ])
         .arg(dir.path().join("gateway.toml"))
         .env("MYC_MASTER_KEY", MASTER)
         .stdout(Stdio::piped())
