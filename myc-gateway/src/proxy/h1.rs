@@ -52,6 +52,15 @@ pub enum Error {
     RequestBody(String),
 }
 
+impl Error {
+    fn field(e: FieldError) -> Self {
+        match e {
+            FieldError::Name => Self::Malformed("invalid header name"),
+            FieldError::Value => Self::Malformed("invalid header value"),
+        }
+    }
+}
+
 /// A plain or TLS connection to an upstream host.
 pub(crate) enum Stream {
     Plain(TcpStream),
@@ -128,12 +137,70 @@ impl Conn {
     }
 
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<usize>> {
-        self.buf.reserve(READ_CHUNK);
-        tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut self.buf)
+        poll_read_more(&mut self.io, cx, &mut self.buf)
     }
 
     async fn fill(&mut self) -> std::io::Result<usize> {
         std::future::poll_fn(|cx| self.poll_fill(cx)).await
+    }
+}
+
+/// Reads what `io` has into `buf` (room for [`READ_CHUNK`] more bytes made when it runs low);
+/// `Ok(0)` when the peer closed. Shared by this client and the gateway's server connection.
+pub(crate) fn poll_read_more<R: AsyncRead + Unpin>(
+    io: &mut R,
+    cx: &mut Context<'_>,
+    buf: &mut BytesMut,
+) -> Poll<std::io::Result<usize>> {
+    if buf.capacity() - buf.len() < READ_CHUNK / 2 {
+        buf.reserve(READ_CHUNK);
+    }
+    tokio_util::io::poll_read_buf(Pin::new(io), cx, buf)
+}
+
+/// Header fields as httparse found them in a buffer: names parsed now, values as ranges of the
+/// buffer, shared from the head once it is frozen. Shared by this client's response heads and
+/// the gateway's request heads.
+pub(crate) struct HeadFields {
+    names: Vec<HeaderName>,
+    ranges: Vec<(usize, usize)>,
+}
+
+/// Which part of a header field is invalid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FieldError {
+    Name,
+    Value,
+}
+
+/// The offsets of `part`, a slice of the buffer that starts at address `base`.
+pub(crate) fn range_in(base: usize, part: &[u8]) -> (usize, usize) {
+    let start = (part.as_ptr() as usize).saturating_sub(base);
+    (start, start + part.len())
+}
+
+impl HeadFields {
+    /// The fields of a buffer whose first byte is at address `base`.
+    pub(crate) fn parse(fields: &[httparse::Header<'_>], base: usize) -> Result<Self, FieldError> {
+        let mut names = Vec::with_capacity(fields.len());
+        let mut ranges = Vec::with_capacity(fields.len());
+        for field in fields {
+            names
+                .push(HeaderName::from_bytes(field.name.as_bytes()).map_err(|_| FieldError::Name)?);
+            ranges.push(range_in(base, field.value));
+        }
+        Ok(Self { names, ranges })
+    }
+
+    /// The header map, values sharing `head` (the frozen buffer), with `room` more entries.
+    pub(crate) fn into_map(self, head: &Bytes, room: usize) -> Result<HeaderMap, FieldError> {
+        let mut headers = HeaderMap::with_capacity(self.names.len() + room);
+        for (name, (start, end)) in self.names.into_iter().zip(self.ranges) {
+            let value = HeaderValue::from_maybe_shared(head.slice(start..end))
+                .map_err(|_| FieldError::Value)?;
+            headers.append(name, value);
+        }
+        Ok(headers)
     }
 }
 
@@ -392,25 +459,10 @@ fn parse_head(buf: &mut BytesMut, head_method: bool) -> Result<Option<Head>, Err
         } else {
             Version::HTTP_11
         };
-        // Names parsed now; values as offsets into the buffer, shared once it is frozen.
-        let mut names = Vec::with_capacity(response.headers.len());
-        let mut ranges = Vec::with_capacity(response.headers.len());
-        for h in response.headers.iter() {
-            names.push(
-                HeaderName::from_bytes(h.name.as_bytes())
-                    .map_err(|_| Error::Malformed("invalid header name"))?,
-            );
-            let start = (h.value.as_ptr() as usize).saturating_sub(base);
-            ranges.push((start, start + h.value.len()));
-        }
+        let fields = HeadFields::parse(response.headers, base).map_err(Error::field)?;
         let head_bytes = buf.split_to(len).freeze();
         // Room for the request id the gateway echoes.
-        let mut headers = HeaderMap::with_capacity(names.len() + 1);
-        for (name, (start, end)) in names.into_iter().zip(ranges) {
-            let value = HeaderValue::from_maybe_shared(head_bytes.slice(start..end))
-                .map_err(|_| Error::Malformed("invalid header value"))?;
-            headers.append(name, value);
-        }
+        let mut headers = fields.into_map(&head_bytes, 1).map_err(Error::field)?;
         let mut keep_alive =
             version == Version::HTTP_11 && !has_token(&headers, &CONNECTION, "close");
         // Transfer-Encoding wins over Content-Length, and such a message must not be followed
@@ -528,7 +580,7 @@ impl ResponseBody {
 
 /// What the body decoder made of the buffered bytes.
 #[derive(Debug)]
-pub(crate) enum Step {
+enum Step {
     /// A piece of the body.
     Data(Bytes),
     /// The state advanced without data (a chunk boundary, a trailer line).
@@ -538,7 +590,7 @@ pub(crate) enum Step {
 }
 
 /// Decodes what `buf` holds in `state`; `NeedMore` when it holds too little.
-pub(crate) fn step(state: &mut BodyState, buf: &mut BytesMut) -> Result<Step, Error> {
+fn step(state: &mut BodyState, buf: &mut BytesMut) -> Result<Step, Error> {
     match *state {
         BodyState::Done => Ok(Step::Progress),
         BodyState::Length(remaining) | BodyState::ChunkData(remaining) => {
@@ -650,33 +702,24 @@ impl HttpBody for ResponseBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
         let this = self.get_mut();
-        loop {
-            if this.state == BodyState::Done {
-                this.finish();
-                return Poll::Ready(None);
-            }
-            let Some(conn) = this.conn.as_mut() else {
-                return Poll::Ready(None);
-            };
-            match step(&mut this.state, &mut conn.buf) {
-                Ok(Step::Data(data)) => {
-                    if this.state == BodyState::Done {
-                        this.finish();
-                    }
-                    return Poll::Ready(Some(Ok(Frame::data(data))));
+        if this.state == BodyState::Done {
+            this.finish();
+            return Poll::Ready(None);
+        }
+        let Some(Conn { io, buf }) = this.conn.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let polled = poll_body(&mut this.state, buf, cx, |cx, buf| {
+            poll_read_more(io, cx, buf)
+        });
+        match ready!(polled) {
+            Ok(data) => {
+                if this.state == BodyState::Done {
+                    this.finish();
                 }
-                Ok(Step::Progress) => {}
-                Ok(Step::NeedMore) => match ready!(conn.poll_fill(cx)) {
-                    Ok(0) if this.state == BodyState::UntilClose => {
-                        this.keep_alive = false;
-                        this.state = BodyState::Done;
-                    }
-                    Ok(0) => return this.fail(Error::Closed),
-                    Ok(_) => {}
-                    Err(e) => return this.fail(Error::Io(e)),
-                },
-                Err(e) => return this.fail(e),
+                Poll::Ready(data.map(|data| Ok(Frame::data(data))))
             }
+            Err(e) => this.fail(e),
         }
     }
 
@@ -685,11 +728,43 @@ impl HttpBody for ResponseBody {
     }
 
     fn size_hint(&self) -> SizeHint {
-        match self.state {
-            BodyState::Done => SizeHint::with_exact(0),
-            BodyState::Length(n) => SizeHint::with_exact(n),
-            _ => SizeHint::default(),
+        body_size_hint(self.state)
+    }
+}
+
+/// The next data of a body framed by `state` out of `buf`, reading more with `fill` when it holds
+/// too little; `Ok(None)` at the end of the body. The peer closing mid-body is
+/// [`Error::Closed`], except that it ends a body delimited by the close. Shared by this
+/// client's response bodies and the gateway's request bodies.
+pub(crate) fn poll_body(
+    state: &mut BodyState,
+    buf: &mut BytesMut,
+    cx: &mut Context<'_>,
+    mut fill: impl FnMut(&mut Context<'_>, &mut BytesMut) -> Poll<std::io::Result<usize>>,
+) -> Poll<Result<Option<Bytes>, Error>> {
+    loop {
+        if *state == BodyState::Done {
+            return Poll::Ready(Ok(None));
         }
+        match step(state, buf)? {
+            Step::Data(data) => return Poll::Ready(Ok(Some(data))),
+            Step::Progress => {}
+            Step::NeedMore => match ready!(fill(cx, buf)) {
+                Ok(0) if *state == BodyState::UntilClose => *state = BodyState::Done,
+                Ok(0) => return Poll::Ready(Err(Error::Closed)),
+                Ok(_) => {}
+                Err(e) => return Poll::Ready(Err(Error::Io(e))),
+            },
+        }
+    }
+}
+
+/// The size hint of a body in `state`.
+pub(crate) fn body_size_hint(state: BodyState) -> SizeHint {
+    match state {
+        BodyState::Done => SizeHint::with_exact(0),
+        BodyState::Length(n) => SizeHint::with_exact(n),
+        _ => SizeHint::default(),
     }
 }
 

@@ -12,10 +12,7 @@ use http_body::{Body as HttpBody, Frame, SizeHint};
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::sync::oneshot;
 
-use crate::proxy::h1::{BodyState, Step, step};
-
-/// Bytes asked of the socket per read.
-const READ_CHUNK: usize = 8 * 1024;
+use crate::proxy::h1::{BodyState, body_size_hint, poll_body, poll_read_more};
 
 /// The read side of a client connection.
 #[derive(Debug)]
@@ -25,15 +22,8 @@ pub(crate) struct Reader {
 }
 
 impl Reader {
-    pub(crate) fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<usize>> {
-        if self.buf.capacity() - self.buf.len() < READ_CHUNK / 2 {
-            self.buf.reserve(READ_CHUNK);
-        }
-        tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut self.buf)
-    }
-
     pub(crate) async fn fill(&mut self) -> std::io::Result<usize> {
-        std::future::poll_fn(|cx| self.poll_fill(cx)).await
+        std::future::poll_fn(|cx| poll_read_more(&mut self.io, cx, &mut self.buf)).await
     }
 }
 
@@ -130,29 +120,24 @@ impl HttpBody for IncomingBody {
                 Err(_) => return this.fail(BodyError::Closed),
             }
         }
-        loop {
-            if this.state == BodyState::Done {
-                this.finish();
-                return Poll::Ready(None);
-            }
-            let Some(reader) = this.reader.as_mut() else {
-                return Poll::Ready(None);
-            };
-            match step(&mut this.state, &mut reader.buf) {
-                Ok(Step::Data(data)) => {
-                    if this.state == BodyState::Done {
-                        this.finish();
-                    }
-                    return Poll::Ready(Some(Ok(Frame::data(data))));
+        if this.state == BodyState::Done {
+            this.finish();
+            return Poll::Ready(None);
+        }
+        let Some(Reader { io, buf }) = this.reader.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let polled = poll_body(&mut this.state, buf, cx, |cx, buf| {
+            poll_read_more(io, cx, buf)
+        });
+        match ready!(polled) {
+            Ok(data) => {
+                if this.state == BodyState::Done {
+                    this.finish();
                 }
-                Ok(Step::Progress) => {}
-                Ok(Step::NeedMore) => match ready!(reader.poll_fill(cx)) {
-                    Ok(0) => return this.fail(BodyError::Closed),
-                    Ok(_) => {}
-                    Err(e) => return this.fail(BodyError::Io(e)),
-                },
-                Err(e) => return this.fail(e.into()),
+                Poll::Ready(data.map(|data| Ok(Frame::data(data))))
             }
+            Err(e) => this.fail(e.into()),
         }
     }
 
@@ -161,10 +146,6 @@ impl HttpBody for IncomingBody {
     }
 
     fn size_hint(&self) -> SizeHint {
-        match self.state {
-            BodyState::Done => SizeHint::with_exact(0),
-            BodyState::Length(n) => SizeHint::with_exact(n),
-            _ => SizeHint::default(),
-        }
+        body_size_hint(self.state)
     }
 }

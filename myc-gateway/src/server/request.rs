@@ -8,9 +8,9 @@ use std::mem::MaybeUninit;
 
 use bytes::BytesMut;
 use http::header::{CONNECTION, CONTENT_LENGTH, EXPECT, HOST, TRANSFER_ENCODING};
-use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, Version};
+use http::{HeaderMap, Method, StatusCode, Uri, Version};
 
-use crate::proxy::h1::{content_length, has_token};
+use crate::proxy::h1::{FieldError, HeadFields, content_length, has_token, range_in};
 
 /// Largest request head accepted (request line and header fields).
 pub const MAX_HEAD: usize = 64 * 1024;
@@ -98,26 +98,16 @@ pub(crate) fn parse(buf: &mut BytesMut) -> Result<Option<Head>, Reject> {
         _ => return Err(Reject::BadRequest("unsupported HTTP version")),
     };
     let path = request.path.unwrap_or_default();
-    let path_range = range(base, path.as_bytes());
-    // Names parsed now; values as ranges of the head, shared once it is frozen.
-    let mut names = Vec::with_capacity(request.headers.len());
-    let mut ranges = Vec::with_capacity(request.headers.len());
-    for field in request.headers.iter() {
-        names.push(
-            HeaderName::from_bytes(field.name.as_bytes())
-                .map_err(|_| Reject::BadRequest("invalid header name"))?,
-        );
-        ranges.push(range(base, field.value));
-    }
+    let path_range = range_in(base, path.as_bytes());
+    let field_error = |e| match e {
+        FieldError::Name => Reject::BadRequest("invalid header name"),
+        FieldError::Value => Reject::BadRequest("invalid header value"),
+    };
+    let fields = HeadFields::parse(request.headers, base).map_err(field_error)?;
     let head = buf.split_to(len).freeze();
     let uri = Uri::from_maybe_shared(head.slice(path_range.0..path_range.1))
         .map_err(|_| Reject::BadRequest("invalid request target"))?;
-    let mut headers = HeaderMap::with_capacity(names.len() + ROOM);
-    for (name, (start, end)) in names.into_iter().zip(ranges) {
-        let value = HeaderValue::from_maybe_shared(head.slice(start..end))
-            .map_err(|_| Reject::BadRequest("invalid header value"))?;
-        headers.append(name, value);
-    }
+    let headers = fields.into_map(&head, ROOM).map_err(field_error)?;
 
     let hosts = headers.get_all(HOST).iter().count();
     if hosts > 1 || (hosts == 0 && version == Version::HTTP_11) {
@@ -153,12 +143,6 @@ pub(crate) fn parse(buf: &mut BytesMut) -> Result<Option<Head>, Reject> {
 /// incomplete. For fuzzing and tests.
 pub fn decode_head(bytes: &[u8]) -> Result<Option<http::request::Parts>, Reject> {
     Ok(parse(&mut BytesMut::from(bytes))?.map(|head| head.parts))
-}
-
-/// The offsets of `part` (a slice of the buffer starting at `base`).
-fn range(base: usize, part: &[u8]) -> (usize, usize) {
-    let start = (part.as_ptr() as usize).saturating_sub(base);
-    (start, start + part.len())
 }
 
 /// RFC 9112 §6.3, strictly: a lone `chunked`, else one `Content-Length`, else no body.
