@@ -158,6 +158,35 @@ pub(crate) fn poll_read_more<R: AsyncRead + Unpin>(
     tokio_util::io::poll_read_buf(Pin::new(io), cx, buf)
 }
 
+/// Decimal digits of `n` without formatting machinery.
+pub(crate) struct Digits {
+    buf: [u8; 20],
+    start: usize,
+}
+
+impl Digits {
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.buf.get(self.start..).unwrap_or_default()
+    }
+}
+
+/// The decimal digits of `n` (a `Content-Length` written without `fmt` or an allocation).
+pub(crate) fn decimal(mut n: u64) -> Digits {
+    let mut buf = [0u8; 20];
+    let mut start = buf.len();
+    loop {
+        start -= 1;
+        if let Some(slot) = buf.get_mut(start) {
+            *slot = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || start == 0 {
+            break;
+        }
+    }
+    Digits { buf, start }
+}
+
 /// Header fields as httparse found them in a buffer: names parsed now, values as ranges of the
 /// buffer, shared from the head once it is frozen. Shared by this client's response heads and
 /// the gateway's request heads.
@@ -263,7 +292,7 @@ impl Prepared {
             RequestFraming::None => {}
             RequestFraming::Length(n) => {
                 head.extend_from_slice(b"content-length: ");
-                head.extend_from_slice(n.to_string().as_bytes());
+                head.extend_from_slice(decimal(n).as_bytes());
                 head.extend_from_slice(b"\r\n");
             }
             RequestFraming::Chunked => head.extend_from_slice(b"transfer-encoding: chunked\r\n"),

@@ -43,7 +43,7 @@ pub(crate) async fn serve_connection(
             Ok(None) => return,
             Err(reject) => {
                 tracing::debug!(%peer, %reject, "request head refused");
-                let _ = response::refuse(&mut write, reject.status()).await;
+                let _ = response::refuse(&mut write, &mut out, reject.status()).await;
                 return;
             }
         };

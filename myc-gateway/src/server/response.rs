@@ -13,6 +13,8 @@ use axum::body::Body;
 use bytes::{BufMut, Bytes, BytesMut};
 use http::header::{CONNECTION, CONTENT_LENGTH, DATE, TRANSFER_ENCODING};
 use http::{HeaderValue, Response, StatusCode};
+
+use crate::proxy::h1::decimal;
 use http_body::{Body as HttpBody, Frame};
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
@@ -115,8 +117,7 @@ fn encode_head(
     match framing {
         Framing::Length(n) => {
             out.extend_from_slice(b"content-length: ");
-            let mut digits = itoa_u64(n);
-            out.extend_from_slice(digits.as_bytes_mut());
+            out.extend_from_slice(decimal(n).as_bytes());
             out.extend_from_slice(b"\r\n");
         }
         Framing::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
@@ -128,34 +129,6 @@ fn encode_head(
         out.extend_from_slice(b"connection: keep-alive\r\n");
     }
     out.extend_from_slice(b"\r\n");
-}
-
-/// Decimal digits of `n` without formatting machinery.
-struct Digits {
-    buf: [u8; 20],
-    start: usize,
-}
-
-impl Digits {
-    fn as_bytes_mut(&mut self) -> &[u8] {
-        self.buf.get(self.start..).unwrap_or_default()
-    }
-}
-
-fn itoa_u64(mut n: u64) -> Digits {
-    let mut buf = [0u8; 20];
-    let mut start = buf.len();
-    loop {
-        start -= 1;
-        if let Some(slot) = buf.get_mut(start) {
-            *slot = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || start == 0 {
-            break;
-        }
-    }
-    Digits { buf, start }
 }
 
 /// The next frame of `body`; when it is not ready, what `out` holds is written first.
@@ -269,18 +242,23 @@ pub(crate) async fn write(
     Ok(!close)
 }
 
-/// The response to a refused request head; the connection closes after it.
-pub(crate) async fn refuse(io: &mut OwnedWriteHalf, status: StatusCode) -> std::io::Result<()> {
-    let mut out = BytesMut::with_capacity(128);
-    out.extend_from_slice(b"HTTP/1.1 ");
-    out.extend_from_slice(status.as_str().as_bytes());
-    out.put_u8(b' ');
-    out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
-    out.extend_from_slice(b"\r\ncontent-length: 0\r\nconnection: close\r\ndate: ");
-    out.extend_from_slice(date().as_bytes());
-    out.extend_from_slice(b"\r\n\r\n");
-    io.write_all(&out).await?;
-    io.shutdown().await
+/// The response to a refused request head (empty, `connection: close`); the connection closes
+/// after it.
+pub(crate) async fn refuse(
+    io: &mut OwnedWriteHalf,
+    out: &mut BytesMut,
+    status: StatusCode,
+) -> Result<(), WriteError> {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = status;
+    let exchange = Exchange {
+        head_request: false,
+        http10: false,
+        close: true,
+    };
+    write(io, out, response, exchange).await?;
+    io.shutdown().await?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -290,7 +268,7 @@ mod tests {
     #[test]
     fn digits() {
         for n in [0u64, 7, 10, 12345, u64::MAX] {
-            assert_eq!(itoa_u64(n).as_bytes_mut(), n.to_string().as_bytes());
+            assert_eq!(decimal(n).as_bytes(), n.to_string().as_bytes());
         }
     }
 
