@@ -18,9 +18,9 @@ pub struct AuthLayer {
 #[derive(Clone, Debug)]
 pub(super) struct Policy {
     pub(super) authenticator: Arc<Authenticator>,
-    pub(super) group: Arc<SecurityGroup>,
+    pub(super) group: SecurityGroup,
     pub(super) group_header: http::HeaderValue,
-    pub(super) claims: Option<Arc<ClaimsPredicate>>,
+    pub(super) claims: Option<ClaimsPredicate>,
     /// The layer's route id: cached decisions are keyed by it.
     pub(super) route: u64,
 }
@@ -42,7 +42,7 @@ impl AuthLayer {
         Self {
             policy: Arc::new(Policy {
                 authenticator,
-                group: Arc::new(group),
+                group,
                 group_header,
                 claims: None,
                 route: next_route_id(),
@@ -54,7 +54,7 @@ impl AuthLayer {
     /// Connection-string callers have no claims: the predicate sees an empty object.
     pub fn require_claims(mut self, predicate: ClaimsPredicate) -> Self {
         let policy = Arc::make_mut(&mut self.policy);
-        policy.claims = Some(Arc::new(predicate));
+        policy.claims = Some(predicate);
         policy.route = next_route_id();
         self
     }

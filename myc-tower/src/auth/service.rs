@@ -2,7 +2,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::{HeaderName, HeaderValue, Request, Response};
-use myc_profile::SecurityGroup;
 use myc_profile::headers;
 use myc_profile::signature::{RequestBinding, unix_now};
 use tower_service::Service;
@@ -164,7 +163,7 @@ where
         match policy.authenticator.decide_cached(
             policy.route,
             &policy.group,
-            policy.claims.as_deref(),
+            policy.claims.as_ref(),
             &credential,
             tenant,
         ) {
@@ -188,15 +187,12 @@ where
         }
         drop(entered);
         // Slow path (token or profile not cached, connection strings): verify and resolve.
-        self.slow_path(
-            request,
-            request_id,
-            span,
-            move |auth, group, claims| async move {
-                auth.decide(&group, claims.as_deref(), credential, tenant)
-                    .await
-            },
-        )
+        self.slow_path(request, request_id, span, move |policy| async move {
+            policy
+                .authenticator
+                .decide(&policy.group, policy.claims.as_ref(), credential, tenant)
+                .await
+        })
     }
 }
 
@@ -216,21 +212,23 @@ impl<S: Clone> Auth<S> {
         ReqBody: Send + 'static,
         ResBody: From<String> + Send + 'static,
     {
-        self.slow_path(
-            request,
-            request_id,
-            span,
-            move |auth, group, claims| async move {
-                let asserted = asserted.ok_or(AuthError::MissingCredentials)?;
-                tracing::Span::current().record("credential", asserted.source);
-                let caller = crate::auth::Caller::Asserted {
-                    email: asserted.email,
-                    source: asserted.source,
-                };
-                auth.decide_caller(&group, claims.as_deref(), caller, asserted.tenant)
-                    .await
-            },
-        )
+        self.slow_path(request, request_id, span, move |policy| async move {
+            let asserted = asserted.ok_or(AuthError::MissingCredentials)?;
+            tracing::Span::current().record("credential", asserted.source);
+            let caller = crate::auth::Caller::Asserted {
+                email: asserted.email,
+                source: asserted.source,
+            };
+            policy
+                .authenticator
+                .decide_caller(
+                    &policy.group,
+                    policy.claims.as_ref(),
+                    caller,
+                    asserted.tenant,
+                )
+                .await
+        })
     }
 
     /// Every path that has to wait: takes the service that was polled ready (a fresh clone
@@ -249,32 +247,22 @@ impl<S: Clone> Auth<S> {
         S::Error: Send + 'static,
         ReqBody: Send + 'static,
         ResBody: From<String> + Send + 'static,
-        D: FnOnce(
-            Arc<Authenticator>,
-            Arc<SecurityGroup>,
-            Option<Arc<crate::claims_expr::ClaimsPredicate>>,
-        ) -> F,
+        D: FnOnce(Arc<super::layer::Policy>) -> F,
         F: std::future::Future<Output = Result<crate::auth::authenticator::Decision, AuthError>>
             + Send
             + 'static,
     {
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
-        let policy = &*self.policy;
-        let authenticator = policy.authenticator.clone();
-        let group_header = policy.group_header.clone();
-        let decision = decide(
-            policy.authenticator.clone(),
-            policy.group.clone(),
-            policy.claims.clone(),
-        );
+        let policy = self.policy.clone();
+        let decision = decide(policy.clone());
         let future = async move {
             let decision = decision.await;
             admit_and_call(
                 inner,
-                &authenticator,
+                &policy.authenticator,
                 decision,
-                group_header,
+                policy.group_header.clone(),
                 request,
                 request_id,
             )
