@@ -281,3 +281,63 @@ async fn a_client_closing_mid_body_does_not_reach_the_upstream() {
     assert!(text.starts_with("HTTP/1.1 200 OK\r\n"));
     assert_eq!(hits.load(Ordering::SeqCst), 1);
 }
+
+/// When the gateway closes a connection whose client is still sending (a refused head with data
+/// behind it, a body the route refused without reading), it closes with a FIN and keeps reading
+/// for a while: closing with unread input makes the kernel send a reset instead, and a client
+/// that has not read the response yet may then lose it.
+#[tokio::test]
+async fn closing_with_unread_input_sends_a_fin_not_a_reset() {
+    let (addr, hits) = gateway().await;
+    let body = vec![b'a'; 256 * 1024];
+    let shapes: [(Vec<u8>, &str); 2] = [
+        (
+            format!(
+                "POST /private HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            )
+            .into_bytes(),
+            "401",
+        ),
+        (
+            b"GET /echo HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n".to_vec(),
+            "400",
+        ),
+    ];
+    for (head, status) in shapes {
+        let stream = TcpStream::connect(addr).await.unwrap();
+        let (mut read, mut write) = stream.into_split();
+        let mut bytes = head;
+        bytes.extend_from_slice(&body);
+        // Sent in one go: most of it is still unread in the gateway's socket when it answers.
+        let writer = tokio::spawn(async move {
+            let _ = write.write_all(&bytes).await;
+            write
+        });
+        let mut received = Vec::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        let end = loop {
+            match tokio::time::timeout(Duration::from_secs(5), read.read(&mut buf))
+                .await
+                .expect("the gateway neither answered nor closed")
+            {
+                Ok(0) => break Ok(()),
+                Ok(n) => received.extend_from_slice(&buf[..n]),
+                Err(e) => break Err(e),
+            }
+        };
+        let text = String::from_utf8_lossy(&received);
+        assert!(text.starts_with(&format!("HTTP/1.1 {status} ")), "{text}");
+        assert!(text.contains("connection: close"), "{text}");
+        assert!(end.is_ok(), "the connection ended in {end:?}, not a FIN");
+        // A reset would have arrived by now, leaving its error on the socket.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let mut stream = read.reunite(writer.await.unwrap()).unwrap();
+        assert!(
+            stream.take_error().unwrap().is_none(),
+            "reset by the gateway"
+        );
+        stream.write_all(b"still read and discarded").await.unwrap();
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 0);
+}

@@ -1,10 +1,13 @@
 //! One client connection: read a head (within [`HEADER_READ_TIMEOUT`]), hand the request to the
 //! app, write its response, and go on with the next request already buffered (pipelining) or
 //! still to come, until either side closes, a head is refused, a body is left unread, or the
-//! server drains.
+//! server drains. A connection the gateway closes lingers ([`linger`]): it sends its FIN, then
+//! reads and drops what the client still sends for a while, so that no reset destroys the
+//! response it has just written.
 
 use std::net::SocketAddr;
 use std::pin::pin;
+use std::time::Duration;
 
 use axum::body::Body;
 use bytes::BytesMut;
@@ -43,7 +46,13 @@ pub(crate) async fn serve_connection(
             Ok(None) => return,
             Err(reject) => {
                 tracing::debug!(%peer, %reject, "request head refused");
-                let _ = response::refuse(&mut write, &mut out, reject.status()).await;
+                if response::refuse(&mut write, &mut out, reject.status())
+                    .await
+                    .is_ok()
+                {
+                    drop(closed);
+                    linger(write).await;
+                }
                 return;
             }
         };
@@ -73,11 +82,13 @@ pub(crate) async fn serve_connection(
                         reader = back;
                         Ok(true)
                     }
-                    (result, _) => {
-                        let _ = write.shutdown().await;
-                        if let Err(e) = result {
-                            tracing::debug!(%peer, error = %e, "response not completed");
-                        }
+                    (Err(e), _) => {
+                        tracing::debug!(%peer, error = %e, "response not completed");
+                        return;
+                    }
+                    (Ok(_), _) => {
+                        drop(closed);
+                        linger(write).await;
                         return;
                     }
                 }
@@ -86,7 +97,8 @@ pub(crate) async fn serve_connection(
         match outcome {
             Ok(true) => {}
             Ok(false) => {
-                let _ = write.shutdown().await;
+                drop(closed);
+                linger(write).await;
                 return;
             }
             Err(e) => {
@@ -95,6 +107,40 @@ pub(crate) async fn serve_connection(
             }
         }
     }
+}
+
+/// How long a connection the gateway closes goes on reading what the client still sends.
+const LINGER_TIME: Duration = Duration::from_secs(2);
+/// How much it reads and drops at most.
+const LINGER_BYTES: usize = 1 << 20;
+
+/// Closes a connection on the gateway's initiative, after its last response: a FIN first, then
+/// what the client still sends (a body nobody read, a pipelined request) is read and dropped
+/// until the client closes, [`LINGER_TIME`] passes or [`LINGER_BYTES`] were read. Closing a
+/// socket with unread input makes the kernel send a reset, and a client whose stack receives
+/// it before it has read the response may discard the response (nginx's `lingering_close`).
+/// The read side may still belong to a request body, so reads go through the shared socket.
+/// The caller has released its drain receiver: a graceful shutdown does not wait for this.
+async fn linger(mut write: OwnedWriteHalf) {
+    if write.shutdown().await.is_err() {
+        return;
+    }
+    let stream: &TcpStream = write.as_ref();
+    let mut sink = vec![0u8; 16 * 1024];
+    let mut left = LINGER_BYTES;
+    let _ = tokio::time::timeout(LINGER_TIME, async {
+        while left > 0 {
+            stream.readable().await?;
+            match stream.try_read(&mut sink) {
+                Ok(0) => break,
+                Ok(n) => left = left.saturating_sub(n),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok::<(), std::io::Error>(())
+    })
+    .await;
 }
 
 /// A drain that began while the request was handled closes the connection after its response,

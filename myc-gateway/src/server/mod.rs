@@ -4,8 +4,9 @@
 //! ([`request`]), streams request bodies from the socket ([`body`], with lazy
 //! `100 Continue`), writes responses with the head and a small body in one write
 //! ([`response`], cached `Date`), serves pipelined requests in order, closes connections idle
-//! or slow to send a head for [`HEADER_READ_TIMEOUT`], sets `TCP_NODELAY`, and shuts down
-//! gracefully: no new connections, in-flight requests complete, idle connections close.
+//! or slow to send a head for [`HEADER_READ_TIMEOUT`], sets `TCP_NODELAY`, closes with a
+//! lingering read (no reset can destroy the last response), and shuts down gracefully: no new
+//! connections, in-flight requests complete, idle connections close.
 //! It replaces hyper's server connection, whose per-request machinery (dispatch state
 //! machine, a timer per request, a shutdown watch polled on every wake) cost more than the
 //! rest of the gateway's public route.
