@@ -1,4 +1,4 @@
-//! The gateway as one service, [`App`]: every request is routed by the [`RouteTable`], checked
+//! The gateway as one service, [`App`]: every request is routed by the [`RouteTable`](crate::routing::RouteTable), checked
 //! against the service's `allowedSources` (client address, never `Host`), authenticated and
 //! authorized by the route's [`AuthLayer`], and forwarded by the [`Proxy`]. The gateway's own
 //! endpoints (health, metrics) and mounted routers (the Telegram endpoints, the credential

@@ -1,6 +1,6 @@
 //! Test and benchmark support shared by the workspace's crates (dev-dependency only).
 //!
-//! - [`bench`]: read criterion's estimates back to print ratios against a baseline measured in
+//! - [`bench`](mod@bench): read criterion's estimates back to print ratios against a baseline measured in
 //!   the same run.
 //! - [`shared_dir`]: where `shared/` (interop vectors) lives beside the repository.
 //! - [`nats`]: real nats-server processes with generated configs.

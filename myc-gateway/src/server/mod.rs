@@ -1,9 +1,9 @@
 //! The HTTP/1.1 server: an accept loop, and for each connection our own lean HTTP/1.1
-//! connection ([`conn`]) straight into [`App::handle`] with the connection's peer address.
+//! connection (`conn`) straight into [`App::handle`] with the connection's peer address.
 //! It parses heads with httparse into shared buffers and refuses every framing ambiguity
-//! ([`request`]), streams request bodies from the socket ([`body`], with lazy
+//! ([`request`]), streams request bodies from the socket (`body`, with lazy
 //! `100 Continue`), writes responses with the head and a small body in one write
-//! ([`response`], cached `Date`), serves pipelined requests in order, closes connections idle
+//! (`response`, cached `Date`), serves pipelined requests in order, closes connections idle
 //! or slow to send a head for [`HEADER_READ_TIMEOUT`], sets `TCP_NODELAY`, closes with a
 //! lingering read (no reset can destroy the last response), and shuts down gracefully: no new
 //! connections, in-flight requests complete, idle connections close.

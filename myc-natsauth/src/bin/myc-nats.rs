@@ -35,6 +35,8 @@ enum PrintSeeds {
     Vault,
 }
 
+// Help text shows <NAME>-style placeholders; rustdoc would read them as HTML tags.
+#[allow(rustdoc::invalid_html_tags)]
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Generate a site from a spec: OUT/operator.jwt, OUT/accounts/<NAME>.jwt,
