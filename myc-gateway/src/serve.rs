@@ -230,7 +230,7 @@ pub async fn start_nats(config: &Config, store: &Arc<SqlStore>) -> Result<NatsRu
     let mut running = NatsRunning::default();
     // The issuer needs no connection of its own; the secrets service does.
     if let Some(rules) = &nats.secrets {
-        let connection = crate::nats::connect(nats, "myc-gateway")
+        let connection = crate::nats::connect(nats, &config.tls_roots, "myc-gateway")
             .await
             .map_err(err)?;
         let client = connection.client.clone();

@@ -216,3 +216,38 @@ fn errors_name_the_file_the_key_and_the_problem() {
         assert!(e.to_string().starts_with("gateway.toml: "), "{e}");
     }
 }
+
+/// `[nats.renewing]`: the node token never goes over plain HTTP to another machine unless the
+/// configuration says so explicitly.
+#[test]
+fn a_renewing_issuer_is_reached_over_https_or_loopback() {
+    let renewing = |url: &str, extra: &str| {
+        format!(
+            "[nats]\nservers = [\"nats://127.0.0.1:4222\"]\n[nats.renewing]\nissuer_url = \"{url}\"\n\
+             node_id = \"n\"\nnode_token = \"t\"\nstate_dir = \"s\"\n{extra}[api.services]\n"
+        )
+    };
+    for url in [
+        "https://issuer.internal/v1/nats/credentials",
+        "http://127.0.0.1:8080/v1/nats/credentials",
+        "http://localhost:8080/v1/nats/credentials",
+    ] {
+        let config = parse(&renewing(url, "")).unwrap();
+        let settings = config.nats.unwrap().renewing.unwrap();
+        assert_eq!(settings.issuer_url, url);
+    }
+    parse(&renewing(
+        "http://issuer.internal/v1",
+        "accept_insecure_http = true\n",
+    ))
+    .unwrap();
+    for (url, message) in [
+        ("http://issuer.internal/v1", "use https://"),
+        ("ftp://issuer.internal/v1", "not an http:// or https:// URL"),
+        ("https://user:pw@issuer.internal/v1", "host[:port] only"),
+    ] {
+        let e = error_of(&renewing(url, ""));
+        assert_eq!(e.key, "nats.renewing.issuer_url", "{e}");
+        assert!(e.message.contains(message), "{e}");
+    }
+}

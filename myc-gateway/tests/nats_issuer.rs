@@ -12,7 +12,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use myc_natsauth::client::{ClientConfig, HttpIssuer, NodeIdentity, RenewingCredentials};
+use myc_gateway::nats::renewing::IssuerClient;
+use myc_natsauth::client::{
+    ClientConfig, CredentialSource, HttpIssuer, NodeIdentity, RenewingCredentials, SourceError,
+};
 use myc_natsauth::spec::Spec;
 use myc_natsauth::{KeyKind, Nkey};
 use myc_testkit::nats::TempDir;
@@ -222,9 +225,32 @@ pub_allow = ["mycelium.>"]
 sub_allow = ["_INBOX.>"]
 "#;
 
-/// A gateway replica without a creds file: `[nats.renewing]` fetches its HUB credentials from
-/// another gateway's issuer (a node registered with `--allow-responses`) and keeps them fresh
-/// while it serves secrets to the ORG account.
+/// An HTTPS front (the test CA's certificate for 127.0.0.1) that passes issue requests on to
+/// `issuer_url` over plain HTTP, as a TLS-terminating proxy before an issuer would.
+async fn https_front(issuer_url: String) -> String {
+    let forward = move |body: axum::body::Bytes| {
+        let issuer_url = issuer_url.clone();
+        async move {
+            let answer = reqwest::Client::new()
+                .post(issuer_url)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = axum::http::StatusCode::from_u16(answer.status().as_u16()).unwrap();
+            (status, answer.bytes().await.unwrap())
+        }
+    };
+    let app = axum::Router::new().route("/v1/nats/credentials", axum::routing::post(forward));
+    let addr = myc_testkit::tls::serve(app).await;
+    format!("https://{addr}/v1/nats/credentials")
+}
+
+/// A gateway replica without a creds file: `[nats.renewing]` fetches its HUB credentials over
+/// HTTPS from another gateway's issuer (a node registered with `--allow-responses`) and keeps
+/// them fresh while it serves secrets to the ORG account. Without the issuer's CA among its
+/// trusted roots, the replica gets nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replica_serves_secrets_on_renewed_credentials() {
     let dir = TempDir::new("myc-gateway-renewing").unwrap();
@@ -268,13 +294,31 @@ async fn a_replica_serves_secrets_on_renewed_credentials() {
         .spawn()
         .unwrap();
     let mut issuer = common::Kill(child);
-    let issuer_url = format!("{}/v1/nats/credentials", common::listening(&mut issuer));
+    let plain_url = format!("{}/v1/nats/credentials", common::listening(&mut issuer));
+    let issuer_url = https_front(plain_url).await;
 
-    // Replica B: renewing credentials, a tenant secret.
+    // Not trusting the front's CA, the issue request fails in the TLS handshake.
+    let untrusting = IssuerClient::new(
+        &issuer_url,
+        NodeIdentity::new("replica-b", token.trim()),
+        &[],
+    )
+    .unwrap();
+    let key = Nkey::generate(KeyKind::User).unwrap().public_key();
+    match untrusting.fetch(&key).await {
+        Err(SourceError::Unavailable(m)) => assert!(m.contains("certificate"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+
+    // Replica B: renewing credentials (the front's CA among its roots), a tenant secret.
     let b = dir.path().join("b");
     std::fs::create_dir_all(&b).unwrap();
+    std::fs::write(b.join("issuer-ca.pem"), myc_testkit::tls::CA_PEM).unwrap();
     let text = format!(
         r#"
+[gateway.tls]
+extra_roots = ["issuer-ca.pem"]
+
 [gateway.secrets]
 master_key = "2f0c6a3c9d4e2b1a8f7e6d5c4b3a29181716151413121110f0e0d0c0b0a09080"
 

@@ -163,7 +163,7 @@ tenants = ["11111111-1111-4111-8111-111111111111"]
     let nats_settings = config.nats.clone().unwrap();
     let mut replicas = Vec::new();
     for _ in 0..2 {
-        let client = myc_gateway::nats::connect(&nats_settings, "myc-gateway-test")
+        let client = myc_gateway::nats::connect(&nats_settings, &[], "myc-gateway-test")
             .await
             .unwrap()
             .client;

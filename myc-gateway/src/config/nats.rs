@@ -9,7 +9,10 @@
 //! # Instead of a creds file: credentials from a NATS credential issuer, renewed before they
 //! # expire (myc-natsauth's self-renewing client; the seed never leaves `state_dir`).
 //! # [nats.renewing]
-//! # issuer_url = "http://issuer.internal:8080/v1/nats/credentials"   # plain HTTP
+//! # issuer_url = "https://issuer.internal/v1/nats/credentials"   # TLS trusts the system
+//! #                                     # roots and [gateway.tls] extra_roots; http:// only to
+//! #                                     # a loopback address unless
+//! # accept_insecure_http = true         # (the node token would travel in clear text)
 //! # node_id = "gateway-1"
 //! # node_token = { env = "MYC_NODE_TOKEN" }
 //! # state_dir = "nats-state"
@@ -61,6 +64,8 @@ pub(super) struct RawNats {
 #[serde(deny_unknown_fields)]
 struct RawRenewing {
     issuer_url: String,
+    #[serde(default)]
+    accept_insecure_http: bool,
     node_id: String,
     node_token: ValueSource,
     state_dir: String,
@@ -298,10 +303,14 @@ pub(super) fn resolve(
                     "use either creds or [nats.renewing], not both".into(),
                 ));
             }
-            if !r.issuer_url.starts_with("http://") {
+            let url = crate::nats::renewing::IssuerUrl::parse(&r.issuer_url)
+                .map_err(|m| ("nats.renewing.issuer_url".to_owned(), m))?;
+            if !url.https && !url.is_loopback() && !r.accept_insecure_http {
                 return Err((
                     "nats.renewing.issuer_url".into(),
-                    "must be an http:// URL (the renewing client speaks plain HTTP)".into(),
+                    "use https:// (over http:// the node token travels in clear text; \
+                     accept_insecure_http = true allows it)"
+                        .into(),
                 ));
             }
             let node_token = r

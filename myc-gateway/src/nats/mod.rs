@@ -5,8 +5,11 @@
 //!   readable by the accounts `[[nats.secrets.allow]]` names (cross-account through a service
 //!   import; the server tells which account asks).
 //! - [`issuer`]: NATS user credentials for registered nodes (`POST /v1/nats/credentials`).
+//! - [`renewing`]: the gateway's own credentials from an issuer (`[nats.renewing]`, HTTP or
+//!   HTTPS).
 
 pub mod issuer;
+pub mod renewing;
 pub mod secrets;
 
 use async_nats::ServerAddr;
@@ -37,8 +40,13 @@ impl Connection {
 }
 
 /// Connects with the settings' servers and credentials (a creds file, or self-renewing
-/// credentials from an issuer); `name` is the connection name servers show in monitoring.
-pub async fn connect(settings: &NatsSettings, name: &str) -> Result<Connection, NatsError> {
+/// credentials from an issuer, whose HTTPS certificate must chain to the system's roots or
+/// `tls_roots`); `name` is the connection name servers show in monitoring.
+pub async fn connect(
+    settings: &NatsSettings,
+    tls_roots: &[Vec<u8>],
+    name: &str,
+) -> Result<Connection, NatsError> {
     let servers = settings
         .servers
         .iter()
@@ -48,12 +56,13 @@ pub async fn connect(settings: &NatsSettings, name: &str) -> Result<Connection, 
         })
         .collect::<Result<Vec<_>, _>>()?;
     if let Some(renewing) = &settings.renewing {
-        use myc_natsauth::client::{ClientConfig, HttpIssuer, NodeIdentity, RenewingCredentials};
-        let source = HttpIssuer::new(
-            renewing.issuer_url.clone(),
+        use myc_natsauth::client::{ClientConfig, NodeIdentity, RenewingCredentials};
+        let source = renewing::IssuerClient::new(
+            &renewing.issuer_url,
             NodeIdentity::new(renewing.node_id.clone(), renewing.node_token.as_str()),
+            tls_roots,
         )
-        .map_err(|e| NatsError(e.to_string()))?;
+        .map_err(|e| NatsError(format!("nats.renewing.issuer_url: {e}")))?;
         let credentials =
             RenewingCredentials::start(ClientConfig::in_dir(&renewing.state_dir), source)
                 .await

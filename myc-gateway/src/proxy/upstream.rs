@@ -24,6 +24,32 @@ pub struct Host {
     pub(crate) pool: super::pool::IdlePool,
 }
 
+impl Host {
+    /// `name` (`host:port`), spoken to over TLS when `https`; a name that is not a URI
+    /// authority (or, for TLS, not a server name) is an error.
+    pub fn new(name: &str, https: bool) -> Result<Self, String> {
+        let authority = name
+            .parse::<http::uri::Authority>()
+            .map_err(|_| format!("{name:?} is not a host:port"))?;
+        let host_header = http::HeaderValue::from_str(name)
+            .map_err(|_| format!("{name:?} is not a header value"))?;
+        let tls_name = if https {
+            let server = rustls::pki_types::ServerName::try_from(authority.host())
+                .map_err(|_| format!("{name:?} is not a TLS server name"))?;
+            Some(server.to_owned())
+        } else {
+            None
+        };
+        Ok(Self {
+            name: name.to_owned(),
+            authority,
+            host_header,
+            tls_name,
+            pool: super::pool::IdlePool::default(),
+        })
+    }
+}
+
 #[derive(Debug)]
 struct HostState {
     host: Arc<Host>,
@@ -55,26 +81,8 @@ impl Upstream {
         let hosts = hosts
             .iter()
             .map(|h| {
-                let authority = h
-                    .parse::<http::uri::Authority>()
-                    .map_err(|_| format!("{h:?} is not a host:port"))?;
-                let host_header = http::HeaderValue::from_str(h)
-                    .map_err(|_| format!("{h:?} is not a header value"))?;
-                let tls_name = if https {
-                    let name = rustls::pki_types::ServerName::try_from(authority.host())
-                        .map_err(|_| format!("{h:?} is not a TLS server name"))?;
-                    Some(name.to_owned())
-                } else {
-                    None
-                };
                 Ok(HostState {
-                    host: Arc::new(Host {
-                        name: h.clone(),
-                        authority,
-                        host_header,
-                        tls_name,
-                        pool: super::pool::IdlePool::default(),
-                    }),
+                    host: Arc::new(Host::new(h, https)?),
                     ejected_until: None,
                     failures: 0,
                     down: false,

@@ -38,7 +38,9 @@ use async_nats::{Auth, AuthError, ConnectOptions};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use self::source::{CredentialSource, HttpIssuer, NatsIssuer, NodeIdentity, SourceError};
+pub use self::source::{
+    CredentialSource, HttpIssuer, NatsIssuer, NodeIdentity, SourceError, http_answer,
+};
 use crate::claims::{Claims, User};
 use crate::creds::{self, Creds};
 use crate::wire::IssueResponse;

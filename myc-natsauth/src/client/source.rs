@@ -48,7 +48,9 @@ impl NodeIdentity {
         }
     }
 
-    fn request(&self, public_key: &str) -> Zeroizing<Vec<u8>> {
+    /// The JSON body of an issue request for `public_key` (what [`HttpIssuer`] posts and
+    /// [`NatsIssuer`] sends), for a source with its own transport.
+    pub fn request_body(&self, public_key: &str) -> Zeroizing<Vec<u8>> {
         let request = IssueRequest {
             node_id: self.node_id.clone(),
             node_token: self.node_token.as_str().to_owned(),
@@ -79,6 +81,27 @@ fn parse_response(body: &[u8]) -> Result<IssueResponse, SourceError> {
         Ok(refusal) => Err(SourceError::Refused(refusal.error)),
         Err(e) => Err(SourceError::Malformed(e.to_string())),
     }
+}
+
+/// What an issuer's HTTP answer means: a 2xx body is an [`IssueResponse`]; a 4xx other than
+/// 408/429 is a refusal of this node (its `{"error"}` text, else the status); anything else
+/// is the issuer being unavailable. For a source with its own HTTP transport.
+pub fn http_answer(status: u16, body: &[u8]) -> Result<IssueResponse, SourceError> {
+    if (200..300).contains(&status) {
+        return parse_response(body);
+    }
+    let reason = serde_json::from_slice::<ErrorBody>(body)
+        .map(|b| b.error)
+        .unwrap_or_else(|_| http_status_text(status));
+    if (400..500).contains(&status) && status != 408 && status != 429 {
+        Err(SourceError::Refused(reason))
+    } else {
+        Err(SourceError::Unavailable(reason))
+    }
+}
+
+fn http_status_text(status: u16) -> String {
+    reqwest::StatusCode::from_u16(status).map_or_else(|_| status.to_string(), |s| s.to_string())
 }
 
 /// The issuer's `POST /v1/nats/credentials` endpoint.
@@ -119,7 +142,7 @@ impl HttpIssuer {
 
 impl CredentialSource for HttpIssuer {
     async fn fetch(&self, public_key: &str) -> Result<IssueResponse, SourceError> {
-        let body = self.identity.request(public_key);
+        let body = self.identity.request_body(public_key);
         let response = self
             .http
             .post(&self.url)
@@ -133,17 +156,7 @@ impl CredentialSource for HttpIssuer {
             .bytes()
             .await
             .map_err(|e| SourceError::Unavailable(e.without_url().to_string()))?;
-        if status.is_success() {
-            return parse_response(&bytes);
-        }
-        let reason = serde_json::from_slice::<ErrorBody>(&bytes)
-            .map(|b| b.error)
-            .unwrap_or_else(|_| status.to_string());
-        if status.is_client_error() && status.as_u16() != 408 && status.as_u16() != 429 {
-            Err(SourceError::Refused(reason))
-        } else {
-            Err(SourceError::Unavailable(reason))
-        }
+        http_answer(status.as_u16(), &bytes)
     }
 }
 
@@ -172,7 +185,7 @@ impl NatsIssuer {
 
 impl CredentialSource for NatsIssuer {
     async fn fetch(&self, public_key: &str) -> Result<IssueResponse, SourceError> {
-        let body = self.identity.request(public_key);
+        let body = self.identity.request_body(public_key);
         let reply = self
             .client
             .request(self.subject.clone(), body.to_vec().into())
