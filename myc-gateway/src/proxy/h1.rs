@@ -453,10 +453,16 @@ async fn read_head(conn: &mut Conn, head_method: bool) -> Result<Head, ExchangeE
 /// responses are skipped.
 fn parse_head(buf: &mut BytesMut, head_method: bool) -> Result<Option<Head>, Error> {
     loop {
-        let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut response = httparse::Response::new(&mut fields);
+        // Uninitialized slots: nothing to clear before each parse.
+        let mut fields =
+            [const { std::mem::MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+        let mut response = httparse::Response::new(&mut []);
         let base = buf.as_ptr() as usize;
-        let len = match response.parse(buf) {
+        let len = match httparse::ParserConfig::default().parse_response_with_uninit_headers(
+            &mut response,
+            buf,
+            &mut fields,
+        ) {
             Ok(httparse::Status::Complete(len)) => len,
             Ok(httparse::Status::Partial) => {
                 return if buf.len() >= MAX_HEAD {
