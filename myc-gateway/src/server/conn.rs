@@ -25,33 +25,49 @@ use super::response::{self, Exchange};
 use crate::app::App;
 use crate::proxy::h1::BodyState;
 
+/// The writing side of one connection and what every exchange on it needs.
+struct Connection {
+    app: App,
+    peer: SocketAddr,
+    write: OwnedWriteHalf,
+    /// The response head buffer, reused.
+    out: BytesMut,
+    /// Turns true when the server drains.
+    closed: watch::Receiver<bool>,
+}
+
 /// Serves `stream` until it closes; `closed` turns true when the server drains.
 pub(crate) async fn serve_connection(
     stream: TcpStream,
     peer: SocketAddr,
     app: App,
-    mut closed: watch::Receiver<bool>,
+    closed: watch::Receiver<bool>,
 ) {
-    let (read, mut write) = stream.into_split();
+    let (read, write) = stream.into_split();
     let mut reader = Reader {
         io: read,
         buf: BytesMut::with_capacity(8 * 1024),
     };
-    let mut out = BytesMut::with_capacity(8 * 1024);
+    let mut conn = Connection {
+        app,
+        peer,
+        write,
+        out: BytesMut::with_capacity(8 * 1024),
+        closed,
+    };
     // One timer per connection, re-armed for each head (moving a deadline later is cheap).
     let mut deadline = pin!(tokio::time::sleep(HEADER_READ_TIMEOUT));
     loop {
-        let head = match read_head(&mut reader, &mut deadline, &mut closed).await {
+        let head = match read_head(&mut reader, &mut deadline, &mut conn.closed).await {
             Ok(Some(head)) => head,
             Ok(None) => return,
             Err(reject) => {
                 tracing::debug!(%peer, %reject, "request head refused");
-                if response::refuse(&mut write, &mut out, reject.status())
+                if response::refuse(&mut conn.write, &mut conn.out, reject.status())
                     .await
                     .is_ok()
                 {
-                    drop(closed);
-                    linger(write).await;
+                    conn.close().await;
                 }
                 return;
             }
@@ -64,48 +80,104 @@ pub(crate) async fn serve_connection(
         let outcome = match head.framing {
             Framing::Empty => {
                 let request = Request::from_parts(head.parts, Body::empty());
-                let response = app.handle(peer, request).await;
-                let exchange = draining_now(exchange, &closed);
-                response::write(&mut write, &mut out, response, exchange).await
+                let response = conn.app.handle(peer, request).await;
+                conn.respond(response, exchange).await
             }
             framing => {
                 let state = match framing {
                     Framing::Length(n) => BodyState::Length(n),
                     _ => BodyState::ChunkSize,
                 };
-                let (result, back) = with_body(
-                    &app, peer, head, reader, state, &mut write, &mut out, exchange, &closed,
-                )
-                .await;
-                match (result, back) {
-                    (Ok(true), Some(back)) => {
-                        reader = back;
-                        Ok(true)
-                    }
-                    (Err(e), _) => {
-                        tracing::debug!(%peer, error = %e, "response not completed");
-                        return;
-                    }
-                    (Ok(_), _) => {
-                        drop(closed);
-                        linger(write).await;
-                        return;
+                let (outcome, back) = conn.with_body(head, reader, state, exchange).await;
+                let Some(back) = back else {
+                    // The read side went with the body: the connection ends here.
+                    return conn.finish(outcome.map(|_| false)).await;
+                };
+                reader = back;
+                outcome
+            }
+        };
+        if !matches!(outcome, Ok(true)) {
+            return conn.finish(outcome).await;
+        }
+    }
+}
+
+impl Connection {
+    /// Writes `response`; `Ok(false)` when the connection ends after it.
+    async fn respond(
+        &mut self,
+        response: http::Response<Body>,
+        exchange: Exchange,
+    ) -> Result<bool, response::WriteError> {
+        let exchange = draining_now(exchange, &self.closed);
+        response::write(&mut self.write, &mut self.out, response, exchange).await
+    }
+
+    /// Hands a request with a body to the app: the read side travels with the body; for
+    /// `Expect: 100-continue` the interim response is written when the body is first read.
+    /// The read side comes back when the body was read to its end by the time the response is
+    /// ready; otherwise (a refusal that never read it, a body still held) the bytes left on
+    /// the wire are unknown and the response says the connection closes.
+    async fn with_body(
+        &mut self,
+        head: Head,
+        reader: Reader,
+        state: BodyState,
+        mut exchange: Exchange,
+    ) -> (Result<bool, response::WriteError>, Option<Reader>) {
+        let (back, mut returned) = oneshot::channel();
+        let (expect, asked) = if head.expect_continue {
+            let (ask, asked) = oneshot::channel();
+            let (sent_tx, sent) = oneshot::channel();
+            (
+                Some(Continue {
+                    ask: Some(ask),
+                    sent,
+                }),
+                Some((asked, sent_tx)),
+            )
+        } else {
+            (None, None)
+        };
+        let body = IncomingBody::new(reader, state, back, expect);
+        let request = Request::from_parts(head.parts, Body::new(body));
+        let response = match asked {
+            None => self.app.handle(self.peer, request).await,
+            Some((mut asked, sent)) => {
+                let mut handling = pin!(self.app.handle(self.peer, request));
+                tokio::select! {
+                    biased;
+                    response = &mut handling => response,
+                    Ok(()) = &mut asked => {
+                        if let Err(e) = self.write.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await {
+                            return (Err(e.into()), None);
+                        }
+                        let _ = sent.send(());
+                        handling.await
                     }
                 }
             }
         };
+        let back = returned.try_recv().ok();
+        exchange.close |= back.is_none();
+        (self.respond(response, exchange).await, back)
+    }
+
+    /// Ends the connection after an exchange that does not go on (`Ok(false)`: the response
+    /// was written and says the connection closes; an error: the client is gone).
+    async fn finish(self, outcome: Result<bool, response::WriteError>) {
         match outcome {
-            Ok(true) => {}
-            Ok(false) => {
-                drop(closed);
-                linger(write).await;
-                return;
-            }
-            Err(e) => {
-                tracing::debug!(%peer, error = %e, "response not completed");
-                return;
-            }
+            Ok(_) => self.close().await,
+            Err(e) => tracing::debug!(peer = %self.peer, error = %e, "response not completed"),
         }
+    }
+
+    /// Ends the connection on the gateway's side after its last response ([`linger`]); a
+    /// graceful shutdown does not wait for the lingering.
+    async fn close(self) {
+        drop(self.closed);
+        linger(self.write).await;
     }
 }
 
@@ -120,7 +192,6 @@ const LINGER_BYTES: usize = 1 << 20;
 /// socket with unread input makes the kernel send a reset, and a client whose stack receives
 /// it before it has read the response may discard the response (nginx's `lingering_close`).
 /// The read side may still belong to a request body, so reads go through the shared socket.
-/// The caller has released its drain receiver: a graceful shutdown does not wait for this.
 async fn linger(mut write: OwnedWriteHalf) {
     if write.shutdown().await.is_err() {
         return;
@@ -181,61 +252,4 @@ async fn read_head(
             _ = closed.changed(), if idle => return Ok(None),
         }
     }
-}
-
-/// Hands a request with a body to the app: the read side travels with the body; for
-/// `Expect: 100-continue` the interim response is written when the body is first read. The
-/// read side comes back when the body was read to its end by the time the response is ready;
-/// otherwise (a refusal that never read it, a body still held) the bytes left on the wire are
-/// unknown and the response says the connection closes.
-#[allow(clippy::too_many_arguments)]
-async fn with_body(
-    app: &App,
-    peer: SocketAddr,
-    head: Head,
-    reader: Reader,
-    state: BodyState,
-    write: &mut OwnedWriteHalf,
-    out: &mut BytesMut,
-    exchange: Exchange,
-    closed: &watch::Receiver<bool>,
-) -> (Result<bool, response::WriteError>, Option<Reader>) {
-    let (back, mut returned) = oneshot::channel();
-    let (expect, asked) = if head.expect_continue {
-        let (ask, asked) = oneshot::channel();
-        let (sent_tx, sent) = oneshot::channel();
-        (
-            Some(Continue {
-                ask: Some(ask),
-                sent,
-            }),
-            Some((asked, sent_tx)),
-        )
-    } else {
-        (None, None)
-    };
-    let body = IncomingBody::new(reader, state, back, expect);
-    let request = Request::from_parts(head.parts, Body::new(body));
-    let response = match asked {
-        None => app.handle(peer, request).await,
-        Some((mut asked, sent)) => {
-            let mut handling = pin!(app.handle(peer, request));
-            tokio::select! {
-                biased;
-                response = &mut handling => response,
-                Ok(()) = &mut asked => {
-                    if let Err(e) = write.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await {
-                        return (Err(e.into()), None);
-                    }
-                    let _ = sent.send(());
-                    handling.await
-                }
-            }
-        }
-    };
-    let back = returned.try_recv().ok();
-    let mut exchange = draining_now(exchange, closed);
-    exchange.close |= back.is_none();
-    let result = response::write(write, out, response, exchange).await;
-    (result, back)
 }
