@@ -179,6 +179,9 @@ pub fn rebuild_forwarding(
 ) {
     let mut chain = Vec::with_capacity(48);
     let client = if any_contains(trusted, peer) {
+        // The chain is kept; the client is found in the same pass, as `client_ip` does: the
+        // rightmost entry outside the trusted networks, else the first one, else the peer.
+        let (mut first, mut untrusted) = (None, None);
         for entry in headers
             .get_all(&X_FORWARDED_FOR)
             .iter()
@@ -186,10 +189,14 @@ pub fn rebuild_forwarding(
             .flat_map(|v| v.split(','))
             .filter_map(|s| s.trim().parse::<IpAddr>().ok())
         {
+            first.get_or_insert(entry);
+            if !any_contains(trusted, entry) {
+                untrusted = Some(entry);
+            }
             push_ip(&mut chain, entry);
             chain.extend_from_slice(b", ");
         }
-        client_ip(peer, headers, trusted)
+        untrusted.or(first).unwrap_or(peer)
     } else {
         peer
     };
@@ -306,6 +313,27 @@ mod tests {
             h["x-forwarded-for"],
             "6.6.6.6, 198.51.100.7, 10.0.0.2, 10.0.0.1"
         );
+        assert_eq!(h["forwarded"], "for=198.51.100.7;proto=http");
+
+        // `Forwarded: for=` names the client `client_ip` finds, whatever the chain.
+        for (chain, client) in [
+            (Some("10.0.0.3, 10.0.0.2"), "10.0.0.3"),
+            (Some("junk, 10.0.0.2, 7.7.7.7, 10.9.9.9"), "7.7.7.7"),
+            (Some("junk"), "10.0.0.1"),
+            (None, "10.0.0.1"),
+        ] {
+            let mut h = HeaderMap::new();
+            if let Some(chain) = chain {
+                h.insert("x-forwarded-for", chain.parse().unwrap());
+            }
+            assert_eq!(client_ip(peer, &h, &trusted).to_string(), client);
+            rebuild_forwarding(&mut h, peer, &trusted, None);
+            assert_eq!(
+                h["forwarded"],
+                format!("for={client};proto=http"),
+                "{chain:?}"
+            );
+        }
     }
 
     #[test]
