@@ -92,6 +92,24 @@ impl AsyncWrite for Stream {
         }
     }
 
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Self::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            Self::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            Self::Plain(s) => s.is_write_vectored(),
+            Self::Tls(s) => s.is_write_vectored(),
+        }
+    }
+
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         match self.get_mut() {
             Self::Plain(s) => Pin::new(s).poll_flush(cx),
@@ -381,10 +399,11 @@ async fn write_body(conn: &mut Conn, mut body: Body, framing: RequestFraming) ->
         sent += data.len() as u64;
         match framing {
             RequestFraming::Chunked => {
-                let mut line = format!("{:x}\r\n", data.len()).into_bytes();
-                line.extend_from_slice(&data);
-                line.extend_from_slice(b"\r\n");
-                conn.io.write_all(&line).await?;
+                // Size line, data and CRLF in one vectored write: the data is not copied.
+                let mut line = [0u8; 18];
+                let line = chunk_line(&mut line, data.len());
+                let mut chunk = line.chain(data).chain(&b"\r\n"[..]);
+                conn.io.write_all_buf(&mut chunk).await?;
             }
             RequestFraming::Length(n) if sent > n => {
                 return Err(Error::RequestBody("longer than its Content-Length".into()));
@@ -400,6 +419,24 @@ async fn write_body(conn: &mut Conn, mut body: Body, framing: RequestFraming) ->
         _ => {}
     }
     Ok(())
+}
+
+/// A chunk-size line (`<hex>\r\n`) for `len`, written into `buf`.
+fn chunk_line(buf: &mut [u8; 18], len: usize) -> &[u8] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut at = 16;
+    let mut n = len as u64;
+    loop {
+        at -= 1;
+        buf[at] = HEX[(n & 0xf) as usize];
+        n >>= 4;
+        if n == 0 {
+            break;
+        }
+    }
+    buf[16] = b'\r';
+    buf[17] = b'\n';
+    &buf[at..]
 }
 
 /// Whether a comma-separated header holds `token` (case-insensitive).
@@ -1130,6 +1167,14 @@ mod tests {
             "x-t: 1\r\n".repeat(3000)
         );
         assert!(decode_response(trailers.as_bytes(), false).is_err());
+    }
+
+    #[test]
+    fn chunk_lines() {
+        for len in [0usize, 1, 15, 16, 255, 4096, 1 << 20, usize::MAX] {
+            let mut buf = [0u8; 18];
+            assert_eq!(chunk_line(&mut buf, len), format!("{len:x}\r\n").as_bytes());
+        }
     }
 
     #[test]
