@@ -420,3 +420,27 @@ fn lint_rejects_buckets_on_sys_excess_replicas_and_wildcard_planes() {
         "{report}"
     );
 }
+
+/// An issuer answering more than `MAX_ISSUER_ANSWER` bytes is unavailable: the answer is not
+/// read to its end.
+#[tokio::test]
+async fn an_oversize_issuer_answer_is_refused_unread() {
+    use myc_natsauth::client::{CredentialSource, MAX_ISSUER_ANSWER, SourceError};
+    let app = axum::Router::new().route(
+        "/v1/nats/credentials",
+        axum::routing::post(|| async { "x".repeat(4 * MAX_ISSUER_ANSWER) }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(axum::serve(listener, app).into_future());
+    let source = HttpIssuer::new(
+        format!("http://{addr}/v1/nats/credentials"),
+        NodeIdentity::new("agent-1", TOKEN),
+    )
+    .unwrap();
+    let key = Nkey::generate(KeyKind::User).unwrap().public_key();
+    match source.fetch(&key).await {
+        Err(SourceError::Unavailable(m)) => assert!(m.contains("larger than 64 KiB"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -22,7 +22,9 @@ use std::time::Duration;
 use axum::body::Body;
 use http::Request;
 use http_body_util::{BodyExt as _, Limited};
-use myc_natsauth::client::{CredentialSource, NodeIdentity, SourceError, http_answer};
+use myc_natsauth::client::{
+    CredentialSource, MAX_ISSUER_ANSWER, NodeIdentity, SourceError, http_answer,
+};
 use myc_natsauth::wire::IssueResponse;
 
 use crate::proxy::Host;
@@ -30,8 +32,6 @@ use crate::proxy::pool::Connector;
 
 /// How long one issue request may take, connection included.
 const TIMEOUT: Duration = Duration::from_secs(10);
-/// The largest answer read (a user JWT and a URL take about 2 KiB).
-const MAX_ANSWER: usize = 64 * 1024;
 
 /// Where an issuer is: parsed from `issuer_url` once.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,7 +138,7 @@ impl CredentialSource for IssuerClient {
                 .await
                 .map_err(|(e, _)| unavailable(e))?;
             let status = response.status().as_u16();
-            let answer = Limited::new(response.into_body(), MAX_ANSWER)
+            let answer = Limited::new(response.into_body(), MAX_ISSUER_ANSWER)
                 .collect()
                 .await
                 .map_err(|e| unavailable(format!("reading the answer: {e}")))?
@@ -153,7 +153,49 @@ impl CredentialSource for IssuerClient {
 
 #[cfg(test)]
 mod tests {
-    use super::IssuerUrl;
+    use super::{IssuerClient, IssuerUrl};
+    use myc_natsauth::client::{CredentialSource, NodeIdentity, SourceError};
+
+    /// An issuer on 127.0.0.1 answering every request with `status` and `body`.
+    async fn issuer(status: u16, body: String) -> String {
+        let status = http::StatusCode::from_u16(status).unwrap();
+        let app = axum::Router::new().route(
+            "/v1/nats/credentials",
+            axum::routing::post(move || async move { (status, body) }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(axum::serve(listener, app).into_future());
+        format!("http://{addr}/v1/nats/credentials")
+    }
+
+    #[tokio::test]
+    async fn refusals_and_oversize_answers() {
+        let key = "UABC";
+        let url = issuer(401, r#"{"error":"unknown node"}"#.into()).await;
+        let client = IssuerClient::new(&url, NodeIdentity::new("n", "t"), &[]).unwrap();
+        assert_eq!(
+            client.fetch(key).await.err(),
+            Some(SourceError::Refused("unknown node".into()))
+        );
+        let url = issuer(200, "x".repeat(4 * myc_natsauth::client::MAX_ISSUER_ANSWER)).await;
+        let client = IssuerClient::new(&url, NodeIdentity::new("n", "t"), &[]).unwrap();
+        match client.fetch(key).await {
+            Err(SourceError::Unavailable(m)) => assert!(m.contains("reading the answer"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        // Nobody listening: unavailable, not a panic or a hang.
+        let client = IssuerClient::new(
+            "http://127.0.0.1:9/v1/nats/credentials",
+            NodeIdentity::new("n", "t"),
+            &[],
+        )
+        .unwrap();
+        assert!(matches!(
+            client.fetch(key).await,
+            Err(SourceError::Unavailable(_))
+        ));
+    }
 
     #[test]
     fn issuer_urls() {

@@ -39,7 +39,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use self::source::{
-    CredentialSource, HttpIssuer, NatsIssuer, NodeIdentity, SourceError, http_answer,
+    CredentialSource, HttpIssuer, MAX_ISSUER_ANSWER, NatsIssuer, NodeIdentity, SourceError,
+    http_answer,
 };
 use crate::claims::{Claims, User};
 use crate::creds::{self, Creds};

@@ -104,6 +104,9 @@ fn http_status_text(status: u16) -> String {
     reqwest::StatusCode::from_u16(status).map_or_else(|_| status.to_string(), |s| s.to_string())
 }
 
+/// The largest issuer answer read (a user JWT and a URL take about 2 KiB).
+pub const MAX_ISSUER_ANSWER: usize = 64 * 1024;
+
 /// The issuer's `POST /v1/nats/credentials` endpoint.
 ///
 /// TLS: this crate builds `reqwest` without a TLS backend; for an `https://` issuer pass a
@@ -143,7 +146,7 @@ impl HttpIssuer {
 impl CredentialSource for HttpIssuer {
     async fn fetch(&self, public_key: &str) -> Result<IssueResponse, SourceError> {
         let body = self.identity.request_body(public_key);
-        let response = self
+        let mut response = self
             .http
             .post(&self.url)
             .header("content-type", "application/json")
@@ -152,11 +155,21 @@ impl CredentialSource for HttpIssuer {
             .await
             .map_err(|e| SourceError::Unavailable(e.without_url().to_string()))?;
         let status = response.status();
-        let bytes = response
-            .bytes()
+        let mut answer = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
             .await
-            .map_err(|e| SourceError::Unavailable(e.without_url().to_string()))?;
-        http_answer(status.as_u16(), &bytes)
+            .map_err(|e| SourceError::Unavailable(e.without_url().to_string()))?
+        {
+            if answer.len() + chunk.len() > MAX_ISSUER_ANSWER {
+                return Err(SourceError::Unavailable(format!(
+                    "answer larger than {} KiB",
+                    MAX_ISSUER_ANSWER / 1024
+                )));
+            }
+            answer.extend_from_slice(&chunk);
+        }
+        http_answer(status.as_u16(), &answer)
     }
 }
 
@@ -192,5 +205,40 @@ impl CredentialSource for NatsIssuer {
             .await
             .map_err(|e| SourceError::Unavailable(e.to_string()))?;
         parse_response(&reply.payload)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SourceError, http_answer};
+
+    #[test]
+    fn http_answers() {
+        let issued =
+            br#"{"nats_url":"nats://h:4222","user_jwt":"eyJ.x.y","account":"ABC","expires_at":7}"#;
+        let ok = http_answer(200, issued).unwrap();
+        assert_eq!((ok.user_jwt.as_str(), ok.expires_at), ("eyJ.x.y", 7));
+        assert!(matches!(
+            http_answer(200, b"{}"),
+            Err(SourceError::Malformed(_))
+        ));
+        assert_eq!(
+            http_answer(401, br#"{"error":"unknown node"}"#).err(),
+            Some(SourceError::Refused("unknown node".into()))
+        );
+        assert_eq!(
+            http_answer(403, b"nope").err(),
+            Some(SourceError::Refused("403 Forbidden".into()))
+        );
+        for status in [408, 429, 500, 503] {
+            assert!(
+                matches!(http_answer(status, b""), Err(SourceError::Unavailable(_))),
+                "{status}"
+            );
+        }
+        assert_eq!(
+            http_answer(599, b"").err(),
+            Some(SourceError::Unavailable("599 <unknown status code>".into()))
+        );
     }
 }
