@@ -776,17 +776,8 @@ impl HttpBody for ResponseBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
         let this = self.get_mut();
-        if this.state == BodyState::Done {
-            this.finish();
-            return Poll::Ready(None);
-        }
-        let Some(Conn { io, buf }) = this.conn.as_mut() else {
-            return Poll::Ready(None);
-        };
-        let polled = poll_body(&mut this.state, buf, cx, |cx, buf| {
-            poll_read_more(io, cx, buf)
-        });
-        match ready!(polled) {
+        let wire = this.conn.as_mut().map(|c| (&mut c.io, &mut c.buf));
+        match ready!(poll_body(&mut this.state, wire, cx)) {
             Ok(data) => {
                 if this.state == BodyState::Done {
                     this.finish();
@@ -806,16 +797,20 @@ impl HttpBody for ResponseBody {
     }
 }
 
-/// The next data of a body framed by `state` out of `buf`, reading more with `fill` when it holds
-/// too little; `Ok(None)` at the end of the body. The peer closing mid-body is
-/// [`Error::Closed`], except that it ends a body delimited by the close. Shared by this
-/// client's response bodies and the gateway's request bodies.
-pub(crate) fn poll_body(
+/// The next data of a body framed by `state`, out of the connection's read buffer and read side
+/// (`wire`; `None` once the body let go of them), reading more when the buffer holds too little;
+/// `Ok(None)` at the end of the body: the caller then releases the connection if `state` is
+/// [`BodyState::Done`]. The peer closing mid-body is [`Error::Closed`], except that it ends a body
+/// delimited by the close. Shared by this client's response bodies and the gateway's request
+/// bodies.
+pub(crate) fn poll_body<R: AsyncRead + Unpin>(
     state: &mut BodyState,
-    buf: &mut BytesMut,
+    wire: Option<(&mut R, &mut BytesMut)>,
     cx: &mut Context<'_>,
-    mut fill: impl FnMut(&mut Context<'_>, &mut BytesMut) -> Poll<std::io::Result<usize>>,
 ) -> Poll<Result<Option<Bytes>, Error>> {
+    let Some((io, buf)) = wire else {
+        return Poll::Ready(Ok(None));
+    };
     loop {
         if *state == BodyState::Done {
             return Poll::Ready(Ok(None));
@@ -823,7 +818,7 @@ pub(crate) fn poll_body(
         match step(state, buf)? {
             Step::Data(data) => return Poll::Ready(Ok(Some(data))),
             Step::Progress => {}
-            Step::NeedMore => match ready!(fill(cx, buf)) {
+            Step::NeedMore => match ready!(poll_read_more(io, cx, buf)) {
                 Ok(0) if *state == BodyState::UntilClose => *state = BodyState::Done,
                 Ok(0) => return Poll::Ready(Err(Error::Closed)),
                 Ok(_) => {}

@@ -120,17 +120,8 @@ impl HttpBody for IncomingBody {
                 Err(_) => return this.fail(BodyError::Closed),
             }
         }
-        if this.state == BodyState::Done {
-            this.finish();
-            return Poll::Ready(None);
-        }
-        let Some(Reader { io, buf }) = this.reader.as_mut() else {
-            return Poll::Ready(None);
-        };
-        let polled = poll_body(&mut this.state, buf, cx, |cx, buf| {
-            poll_read_more(io, cx, buf)
-        });
-        match ready!(polled) {
+        let wire = this.reader.as_mut().map(|r| (&mut r.io, &mut r.buf));
+        match ready!(poll_body(&mut this.state, wire, cx)) {
             Ok(data) => {
                 if this.state == BodyState::Done {
                     this.finish();
