@@ -424,7 +424,7 @@ async fn write_body(conn: &mut Conn, mut body: Body, framing: RequestFraming) ->
 }
 
 /// A chunk-size line (`<hex>\r\n`) for `len`, written into `buf`.
-fn chunk_line(buf: &mut [u8; 18], len: usize) -> &[u8] {
+pub(crate) fn chunk_line(buf: &mut [u8; 18], len: usize) -> &[u8] {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut at = 16;
     let mut n = len as u64;

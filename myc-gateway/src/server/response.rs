@@ -14,7 +14,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use http::header::{CONNECTION, CONTENT_LENGTH, DATE, TRANSFER_ENCODING};
 use http::{HeaderValue, Response, StatusCode};
 
-use crate::proxy::h1::decimal;
+use crate::proxy::h1::{chunk_line, decimal};
 use http_body::{Body as HttpBody, Frame};
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
@@ -220,7 +220,8 @@ pub(crate) async fn write(
                 if let Ok(data) = frame.into_data()
                     && !data.is_empty()
                 {
-                    out.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
+                    let mut line = [0u8; 18];
+                    out.extend_from_slice(chunk_line(&mut line, data.len()));
                     put(io, out, &data).await?;
                     out.extend_from_slice(b"\r\n");
                 }
@@ -242,8 +243,8 @@ pub(crate) async fn write(
     Ok(!close)
 }
 
-/// The response to a refused request head (empty, `connection: close`); the connection closes
-/// after it.
+/// The response to a refused request head (empty, `connection: close`); the caller closes the
+/// connection after it.
 pub(crate) async fn refuse(
     io: &mut OwnedWriteHalf,
     out: &mut BytesMut,
@@ -256,9 +257,7 @@ pub(crate) async fn refuse(
         http10: false,
         close: true,
     };
-    write(io, out, response, exchange).await?;
-    io.shutdown().await?;
-    Ok(())
+    write(io, out, response, exchange).await.map(|_| ())
 }
 
 #[cfg(test)]
