@@ -21,7 +21,7 @@ use tower::ServiceExt;
 use tower::util::BoxCloneSyncService;
 
 use crate::config::{Config, Protocol};
-use crate::net::{IpNet, any_contains, client_ip};
+use crate::net::{IpNet, any_contains, client_ip, remove_hop_by_hop};
 use crate::proxy::{HealthChecks, Proxy, Target, Upstream, error_response};
 use crate::routing::RouteError;
 
@@ -385,6 +385,29 @@ fn text(status: StatusCode, content_type: &'static str, body: String) -> Respons
     response
 }
 
+/// Whether the caller may read metrics and readiness details: its address (through trusted
+/// proxies) is in `[gateway.ops] allowed_sources`, or it presents the ops token.
+fn ops_allowed(gateway: &Gateway, peer: SocketAddr, request: &Request<Body>) -> bool {
+    let ops = &gateway.config.ops;
+    if any_contains(
+        &ops.allowed_sources,
+        client_ip(peer.ip(), request.headers(), &gateway.trusted),
+    ) {
+        return true;
+    }
+    let presented = request
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "));
+    match (&ops.token, presented) {
+        (Some(token), Some(presented)) => {
+            use subtle::ConstantTimeEq as _;
+            bool::from(token.as_bytes().ct_eq(presented))
+        }
+        _ => false,
+    }
+}
+
 async fn dispatch(gateway: &Gateway, peer: SocketAddr, request: Request<Body>) -> Response<Body> {
     let path = request.uri().path();
     if request.method() == http::Method::GET {
@@ -411,22 +434,38 @@ async fn dispatch(gateway: &Gateway, peer: SocketAddr, request: Request<Body>) -
                 }),
             };
             let ready = upstreams_ready && !matches!(store, Some(Err(_)));
+            let status = if ready {
+                StatusCode::OK
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
+            let label = if ready { "ready" } else { "degraded" };
+            if !(gateway.config.ops.ready_details && ops_allowed(gateway, peer, &request)) {
+                // Probes need the status only; the store's error and the hosts are details.
+                return text(
+                    status,
+                    "application/json",
+                    serde_json::json!({ "status": label }).to_string(),
+                );
+            }
             let body = serde_json::json!({
-                "status": if ready { "ready" } else { "degraded" },
+                "status": label,
                 "store": store.map(|r| match r {
                     Ok(()) => serde_json::json!({"up": true}),
                     Err(reason) => serde_json::json!({"up": false, "error": reason}),
                 }),
                 "upstreams": hosts.iter().map(|(s, h, up)| serde_json::json!({"service": s, "host": h, "up": up})).collect::<Vec<_>>(),
             });
-            let status = if ready {
-                StatusCode::OK
-            } else {
-                StatusCode::SERVICE_UNAVAILABLE
-            };
             return text(status, "application/json", body.to_string());
         }
         if path == gateway.config.metrics_path {
+            if !ops_allowed(gateway, peer, &request) {
+                return error_response(
+                    StatusCode::FORBIDDEN,
+                    "MYG00403",
+                    "metrics are not served to this client",
+                );
+            }
             return text(
                 StatusCode::OK,
                 "text/plain; version=0.0.4",
@@ -478,16 +517,20 @@ async fn forward_routed(
             }
             Err(_) => return error_response(StatusCode::NOT_FOUND, "MYG00404", "no route"),
         };
+    // Hop-by-hop headers, and every header `Connection` names, are the client's to lose, and
+    // go before authentication: the identity headers injected next can never be named away.
+    remove_hop_by_hop(request.headers_mut());
+    let client = client_ip(peer.ip(), request.headers(), &gateway.trusted);
+    request
+        .extensions_mut()
+        .insert(myc_tower::client_addr::ClientAddr(client));
     let allowed = &gateway.allowed[service_index];
-    if !allowed.is_empty() {
-        let client = client_ip(peer.ip(), request.headers(), &gateway.trusted);
-        if !any_contains(allowed, client) {
-            return error_response(
-                StatusCode::FORBIDDEN,
-                "MYG00403",
-                "source address not allowed",
-            );
-        }
+    if !allowed.is_empty() && !any_contains(allowed, client) {
+        return error_response(
+            StatusCode::FORBIDDEN,
+            "MYG00403",
+            "source address not allowed",
+        );
     }
     let path_and_query = match query {
         Some(q) => format!("{upstream_path}?{q}"),

@@ -137,6 +137,23 @@ enum AccountsCommand {
         #[arg(long, default_value = "")]
         name: String,
     },
+    /// Deactivate an account: refused on every route (connection strings at once, JWTs
+    /// within the running gateway's profile TTL).
+    Deactivate {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// The owner's e-mail.
+        #[arg(long)]
+        email: String,
+    },
+    /// Activate an account again.
+    Activate {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// The owner's e-mail.
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -442,19 +459,31 @@ async fn run(command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::Accounts { command } => {
-            let (config, email, name, seed) = match command {
+            // (config, e-mail, Ok((name, seed)) to create, Err(active) to set the state)
+            let (config, email, action) = match command {
                 AccountsCommand::CreateSeedAccount {
                     config,
                     email,
                     name,
-                } => (config, email, name, true),
+                } => (config, email, Ok((name, true))),
                 AccountsCommand::Create {
                     config,
                     email,
                     name,
-                } => (config, email, name, false),
+                } => (config, email, Ok((name, false))),
+                AccountsCommand::Activate { config, email } => (config, email, Err(true)),
+                AccountsCommand::Deactivate { config, email } => (config, email, Err(false)),
             };
             let store = admin::open_store(&load(&config)?).await.map_err(e)?;
+            let (name, seed) = match action {
+                Ok(create) => create,
+                Err(active) => {
+                    let account = store.set_account_active(&email, active).await.map_err(s)?;
+                    let state = if active { "active" } else { "inactive" };
+                    println!("account {} ({}) {state}", account.id, account.email);
+                    return Ok(());
+                }
+            };
             let new = if seed {
                 NewAccount::seed(&email, &name)
             } else {

@@ -67,26 +67,83 @@ pub fn any_contains(nets: &[IpNet], ip: IpAddr) -> bool {
     nets.iter().any(|n| n.contains(ip))
 }
 
-/// The client address: the peer, or, when the peer is a trusted proxy, the rightmost
-/// `X-Forwarded-For` entry that is not itself a trusted proxy.
+/// One `X-Forwarded-For` entry's address: a bare address, an IPv4 address with a port
+/// (`203.0.113.7:4444`), or a bracketed IPv6 address with or without one (`[2001:db8::1]`,
+/// `[2001:db8::1]:443`). `None` for anything else (`unknown`, obfuscated identifiers, junk).
+///
+/// ```
+/// use myc_gateway::net::forwarded_entry;
+/// assert_eq!(forwarded_entry(" 203.0.113.7:4444").unwrap().to_string(), "203.0.113.7");
+/// assert_eq!(forwarded_entry("[2001:db8::1]:443").unwrap().to_string(), "2001:db8::1");
+/// assert!(forwarded_entry("unknown").is_none());
+/// assert!(forwarded_entry("203.0.113.7:99999").is_none());
+/// ```
+pub fn forwarded_entry(text: &str) -> Option<IpAddr> {
+    let text = text.trim();
+    if let Ok(ip) = text.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    let port = |p: &str| {
+        !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>().is_ok()
+    };
+    if let Some(rest) = text.strip_prefix('[') {
+        let (addr, after) = rest.split_once(']')?;
+        let ip = addr.parse::<std::net::Ipv6Addr>().ok()?;
+        return (after.is_empty() || after.strip_prefix(':').is_some_and(port))
+            .then_some(IpAddr::V6(ip));
+    }
+    let (addr, p) = text.split_once(':')?;
+    let ip = addr.parse::<std::net::Ipv4Addr>().ok()?;
+    port(p).then_some(IpAddr::V4(ip))
+}
+
+/// At most this many `X-Forwarded-For` entries are read; a longer chain counts as unreadable
+/// past that point.
+pub const MAX_FORWARDED_ENTRIES: usize = 64;
+
+/// The `X-Forwarded-For` entries of `headers` in order (every field line, comma-separated),
+/// each parsed by [`forwarded_entry`]; an unreadable field line is one `None`.
+fn forwarded_chain(headers: &HeaderMap) -> Vec<Option<IpAddr>> {
+    let mut chain = Vec::new();
+    for value in headers.get_all(&X_FORWARDED_FOR) {
+        match value.to_str() {
+            Ok(text) => chain.extend(text.split(',').map(forwarded_entry)),
+            Err(_) => chain.push(None),
+        }
+    }
+    if chain.len() > MAX_FORWARDED_ENTRIES {
+        // Keep the rightmost entries (the trusted hops' own); what is cut is unreadable.
+        let cut = chain.len() - MAX_FORWARDED_ENTRIES;
+        chain.drain(..cut);
+        chain.insert(0, None);
+    }
+    chain
+}
+
+/// The client in a chain received from the trusted `peer`: walking from the right, the first
+/// entry outside the trusted networks. An entry that does not parse stops the walk (fail
+/// closed): the request is then from the last trusted hop seen, never from an entry further
+/// left, which anybody could have written. A chain of trusted hops only ends at its leftmost.
+fn client_in_chain(peer: IpAddr, chain: &[Option<IpAddr>], trusted: &[IpNet]) -> IpAddr {
+    let mut client = peer;
+    for entry in chain.iter().rev() {
+        match entry {
+            None => return client,
+            Some(ip) if any_contains(trusted, *ip) => client = *ip,
+            Some(ip) => return *ip,
+        }
+    }
+    client
+}
+
+/// The client address: the peer, or, when the peer is a trusted proxy, what its
+/// `X-Forwarded-For` chain says (see [`forwarded_entry`] for the forms read, and the README's
+/// security notes for the rule).
 pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
     if !any_contains(trusted, peer) {
         return peer;
     }
-    let chain: Vec<IpAddr> = headers
-        .get_all(&X_FORWARDED_FOR)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|s| s.trim().parse().ok())
-        .collect();
-    chain
-        .iter()
-        .rev()
-        .find(|ip| !any_contains(trusted, **ip))
-        .or(chain.first())
-        .copied()
-        .unwrap_or(peer)
+    client_in_chain(peer, &forwarded_chain(headers), trusted)
 }
 
 /// `X-Forwarded-For`.
@@ -179,24 +236,17 @@ pub fn rebuild_forwarding(
 ) {
     let mut chain = Vec::with_capacity(48);
     let client = if any_contains(trusted, peer) {
-        // The chain is kept; the client is found in the same pass, as `client_ip` does: the
-        // rightmost entry outside the trusted networks, else the first one, else the peer.
-        let (mut first, mut untrusted) = (None, None);
-        for entry in headers
-            .get_all(&X_FORWARDED_FOR)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|s| s.trim().parse::<IpAddr>().ok())
-        {
-            first.get_or_insert(entry);
-            if !any_contains(trusted, entry) {
-                untrusted = Some(entry);
+        // The chain is kept (unreadable entries written as `unknown`); the client is the one
+        // `client_ip` finds.
+        let entries = forwarded_chain(headers);
+        for entry in &entries {
+            match entry {
+                Some(ip) => push_ip(&mut chain, *ip),
+                None => chain.extend_from_slice(b"unknown"),
             }
-            push_ip(&mut chain, entry);
             chain.extend_from_slice(b", ");
         }
-        untrusted.or(first).unwrap_or(peer)
+        client_in_chain(peer, &entries, trusted)
     } else {
         peer
     };
@@ -334,6 +384,50 @@ mod tests {
                 "{chain:?}"
             );
         }
+    }
+
+    #[test]
+    fn unreadable_entries_fail_closed() {
+        // The gateway's own host is the trusted proxy; the route allows 10.9.9.9/32 only.
+        let trusted = nets(&["127.0.0.0/8"]);
+        let peer: IpAddr = "127.0.0.1".parse().unwrap();
+        for (chain, client) in [
+            // ip:port and bracketed forms are read, not skipped.
+            ("10.9.9.9, 203.0.113.7:4444", "203.0.113.7"),
+            ("10.9.9.9, [2001:db8::1]:443", "2001:db8::1"),
+            ("10.9.9.9, [2001:db8::1]", "2001:db8::1"),
+            ("10.9.9.9, 127.0.0.2:80", "10.9.9.9"),
+            // Anything unreadable stops the walk at the last trusted hop.
+            ("10.9.9.9, unknown", "127.0.0.1"),
+            ("10.9.9.9, 203.0.113.7:99999", "127.0.0.1"),
+            ("10.9.9.9, , 127.0.0.9", "127.0.0.9"),
+            ("10.9.9.9, [2001:db8::1", "127.0.0.1"),
+            ("10.9.9.9, _hidden, 127.0.0.3", "127.0.0.3"),
+            ("10.9.9.9 203.0.113.7", "127.0.0.1"),
+        ] {
+            let mut h = HeaderMap::new();
+            h.insert("x-forwarded-for", chain.parse().unwrap());
+            assert_eq!(client_ip(peer, &h, &trusted).to_string(), client, "{chain}");
+            rebuild_forwarding(&mut h, peer, &trusted, None);
+            let expected = match client.parse::<IpAddr>().unwrap() {
+                IpAddr::V4(_) => format!("for={client};proto=http"),
+                IpAddr::V6(_) => format!("for=\"[{client}]\";proto=http"),
+            };
+            assert_eq!(h["forwarded"], expected.as_str(), "{chain}");
+        }
+        // Several field lines are one chain; a non-UTF-8 line is unreadable.
+        let mut h = HeaderMap::new();
+        h.append("x-forwarded-for", "10.9.9.9".parse().unwrap());
+        h.append("x-forwarded-for", HeaderValue::from_bytes(b"\xff").unwrap());
+        assert_eq!(client_ip(peer, &h, &trusted), peer);
+        // An over-long chain is cut from the left, and the cut counts as unreadable.
+        let long = vec!["127.0.0.5"; MAX_FORWARDED_ENTRIES + 3].join(", ");
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            format!("10.9.9.9, {long}").parse().unwrap(),
+        );
+        assert_eq!(client_ip(peer, &h, &trusted).to_string(), "127.0.0.5");
     }
 
     #[test]

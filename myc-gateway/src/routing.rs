@@ -241,13 +241,27 @@ pub fn normalize(path: &str) -> Result<String, RouteError> {
     }
     let decoded =
         String::from_utf8(out).map_err(|_| RouteError::UnsafePath("path is not UTF-8"))?;
-    if decoded
-        .split('/')
-        .any(|segment| segment == "." || segment == "..")
-    {
+    if decoded.split('/').any(is_dot_segment) {
         return Err(RouteError::UnsafePath("dot segment"));
     }
     Ok(decoded)
+}
+
+/// Whether some server behind the gateway could take a decoded segment for `.` or `..`:
+/// path parameters cut (`..;jsessionid=x`, Tomcat, Jetty and Spring drop them), surrounding
+/// whitespace and control characters trimmed (`..%20`, `..%09`), Unicode compatibility forms
+/// folded by NFKC (fullwidth `．．`, the one-dot leader `․`).
+fn is_dot_segment(segment: &str) -> bool {
+    use unicode_normalization::UnicodeNormalization as _;
+    let dots = |s: &str| {
+        let s = s.trim_matches(|c: char| c.is_whitespace() || c.is_control());
+        s == "." || s == ".."
+    };
+    let segment = segment.split(';').next().unwrap_or_default();
+    if segment.is_ascii() {
+        return dots(segment);
+    }
+    dots(segment) || dots(&segment.nfkc().collect::<String>())
 }
 
 /// Wildmatch: `*` any run (including `/`), `?` one character.
@@ -432,6 +446,37 @@ mod tests {
                 matches!(normalize(bad), Err(RouteError::UnsafePath(_))),
                 "{bad}"
             );
+        }
+        // What a Tomcat, Jetty or Spring upstream (path parameters) or a trimming or
+        // Unicode-folding one would resolve to a dot segment.
+        for bad in [
+            "/public/..;/ledger/x",
+            "/public/%2e%2e;jsessionid=1/ledger",
+            "/public/.;/x",
+            "/public/..%20/ledger/x",
+            "/public/..%09/ledger/x",
+            "/public/%20../ledger/x",
+            "/public/..%0d/ledger/x",
+            "/public/%ef%bc%8e%ef%bc%8e/ledger/x",
+            "/public/\u{ff0e}\u{ff0e}/ledger/x",
+            "/public/%e2%80%a4%e2%80%a4/ledger/x",
+            "/public/%e2%80%a5/ledger/x",
+            "/public/.%ef%bc%8e;x/ledger",
+        ] {
+            assert!(
+                matches!(normalize(bad), Err(RouteError::UnsafePath("dot segment"))),
+                "{bad}: {:?}",
+                normalize(bad)
+            );
+        }
+        for good in [
+            "/a/..b;x/c",
+            "/a/;../c",
+            "/a/...",
+            "/a/.x./",
+            "/a/%ef%bc%8ex",
+        ] {
+            assert!(normalize(good).is_ok(), "{good}");
         }
         assert_eq!(normalize("/a/%61dmin/x%20y").unwrap(), "/a/admin/x y");
         assert_eq!(normalize("/a/..b/.c").unwrap(), "/a/..b/.c");

@@ -74,6 +74,7 @@ pub fn authenticator(
                         Duration::from_secs(600),
                     ))
                 }),
+                email: p.email.clone(),
             });
         }
     }

@@ -27,13 +27,61 @@ pub const X_FORWARDED_FOR: &str = "x-forwarded-for";
 /// Forwarding (RFC 7239).
 pub const FORWARDED: &str = "forwarded";
 
-/// True for a header name (any case) in the `x-mycelium-` namespace.
+/// True for a header name in the `x-mycelium-` namespace, in any spelling a server behind the
+/// gateway could read as one: any ASCII case, and `-` or `_` in either separator
+/// (`x_mycelium_profile`, `X-Mycelium_Email`). WSGI, CGI and Rack map both `-` and `_` to
+/// `HTTP_X_MYCELIUM_…`, so stripping only the dashed spelling would let a client forge an
+/// identity header there.
 ///
 /// ```
-/// assert!(myc_profile::headers::is_mycelium_header("X-Mycelium-Profile"));
-/// assert!(!myc_profile::headers::is_mycelium_header("x-request-id"));
+/// use myc_profile::headers::is_mycelium_header;
+/// assert!(is_mycelium_header("X-Mycelium-Profile"));
+/// assert!(is_mycelium_header("x_mycelium_profile"));
+/// assert!(is_mycelium_header("X-MYCELIUM_tenant-id"));
+/// assert!(!is_mycelium_header("x-request-id"));
+/// assert!(!is_mycelium_header("x-myceliumprofile"));
 /// ```
 pub fn is_mycelium_header(name: &str) -> bool {
+    let name = name.as_bytes();
     name.len() >= PREFIX.len()
-        && name.as_bytes()[..PREFIX.len()].eq_ignore_ascii_case(PREFIX.as_bytes())
+        && matches!(name[1], b'-' | b'_')
+        && matches!(name[10], b'-' | b'_')
+        && name[0].eq_ignore_ascii_case(&b'x')
+        && name[2..10].eq_ignore_ascii_case(b"mycelium")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_spelling_is_in_the_namespace() {
+        for name in [
+            PROFILE,
+            PROFILE_SIGNATURE,
+            EMAIL,
+            SECURITY_GROUP,
+            SERVICE_NAME,
+            REQUEST_ID,
+            CONNECTION_STRING,
+            TENANT_ID,
+            ROLE,
+            SCOPE,
+        ] {
+            assert!(is_mycelium_header(name));
+            assert!(is_mycelium_header(&name.replace('-', "_")));
+            assert!(is_mycelium_header(
+                &name.to_uppercase().replacen('-', "_", 1)
+            ));
+        }
+        for name in [
+            "x-mycelium",
+            "x-myceliu-a",
+            "y-mycelium-a",
+            "x.mycelium-a",
+            "",
+        ] {
+            assert!(!is_mycelium_header(name), "{name}");
+        }
+    }
 }

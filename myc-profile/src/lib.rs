@@ -63,6 +63,7 @@
 pub mod access;
 pub mod codec;
 pub mod connection_string;
+pub mod email;
 mod error;
 pub mod headers;
 mod license;
@@ -79,6 +80,7 @@ pub mod url_form;
 pub use access::{Access, AccessError, DenialReason, FilterStep};
 pub use codec::{HeaderError, ProfileDecoder, ProfileEncoder};
 pub use connection_string::{ConnectionString, ConnectionStringError, HmacKeyring};
+pub use email::EmailError;
 pub use error::Error;
 pub use license::{LicensedResource, LicensedResources};
 pub use meta::AccountMetaKey;

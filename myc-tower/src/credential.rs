@@ -179,12 +179,13 @@ fn trim_ows(bytes: &[u8], mut start: usize, mut end: usize) -> (usize, usize) {
     (start, end)
 }
 
-/// Whether any header is in the `x-mycelium-` namespace: one pass over the names, cheaper
-/// than hashing a custom name to look it up, and most requests carry none.
+/// Whether any header is in the `x-mycelium-` namespace (any spelling), or is a `Connection`
+/// header (which could name one): one pass over the names, cheaper than hashing a custom name
+/// to look it up, and most requests carry none.
 pub(crate) fn has_identity_headers(headers: &HeaderMap) -> bool {
-    headers
-        .keys()
-        .any(|name| myc_profile::headers::is_mycelium_header(name.as_str()))
+    headers.keys().any(|name| {
+        name == http::header::CONNECTION || myc_profile::headers::is_mycelium_header(name.as_str())
+    })
 }
 
 /// [`extract`] without the per-character check of bearer tokens, which would read every

@@ -3,6 +3,35 @@
 
 use http::{HeaderValue, Response, StatusCode, header};
 
+/// The longest part of a message that may come from the request (a connection string's key,
+/// a token's header): longer text is cut, so a refusal never reflects kilobytes of input into
+/// a response body or a log line.
+pub const MAX_REFLECTED: usize = 96;
+
+/// Shows at most [`MAX_REFLECTED`] bytes of a text (cut at a character boundary, then `…`),
+/// control characters escaped.
+struct Capped<'a>(&'a str);
+
+impl std::fmt::Display for Capped<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut end = self.0.len().min(MAX_REFLECTED);
+        while !self.0.is_char_boundary(end) {
+            end -= 1;
+        }
+        for c in self.0[..end].chars() {
+            if c.is_control() {
+                write!(f, "{}", c.escape_default())?;
+            } else {
+                write!(f, "{c}")?;
+            }
+        }
+        if end < self.0.len() {
+            f.write_str("…")?;
+        }
+        Ok(())
+    }
+}
+
 /// Why the layer refused a request. Messages never contain credentials.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -14,13 +43,13 @@ pub enum AuthError {
     #[error("malformed credentials: {0}")]
     MalformedCredentials(&'static str),
     /// The token does not verify (signature, algorithm, issuer, audience, key).
-    #[error("invalid token: {0}")]
+    #[error("invalid token: {}", Capped(.0))]
     InvalidToken(String),
     /// The token expired or is not yet valid.
     #[error("token expired or not yet valid")]
     Expired,
     /// The connection string does not verify, expired or was revoked.
-    #[error("invalid connection string: {0}")]
+    #[error("invalid connection string: {}", Capped(.0))]
     InvalidConnectionString(String),
     /// The identity provider's keys could not be fetched and none are cached.
     #[error("identity provider unavailable")]
@@ -29,8 +58,11 @@ pub enum AuthError {
     #[error("no profile for this caller")]
     UnknownCaller,
     /// The caller is authenticated but lacks the route's roles or claims.
-    #[error("forbidden: {0}")]
+    #[error("forbidden: {}", Capped(.0))]
     Forbidden(String),
+    /// The caller's account (or its owner) is inactive, archived or deleted.
+    #[error("account {0}")]
+    AccountDisabled(&'static str),
     /// The `x-mycelium-tenant-id` header is not a UUID.
     #[error("invalid tenant id")]
     InvalidTenant,
@@ -54,6 +86,7 @@ impl AuthError {
             Self::UnknownCaller => "MYT00406",
             Self::InvalidTenant => "MYT00407",
             Self::Forbidden(_) => "MYT00410",
+            Self::AccountDisabled(_) => "MYT00411",
             Self::ProviderUnavailable => "MYT00503",
             Self::ResolverUnavailable => "MYT00504",
             Self::Internal => "MYT00500",
@@ -70,7 +103,7 @@ impl AuthError {
             | Self::Expired
             | Self::InvalidConnectionString(_)
             | Self::UnknownCaller => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::AccountDisabled(_) => StatusCode::FORBIDDEN,
             Self::InvalidTenant => StatusCode::BAD_REQUEST,
             Self::ProviderUnavailable | Self::ResolverUnavailable => {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -103,5 +136,23 @@ impl AuthError {
             );
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reflected_text_is_capped() {
+        let long = format!("unknown key {:?}", "AcC".repeat(2000));
+        let e = AuthError::InvalidConnectionString(long);
+        let body = e.body();
+        assert!(body.len() < 200, "{body}");
+        assert!(e.to_string().ends_with('…'));
+        let e = AuthError::InvalidToken("a\nb\u{1b}".into());
+        assert_eq!(e.to_string(), "invalid token: a\\nb\\u{1b}");
+        let e = AuthError::Forbidden("é".repeat(60));
+        assert!(e.to_string().len() <= "forbidden: ".len() + MAX_REFLECTED + 3);
     }
 }

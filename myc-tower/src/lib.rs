@@ -15,12 +15,14 @@
 
 pub mod auth;
 pub mod claims_expr;
+pub mod client_addr;
 pub mod credential;
 pub mod error;
 pub mod header_names;
 pub mod jwt;
 mod narrow;
 pub mod profile;
+mod refusal_log;
 mod request_id;
 pub mod resolver;
 #[cfg(feature = "tls")]

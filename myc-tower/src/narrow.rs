@@ -1,5 +1,10 @@
 //! Narrowing a full profile to what a request may see: the route's roles (write satisfies
 //! read), a connection string's roles and tenant, or the caller's `x-mycelium-tenant-id`.
+//!
+//! A connection string is never more than its owner, and one that names roles is only those
+//! roles: its profile keeps the licences of those roles (each capped at the string's
+//! permission), and loses the staff and manager flags and every tenant ownership, which no
+//! role grants. A string without roles stands for its owner (narrowed to its tenant, if any).
 
 use myc_profile::connection_string::ScopedRole;
 use myc_profile::{LicensedResources, PermissionedRole, Profile};
@@ -31,6 +36,11 @@ pub(crate) fn narrow(profile: &Profile, scope: Scope<'_>) -> Result<Profile, Aut
         }
     }
     let mut narrowed = profile.clone();
+    if scope.token_roles.is_some() {
+        narrowed.is_staff = false;
+        narrowed.is_manager = false;
+        narrowed.tenants_ownership = None;
+    }
     let records = match &profile.licensed_resources {
         Some(l) => l.to_records().map_err(|_| AuthError::ResolverUnavailable)?,
         None => Vec::new(),
@@ -54,13 +64,14 @@ pub(crate) fn narrow(profile: &Profile, scope: Scope<'_>) -> Result<Profile, Aut
             })
         })
         .collect();
-    if scope.route_roles.is_some() && kept.is_empty() && !(profile.is_manager || profile.is_staff) {
+    if scope.route_roles.is_some() && kept.is_empty() && !(narrowed.is_manager || narrowed.is_staff)
+    {
         return Err(AuthError::Forbidden(
             "the caller holds none of this route's roles".into(),
         ));
     }
     narrowed.licensed_resources = (!kept.is_empty()).then_some(LicensedResources::Records(kept));
-    if let (Some(tenant), Some(owned)) = (scope.tenant, &profile.tenants_ownership) {
+    if let (Some(tenant), Some(owned)) = (scope.tenant, &narrowed.tenants_ownership) {
         let records = owned
             .to_records()
             .map_err(|_| AuthError::ResolverUnavailable)?;

@@ -41,6 +41,9 @@ pub struct IssuedToken {
     pub email: String,
     /// The stored expiry, checked besides the signed `edt`.
     pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// False when the account (or its owner) is inactive, archived or deleted: the layer then
+    /// refuses the string at once, whatever the route's group.
+    pub account_active: bool,
 }
 
 /// The key a connection string is stored and looked up by: SHA-256 of the header value

@@ -144,6 +144,16 @@ impl TokenCache {
         }
     }
 
+    /// Forgets every remembered decision (an account changed; see
+    /// [`Authenticator::forget_account`](crate::auth::Authenticator::forget_account)).
+    pub(crate) fn clear_memos(&self) {
+        if let Ok(mut inner) = self.inner.lock() {
+            for entry in inner.entries.values_mut() {
+                entry.memo = None;
+            }
+        }
+    }
+
     /// Remembers a verified token.
     pub fn insert(&self, token: &str, identity: Arc<Identity>) {
         let now_secs = now_secs();

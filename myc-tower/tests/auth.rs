@@ -17,10 +17,11 @@ use myc_profile::{HmacKeyring, Permission, Profile};
 use myc_tower::auth::Authenticator;
 use myc_tower::jwt::fetch::HttpFetcher;
 use myc_tower::jwt::jwks::{JwksCache, JwksPolicy};
-use myc_tower::jwt::{InternalIssuer, JwtVerifier, LocalKey, OidcProvider};
+use myc_tower::jwt::{EmailPolicy, InternalIssuer, JwtVerifier, LocalKey, OidcProvider};
 use serde_json::{Value, json};
 
 struct Env {
+    auth: Arc<Authenticator>,
     base: String,
     jwks: Jwks,
     cache: Arc<JwksCache>,
@@ -62,6 +63,7 @@ async fn env_with(policy: JwksPolicy) -> Env {
             algorithms: vec![Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA],
             jwks: cache.clone(),
             userinfo: None,
+            email: EmailPolicy::default(),
         });
     let store = Store::new();
     let keyring = HmacKeyring::new(2, [(2, "hmac-secret-v2")]).unwrap();
@@ -69,8 +71,9 @@ async fn env_with(policy: JwksPolicy) -> Env {
         Authenticator::new(verifier, Arc::new(store.clone()))
             .with_connection_strings(keyring.clone(), Arc::new(store.clone())),
     );
-    let base = serve(app(auth)).await;
+    let base = serve(app(auth.clone())).await;
     Env {
+        auth,
         base,
         jwks,
         cache,
@@ -705,6 +708,7 @@ async fn userinfo_supplies_the_email_once_per_token() {
             fetcher,
             Duration::from_secs(600),
         ))),
+        email: EmailPolicy::default(),
     };
     let auth = Arc::new(Authenticator::new(
         JwtVerifier::new().provider(provider),
@@ -780,6 +784,7 @@ async fn jwks_over_https_with_a_private_ca() {
                 JwksPolicy::default(),
             )),
             userinfo: None,
+            email: EmailPolicy::default(),
         };
         let auth = Arc::new(Authenticator::new(
             JwtVerifier::new().provider(provider),
@@ -796,4 +801,236 @@ async fn jwks_over_https_with_a_private_ca() {
         assert_eq!(status, expect);
     }
     assert!(HttpFetcher::with_roots(&[b"not pem".as_slice()]).is_err());
+}
+
+// Regressions of the security review: each request is what an attacker sent.
+
+#[tokio::test]
+async fn a_connection_header_cannot_name_the_identity_headers_away() {
+    let env = env().await;
+    let bearer = format!("Bearer {}", hs("bob@example.com"));
+    let (status, body, _) = env
+        .get(
+            "/viewing",
+            &[
+                ("authorization", &bearer),
+                (
+                    "connection",
+                    "X-Mycelium-Profile, x_mycelium_security_group, x-mycelium-request-id, keep-alive, x-other",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["x-mycelium-profile"].is_string());
+    // The names are out of `Connection`: a proxy removing what it names keeps them.
+    let connection = body["connection"]
+        .as_str()
+        .unwrap_or_default()
+        .to_lowercase();
+    assert!(!connection.contains("mycelium"), "{connection}");
+    assert!(connection.contains("x-other"), "{connection}");
+}
+
+#[tokio::test]
+async fn underscore_and_mixed_spellings_are_stripped_on_every_group() {
+    let env = env().await;
+    let forged = myc_profile::codec::encode(&profile("root@example.com", vec![])).unwrap();
+    let spoof = [
+        ("x_mycelium_profile", forged.as_str()),
+        ("X-Mycelium_Email", "\"root@example.com\""),
+        (
+            "x_mycelium_tenant_id",
+            "11111111-1111-4111-8111-111111111111",
+        ),
+        ("X_MYCELIUM-SECURITY-GROUP", "\"staff\""),
+        ("x-MYCELIUM_profile-signature", "v1;kid=x;iat=1;sig=AA"),
+    ];
+    let bearer = format!("Bearer {}", hs("bob@example.com"));
+    for path in ["/public", "/authn", "/viewing"] {
+        let mut headers = spoof.to_vec();
+        headers.push(("authorization", &bearer));
+        let (status, body, _) = env.get(path, &headers).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        for (name, value) in body.as_object().unwrap() {
+            if myc_profile::headers::is_mycelium_header(name) {
+                // Only what the layer itself injected, under its own spelling.
+                assert!(!name.contains('_'), "{path}: {name} reached the handler");
+                assert!(
+                    spoof.iter().all(|(_, forged)| value != forged),
+                    "{path}: {name} carries a forged value"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn role_scoped_connection_strings_drop_staff_manager_and_ownership() {
+    let env = env().await;
+    let get = |value: String, path: &'static str| {
+        let env = &env;
+        async move {
+            let (status, body, _) = env
+                .get(path, &[("x-mycelium-connection-string", &value)])
+                .await;
+            (status, body)
+        }
+    };
+    let scoped = env.store.issue(
+        &env.keyring,
+        "carol@example.com",
+        vec![ScopedRole::new("viewer", Permission::Read)],
+        None,
+    );
+    let (status, body) = get(scoped.clone(), "/protected").await;
+    assert_eq!(status, 200, "{body}");
+    let profile = decoded_profile(&body);
+    assert!(!profile.is_staff && !profile.is_manager, "{profile:?}");
+    assert!(profile.tenants_ownership.is_none());
+    assert_eq!(
+        roles_of(&profile),
+        vec![("viewer".to_owned(), Permission::Read)]
+    );
+    // The staff/manager bypass of role routes is gone with the flags.
+    assert_eq!(get(scoped, "/accounting").await.0, 403);
+    // A string without roles stands for its owner.
+    let full = env
+        .store
+        .issue(&env.keyring, "carol@example.com", vec![], Some(tenant_a()));
+    let (status, body) = get(full, "/protected").await;
+    assert_eq!(status, 200);
+    let profile = decoded_profile(&body);
+    assert!(profile.is_staff && profile.is_manager);
+    assert!(profile.tenants_ownership.is_some());
+}
+
+#[tokio::test]
+async fn an_inactive_account_is_refused_on_every_group() {
+    let env = env().await;
+    let cs = env
+        .store
+        .issue(&env.keyring, "bob@example.com", vec![], None);
+    let warm = hs("bob@example.com");
+    assert_eq!(env.with_token("/viewing", &warm).await.0, 200);
+    assert_eq!(env.with_token("/authn", &warm).await.0, 200);
+    env.store.set_active("bob@example.com", false);
+    env.store.set_active("alice@example.com", false);
+    // Connection strings: at once, whatever the group.
+    for path in ["/authn", "/protected", "/viewing"] {
+        let (status, body, _) = env
+            .get(path, &[("x-mycelium-connection-string", &cs)])
+            .await;
+        assert_eq!(status, 403, "{path}: {body}");
+        assert_eq!(body["code"], "MYT00411");
+    }
+    // A JWT of an account this process holds nothing about: refused everywhere.
+    let fresh = hs("alice@example.com");
+    for path in ["/authn", "/protected", "/viewing", "/accounting"] {
+        assert_eq!(env.with_token(path, &fresh).await.0, 403, "{path}");
+    }
+    // What this process cached of bob holds for the profile TTL (a change made elsewhere)...
+    assert_eq!(env.with_token("/authn", &warm).await.0, 200);
+    // ...and a change made here, announced by forgetting the account, applies at once.
+    env.auth.forget_account("BOB@example.com");
+    for path in ["/authn", "/viewing"] {
+        assert_eq!(env.with_token(path, &warm).await.0, 403, "{path}");
+    }
+    env.store.set_active("bob@example.com", true);
+    env.auth.forget_account("bob@example.com");
+    assert_eq!(env.with_token("/viewing", &warm).await.0, 200);
+    // Public routes need no account.
+    assert_eq!(env.get("/public", &[]).await.0, 200);
+}
+
+#[tokio::test]
+async fn idp_e_mails_are_matched_by_one_strict_rule() {
+    let env = env().await;
+    let idp = |claims: Value| mint(Algorithm::RS256, "rsa1", Some("rsa-1"), &claims);
+    let base = |email: &str| json!({ "iss": IDP_ISS, "aud": AUD, "sub": "s", "email": email, "exp": now() + 600 });
+    // The Kelvin sign lowercases to "k" under Unicode rules: refused, never folded.
+    let (status, body) = env
+        .with_token("/authn", &idp(base("\u{212A}ate@example.com")))
+        .await;
+    assert_eq!(status, 401, "{body}");
+    // ASCII case is folded: BOB@EXAMPLE.COM is bob.
+    let (status, body) = env
+        .with_token("/viewing", &idp(base("BOB@Example.COM")))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // `email_verified: false`, as a boolean or a string, is refused by default.
+    for verified in [json!(false), json!("false")] {
+        let mut claims = base("bob@example.com");
+        claims["email_verified"] = verified.clone();
+        assert_eq!(
+            env.with_token("/authn", &idp(claims)).await.0,
+            401,
+            "{verified}"
+        );
+    }
+    let mut claims = base("bob@example.com");
+    claims["email_verified"] = json!(true);
+    assert_eq!(env.with_token("/authn", &idp(claims)).await.0, 200);
+
+    // A provider limited to a domain, and one that opts in to unverified addresses.
+    let verifier = |email: EmailPolicy| {
+        JwtVerifier::new().provider(OidcProvider {
+            issuer: IDP_ISS.into(),
+            audiences: vec![AUD.into()],
+            algorithms: vec![Algorithm::RS256],
+            jwks: env.cache.clone(),
+            userinfo: None,
+            email,
+        })
+    };
+    let limited = verifier(EmailPolicy {
+        domains: vec!["Partner.Test".into()],
+        ..EmailPolicy::default()
+    });
+    assert!(limited.verify(&idp(base("bob@example.com"))).await.is_err());
+    let identity = limited
+        .verify(&idp(base("Eve@partner.test")))
+        .await
+        .unwrap();
+    assert_eq!(identity.email.as_deref(), Some("eve@partner.test"));
+    let mut unverified = base("bob@example.com");
+    unverified["email_verified"] = json!(false);
+    let lenient = verifier(EmailPolicy {
+        accept_unverified: true,
+        ..EmailPolicy::default()
+    });
+    assert!(lenient.verify(&idp(unverified)).await.is_ok());
+}
+
+#[tokio::test]
+async fn the_nil_tenant_does_not_share_a_cache_entry_with_no_tenant() {
+    let env = env().await;
+    let bearer = format!("Bearer {}", hs("bob@example.com"));
+    let nil = "00000000-0000-0000-0000-000000000000";
+    let (status, body, _) = env
+        .get(
+            "/protected",
+            &[("authorization", &bearer), ("x-mycelium-tenant-id", nil)],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(roles_of(&decoded_profile(&body)).is_empty());
+    let (status, body, _) = env.get("/protected", &[("authorization", &bearer)]).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        roles_of(&decoded_profile(&body)),
+        vec![("viewer".to_owned(), Permission::Read)]
+    );
+}
+
+#[tokio::test]
+async fn refusals_reflect_a_bounded_part_of_the_input() {
+    let env = env().await;
+    let huge = format!("AcC={};sig=x", "A".repeat(6000));
+    let (status, body, _) = env
+        .get("/protected", &[("x-mycelium-connection-string", &huge)])
+        .await;
+    assert_eq!(status, 401);
+    let message = body["message"].as_str().unwrap();
+    assert!(message.len() < 200, "{message}");
 }

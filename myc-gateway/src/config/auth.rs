@@ -16,6 +16,8 @@
 //! audiences = ["api"]
 //! algorithms = ["RS256", "ES256"]
 //! userinfo_url = "http://idp.internal/userinfo"   # optional
+//! email_domains = ["example.com"]   # optional: the only domains it may assert addresses in
+//! accept_unverified_email = false   # default: `email_verified: false` is refused
 //!
 //! [gateway.auth.connection_strings]
 //! primary = 2
@@ -71,6 +73,10 @@ struct RawProvider {
     algorithms: Vec<String>,
     #[serde(default)]
     userinfo_url: Option<String>,
+    #[serde(default)]
+    email_domains: Vec<String>,
+    #[serde(default)]
+    accept_unverified_email: bool,
 }
 
 #[derive(Deserialize)]
@@ -130,6 +136,8 @@ pub struct Provider {
     pub algorithms: Vec<jsonwebtoken::Algorithm>,
     /// Userinfo URL.
     pub userinfo_url: Option<String>,
+    /// Which e-mail addresses it may assert.
+    pub email: myc_tower::jwt::EmailPolicy,
 }
 
 /// Connection-string HMAC keys: the primary version and every (version, secret).
@@ -264,12 +272,25 @@ impl RawAuth {
                     "external providers sign with public keys; HS* is refused".into(),
                 ));
             }
+            for (d, domain) in p.email_domains.iter().enumerate() {
+                let probe = format!("x@{domain}");
+                if myc_profile::email::canonical(&probe).is_err() {
+                    return Err((
+                        format!("{k}.email_domains[{d}]"),
+                        format!("{domain:?} is not an ASCII host name (write IDNs as xn--…)"),
+                    ));
+                }
+            }
             settings.providers.push(Provider {
                 issuer: p.issuer,
                 jwks_url: p.jwks_url,
                 audiences: p.audiences,
                 algorithms,
                 userinfo_url: p.userinfo_url,
+                email: myc_tower::jwt::EmailPolicy {
+                    accept_unverified: p.accept_unverified_email,
+                    domains: p.email_domains,
+                },
             });
         }
         if let Some(cs) = self.connection_strings {

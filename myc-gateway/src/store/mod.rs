@@ -244,6 +244,15 @@ pub trait Store: ProfileResolver + ConnectionStringStore {
         email: &str,
     ) -> impl Future<Output = Result<Option<Account>, Error>> + Send;
 
+    /// Activates or deactivates the account whose owner has `email`; [`Error::NotFound`] if
+    /// there is none. An inactive account is refused on every route (its connection strings at
+    /// once; a running gateway's cached JWT decisions within its profile TTL).
+    fn set_account_active(
+        &self,
+        email: &str,
+        active: bool,
+    ) -> impl Future<Output = Result<Account, Error>> + Send;
+
     /// Creates a tenant, optionally owned by the owner with `owner_email`.
     fn create_tenant(
         &self,
@@ -363,19 +372,11 @@ pub trait Store: ProfileResolver + ConnectionStringStore {
     ) -> impl Future<Output = Result<bool, Error>> + Send;
 }
 
-/// Lower-cases and trims an e-mail, refusing what cannot be one.
+/// The canonical form of an e-mail ([`myc_profile::email::canonical`]: ASCII only, both parts
+/// lowercased), refusing what cannot be one.
 pub fn normalize_email(email: &str) -> Result<String, Error> {
-    let email = email.trim().to_lowercase();
-    let valid = email.len() <= 320
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
-        })
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
-    if valid {
-        Ok(email)
-    } else {
-        Err(Error::Invalid(format!(
-            "{email:?} is not an e-mail address"
-        )))
-    }
+    myc_profile::email::canonical(email).map_err(|e| {
+        let shown: String = email.chars().take(64).collect();
+        Error::Invalid(format!("{shown:?}: {e}"))
+    })
 }

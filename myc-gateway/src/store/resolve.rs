@@ -132,12 +132,11 @@ impl ProfileResolver for SqlStore {
         query: ProfileQuery<'a>,
     ) -> BoxFuture<'a, Result<Option<Profile>, StoreError>> {
         Box::pin(async move {
-            let profile = self
-                .profile(query.email, query.tenant)
+            // The profile comes back whatever the account's state: the layer refuses an
+            // inactive one on every route (and knows it exists).
+            self.profile(query.email, query.tenant)
                 .await
-                .map_err(StoreError::from)?;
-            // An inactive account resolves to nobody.
-            Ok(profile.filter(|p| p.account_is_active))
+                .map_err(StoreError::from)
         })
     }
 }
@@ -150,7 +149,8 @@ impl ConnectionStringStore for SqlStore {
     ) -> BoxFuture<'a, Result<Option<IssuedToken>, StoreError>> {
         Box::pin(async move {
             let row = sqlx::query(
-                "SELECT o.email, c.expires_at FROM myc_connection_strings c \
+                "SELECT o.email, c.expires_at, a.is_active FROM myc_connection_strings c \
+                 JOIN myc_accounts a ON a.id = c.account_id \
                  JOIN myc_owners o ON o.account_id = c.account_id AND o.is_principal = 1 \
                  WHERE c.account_id = $1 AND c.token_hash = $2 AND c.revoked_at IS NULL \
                  ORDER BY o.created_at LIMIT 1",
@@ -168,7 +168,15 @@ impl ConnectionStringStore for SqlStore {
                 .map(time)
                 .transpose()
                 .map_err(StoreError::from)?;
-            Ok(Some(IssuedToken { email, expires_at }))
+            let account_active = row
+                .try_get::<i64, _>(2)
+                .map_err(|e| StoreError::from(db(e)))?
+                != 0;
+            Ok(Some(IssuedToken {
+                email,
+                expires_at,
+                account_active,
+            }))
         })
     }
 }

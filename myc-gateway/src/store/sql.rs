@@ -392,6 +392,20 @@ impl Store for SqlStore {
         .transpose()
     }
 
+    async fn set_account_active(&self, email: &str, active: bool) -> Result<Account, Error> {
+        let account = self
+            .account_by_email(email)
+            .await?
+            .ok_or_else(|| Error::NotFound(format!("an account for {email}")))?;
+        sqlx::query("UPDATE myc_accounts SET is_active = $1 WHERE id = $2")
+            .bind(flag(active))
+            .bind(account.id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(account)
+    }
+
     async fn create_tenant(
         &self,
         name: &str,

@@ -82,6 +82,50 @@ struct CachedHeader {
     profile: Arc<Profile>,
     header: HeaderValue,
     at: Instant,
+    /// [`email_key`] of the profile's e-mail, for [`Authenticator::forget_account`].
+    email: [u8; 32],
+}
+
+/// What the layer last learnt of an account's state, keyed by [`email_key`].
+#[derive(Clone, Copy, Debug)]
+enum Standing {
+    /// No account has this e-mail (an `authenticated` route admits the caller).
+    Unknown,
+    /// The account may act.
+    Usable,
+    /// Inactive, archived or deleted: refused on every group.
+    Disabled(&'static str),
+}
+
+/// Whether the account of `profile` may act: refused when its owner or the account is
+/// inactive, or the account is archived or deleted.
+fn standing(profile: &Profile) -> Standing {
+    if profile.account_was_deleted {
+        Standing::Disabled("deleted")
+    } else if profile.account_was_archived {
+        Standing::Disabled("archived")
+    } else if !profile.account_is_active || !profile.owner_is_active {
+        Standing::Disabled("inactive")
+    } else {
+        Standing::Usable
+    }
+}
+
+impl Standing {
+    fn check(self) -> Result<(), AuthError> {
+        match self {
+            Self::Disabled(why) => Err(AuthError::AccountDisabled(why)),
+            Self::Unknown | Self::Usable => Ok(()),
+        }
+    }
+}
+
+/// The key of an e-mail in the account caches.
+fn email_key(email: &str) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(b"email\0");
+    hasher.update(email.as_bytes());
+    hasher.finalize().into()
 }
 
 /// Everything the layer needs, shared by all routes: verifiers, caches, the profile store
@@ -92,6 +136,7 @@ pub struct Authenticator {
     connection_strings: Option<(HmacKeyring, Arc<dyn ConnectionStringStore>)>,
     profiles: Arc<dyn ProfileResolver>,
     headers: Mutex<crate::token_cache::DigestMap<CachedHeader>>,
+    standings: Mutex<crate::token_cache::DigestMap<(Standing, Instant)>>,
     profile_ttl: Duration,
     signer: Option<ProfileSigner>,
 }
@@ -120,6 +165,7 @@ impl Authenticator {
             connection_strings: None,
             profiles: resolver,
             headers: Mutex::new(Default::default()),
+            standings: Mutex::new(Default::default()),
             profile_ttl,
             signer: None,
         }
@@ -141,8 +187,10 @@ impl Authenticator {
         self
     }
 
-    /// How long resolved (narrowed) profiles and their encoded headers are reused (60 s; up
-    /// to 10,000 entries keyed by a hash of e-mail, tenant and roles).
+    /// How long resolved (narrowed) profiles and their encoded headers, and what is known of
+    /// an account's state, are reused (60 s; up to 10,000 entries keyed by a hash of e-mail,
+    /// tenant and roles). This bounds how long a change made elsewhere (another replica, the
+    /// admin CLI) takes to apply to JWT callers; see [`Self::forget_account`] for this one.
     pub fn with_profile_ttl(mut self, ttl: Duration) -> Self {
         self.profile_ttl = ttl;
         self
@@ -152,6 +200,67 @@ impl Authenticator {
     pub fn with_token_cache(mut self, cache: TokenCache) -> Self {
         self.tokens = cache;
         self
+    }
+
+    /// Drops everything cached about the account of `email` (its profiles, their headers, its
+    /// state) and every token's remembered decision, so the next request of that account is
+    /// decided from the store. Call it whenever this process changes an account (deactivates,
+    /// archives, deletes it, changes its licences); changes made elsewhere apply within the
+    /// profile TTL ([`Self::with_profile_ttl`]). Connection strings are looked up on every
+    /// request and need nothing of this.
+    pub fn forget_account(&self, email: &str) {
+        let canonical = myc_profile::email::canonical(email);
+        let key = email_key(canonical.as_deref().unwrap_or(email));
+        if let Ok(mut standings) = self.standings.lock() {
+            standings.remove(&key);
+        }
+        if let Ok(mut headers) = self.headers.lock() {
+            headers.retain(|_, cached| cached.email != key);
+        }
+        self.tokens.clear_memos();
+    }
+
+    /// The cached state of the account of `email`, if known within the profile TTL.
+    fn cached_standing(&self, key: &[u8; 32]) -> Option<Standing> {
+        let standings = self.standings.lock().ok()?;
+        let (standing, at) = standings.get(key)?;
+        (at.elapsed() < self.profile_ttl).then_some(*standing)
+    }
+
+    fn remember_standing(&self, key: [u8; 32], standing: Standing) {
+        if let Ok(mut standings) = self.standings.lock() {
+            if standings.len() >= PROFILE_CACHE_CAPACITY {
+                let ttl = self.profile_ttl;
+                standings.retain(|_, (_, at)| at.elapsed() < ttl);
+                if standings.len() >= PROFILE_CACHE_CAPACITY {
+                    standings.clear();
+                }
+            }
+            standings.insert(key, (standing, Instant::now()));
+        }
+    }
+
+    /// The state of the account of `email` (cached, else resolved): refuses a disabled one.
+    async fn check_standing(&self, email: &str) -> Result<(), AuthError> {
+        let key = email_key(email);
+        if let Some(standing) = self.cached_standing(&key) {
+            return standing.check();
+        }
+        let standing = match self
+            .profiles
+            .resolve(ProfileQuery {
+                email,
+                tenant: None,
+                roles: None,
+            })
+            .await
+            .map_err(|_| AuthError::ResolverUnavailable)?
+        {
+            None => Standing::Unknown,
+            Some(profile) => standing(&profile),
+        };
+        self.remember_standing(key, standing);
+        standing.check()
     }
 
     pub(crate) fn signer(&self) -> Option<&ProfileSigner> {
@@ -197,6 +306,9 @@ impl Authenticator {
                 if issued.expires_at.is_some_and(|exp| exp <= now) {
                     return Err(AuthError::InvalidConnectionString("expired".into()));
                 }
+                if !issued.account_active {
+                    return Err(AuthError::AccountDisabled("inactive"));
+                }
                 Ok(Caller::ConnectionString {
                     claims: parsed.claims,
                     email: issued.email,
@@ -209,7 +321,14 @@ impl Authenticator {
         let mut hasher = Sha256::new();
         hasher.update(email.as_bytes());
         hasher.update([0]);
-        hasher.update(scope.tenant.map(|t| *t.as_bytes()).unwrap_or_default());
+        // "No tenant" and the nil UUID are different scopes.
+        match scope.tenant {
+            None => hasher.update([0]),
+            Some(tenant) => {
+                hasher.update([1]);
+                hasher.update(tenant.as_bytes());
+            }
+        }
         for role in scope.route_roles.unwrap_or_default() {
             hasher.update(role.name.as_bytes());
             hasher.update([0, role.required().as_int()]);
@@ -246,6 +365,10 @@ impl Authenticator {
             .await
             .map_err(|_| AuthError::ResolverUnavailable)?
             .ok_or(AuthError::UnknownCaller)?;
+        let account = standing(&full);
+        let email_key = email_key(email);
+        self.remember_standing(email_key, account);
+        account.check()?;
         let narrowed = Arc::new(narrow(&full, scope)?);
         // Built once: a cached header value is shared (cheap clone), already validated.
         let encoded = myc_profile::codec::encode(&narrowed).map_err(|_| AuthError::Internal)?;
@@ -266,6 +389,7 @@ impl Authenticator {
                     profile: narrowed.clone(),
                     header: header.clone(),
                     at: Instant::now(),
+                    email: email_key,
                 },
             );
         }
@@ -371,6 +495,9 @@ impl Authenticator {
             Err(e) => return Some(Err(e)),
         };
         if *group == SecurityGroup::Authenticated {
+            if let Err(e) = self.cached_standing(&email_key(email))?.check() {
+                return Some(Err(e));
+            }
             let email = email.to_owned();
             return Some(Self::email_decision(caller, &email));
         }
@@ -430,6 +557,7 @@ impl Authenticator {
         }
         let (email, scope) = Self::admit(group, required_claims, &caller, tenant)?;
         if *group == SecurityGroup::Authenticated {
+            self.check_standing(email).await?;
             let email = email.to_owned();
             return Self::email_decision(caller, &email);
         }

@@ -19,7 +19,8 @@ pub struct Auth<S> {
     pub(super) policy: Arc<super::layer::Policy>,
 }
 
-/// Removes every `x-mycelium-*` header; returns the client's tenant header if it was one UUID.
+/// Removes every `x-mycelium-*` header (any case, `-` or `_` spelling) and takes their names
+/// out of a `Connection` header; returns the client's tenant header if it was one UUID.
 /// `namespaced` is [`crate::credential::has_identity_headers`]: false means nothing to do.
 pub(crate) fn strip_identity_headers(
     headers: &mut http::HeaderMap,
@@ -47,7 +48,43 @@ pub(crate) fn strip_identity_headers(
     for name in names {
         headers.remove(&name);
     }
+    unname_identity_headers(headers);
     Ok(tenant)
+}
+
+/// A proxy removes the headers a `Connection` header names (RFC 9110 §7.6.1); if it did so
+/// after this layer injected the identity headers, a client naming them would make the
+/// upstream receive none. Their names are taken out of every `Connection` value (the header
+/// goes when nothing is left); the other names stay.
+fn unname_identity_headers(headers: &mut http::HeaderMap) {
+    let names_identity = |value: &HeaderValue| {
+        value.to_str().map_or(true, |v| {
+            v.split(',')
+                .any(|token| headers::is_mycelium_header(token.trim()))
+        })
+    };
+    if !headers
+        .get_all(http::header::CONNECTION)
+        .iter()
+        .any(names_identity)
+    {
+        return;
+    }
+    let kept: Vec<String> = headers
+        .get_all(http::header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && !headers::is_mycelium_header(t))
+        .map(str::to_owned)
+        .collect();
+    headers.remove(http::header::CONNECTION);
+    if let Ok(value) = HeaderValue::from_str(&kept.join(", "))
+        && !kept.is_empty()
+    {
+        headers.insert(http::header::CONNECTION, value);
+    }
 }
 
 fn sensitive(value: &str) -> Result<HeaderValue, AuthError> {
@@ -60,11 +97,22 @@ fn refusal<B: From<String>>(
     e: AuthError,
     stage: &'static str,
     request_id: HeaderValue,
+    client: Option<std::net::IpAddr>,
 ) -> Response<B> {
     let span = tracing::Span::current();
     span.record("stage", stage);
     span.record("outcome", e.code());
-    tracing::info!(error = %e, stage, "request refused");
+    if let Some(left_out) = crate::refusal_log::REFUSALS.take(crate::refusal_log::now()) {
+        tracing::info!(
+            request_id = request_id.to_str().unwrap_or_default(),
+            client = client.map(tracing::field::display),
+            code = e.code(),
+            error = %e,
+            stage,
+            left_out,
+            "request refused"
+        );
+    }
     let mut response: Response<B> = e.into_response();
     response
         .headers_mut()
@@ -143,20 +191,21 @@ where
             profile_cache_hit = tracing::field::Empty,
         );
         let entered = span.enter();
+        let client = crate::client_addr::of(&request);
         // Read the credential (a connection string lives in the namespace) and the tenant,
         // then strip the whole namespace before anything else sees the request.
         let namespaced = crate::credential::has_identity_headers(request.headers());
         let credential = crate::credential::extract_unchecked(request.headers(), namespaced);
         let tenant = match strip_identity_headers(request.headers_mut(), namespaced) {
             Ok(t) => t,
-            Err(e) => return ResponseFuture::refused(refusal(e, "strip", request_id)),
+            Err(e) => return ResponseFuture::refused(refusal(e, "strip", request_id, client)),
         };
         let asserted = request
             .extensions_mut()
             .remove::<crate::auth::AssertedIdentity>();
         if asserted.is_some() {
             drop(entered);
-            return self.call_asserted(request, asserted, request_id, span);
+            return self.call_asserted(request, asserted, request_id, span, client);
         }
         // Fast path: every input cached, decided synchronously, the inner future unboxed.
         let policy = &*self.policy;
@@ -175,24 +224,30 @@ where
                     policy.group_header.clone(),
                     &request_id,
                 ) {
-                    return ResponseFuture::refused(refusal(e, "inject", request_id));
+                    return ResponseFuture::refused(refusal(e, "inject", request_id, client));
                 }
                 span.record("outcome", "allowed");
                 return ResponseFuture::inner(self.inner.call(request), request_id);
             }
             Some(Err(e)) => {
-                return ResponseFuture::refused(refusal(e, "authenticate", request_id));
+                return ResponseFuture::refused(refusal(e, "authenticate", request_id, client));
             }
             None => {}
         }
         drop(entered);
         // Slow path (token or profile not cached, connection strings): verify and resolve.
-        self.slow_path(request, request_id, span, move |policy| async move {
-            policy
-                .authenticator
-                .decide(&policy.group, policy.claims.as_ref(), credential, tenant)
-                .await
-        })
+        self.slow_path(
+            request,
+            request_id,
+            span,
+            client,
+            move |policy| async move {
+                policy
+                    .authenticator
+                    .decide(&policy.group, policy.claims.as_ref(), credential, tenant)
+                    .await
+            },
+        )
     }
 }
 
@@ -204,6 +259,7 @@ impl<S: Clone> Auth<S> {
         asserted: Option<crate::auth::AssertedIdentity>,
         request_id: http::HeaderValue,
         span: tracing::Span,
+        client: Option<std::net::IpAddr>,
     ) -> ResponseFuture<S::Future, ResBody, S::Error>
     where
         S: Service<Request<ReqBody>, Response = Response<ResBody>> + Send + 'static,
@@ -212,23 +268,29 @@ impl<S: Clone> Auth<S> {
         ReqBody: Send + 'static,
         ResBody: From<String> + Send + 'static,
     {
-        self.slow_path(request, request_id, span, move |policy| async move {
-            let asserted = asserted.ok_or(AuthError::MissingCredentials)?;
-            tracing::Span::current().record("credential", asserted.source);
-            let caller = crate::auth::Caller::Asserted {
-                email: asserted.email,
-                source: asserted.source,
-            };
-            policy
-                .authenticator
-                .decide_caller(
-                    &policy.group,
-                    policy.claims.as_ref(),
-                    caller,
-                    asserted.tenant,
-                )
-                .await
-        })
+        self.slow_path(
+            request,
+            request_id,
+            span,
+            client,
+            move |policy| async move {
+                let asserted = asserted.ok_or(AuthError::MissingCredentials)?;
+                tracing::Span::current().record("credential", asserted.source);
+                let caller = crate::auth::Caller::Asserted {
+                    email: asserted.email,
+                    source: asserted.source,
+                };
+                policy
+                    .authenticator
+                    .decide_caller(
+                        &policy.group,
+                        policy.claims.as_ref(),
+                        caller,
+                        asserted.tenant,
+                    )
+                    .await
+            },
+        )
     }
 
     /// Every path that has to wait: takes the service that was polled ready (a fresh clone
@@ -239,6 +301,7 @@ impl<S: Clone> Auth<S> {
         request: Request<ReqBody>,
         request_id: http::HeaderValue,
         span: tracing::Span,
+        client: Option<std::net::IpAddr>,
         decide: D,
     ) -> ResponseFuture<S::Future, ResBody, S::Error>
     where
@@ -265,6 +328,7 @@ impl<S: Clone> Auth<S> {
                 policy.group_header.clone(),
                 request,
                 request_id,
+                client,
             )
             .await
         };
@@ -281,6 +345,7 @@ async fn admit_and_call<S, ReqBody, ResBody>(
     group_header: http::HeaderValue,
     mut request: Request<ReqBody>,
     request_id: http::HeaderValue,
+    client: Option<std::net::IpAddr>,
 ) -> Result<Response<ResBody>, S::Error>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
@@ -288,7 +353,7 @@ where
 {
     let decision = match decision {
         Ok(d) => d,
-        Err(e) => return Ok(refusal(e, "authenticate", request_id)),
+        Err(e) => return Ok(refusal(e, "authenticate", request_id, client)),
     };
     if let Err(e) = admit(
         &mut request,
@@ -297,7 +362,7 @@ where
         group_header,
         &request_id,
     ) {
-        return Ok(refusal(e, "inject", request_id));
+        return Ok(refusal(e, "inject", request_id, client));
     }
     tracing::Span::current().record("outcome", "allowed");
     let mut response = inner.call(request).await?;

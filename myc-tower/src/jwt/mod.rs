@@ -6,6 +6,12 @@
 //! remote JWKS never supplies symmetric keys and a JWK's own `alg` must match the header (no
 //! HS/RS confusion); `exp` is required, `nbf` checked, both with a configurable leeway (60 s);
 //! `iss` and `aud` must match; tokens without `kid` verify only against locally configured keys.
+//!
+//! E-mail: the address a token (or a provider's userinfo) asserts is the caller's identity, so
+//! it must pass [`myc_profile::email::canonical`] (ASCII only, no look-alikes folded) and is
+//! used in that canonical form; an external provider's `email_verified: false` (boolean or
+//! the string some providers send) is refused unless its [`EmailPolicy`] accepts unverified
+//! addresses, and a provider limited to domains may assert addresses in those domains only.
 
 #[cfg(feature = "fetcher")]
 pub mod fetch;
@@ -112,6 +118,55 @@ pub struct OidcProvider {
     pub jwks: Arc<jwks::JwksCache>,
     /// Where to look the e-mail up when tokens carry none (optional).
     pub userinfo: Option<Arc<userinfo::UserInfo>>,
+    /// Which e-mail addresses it may assert.
+    pub email: EmailPolicy,
+}
+
+/// Which e-mail addresses an external provider may assert (see the module docs).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EmailPolicy {
+    /// Accept addresses the provider says are not verified (`email_verified: false`). Off by
+    /// default: an unverified address is anybody's claim to an account.
+    pub accept_unverified: bool,
+    /// When not empty, the only domains (compared in ASCII lowercase) its addresses may be in.
+    pub domains: Vec<String>,
+}
+
+/// Whether the `email_verified` member of a claims set or userinfo answer says no.
+pub(crate) fn says_unverified(email_verified: Option<&Value>) -> bool {
+    match email_verified {
+        Some(Value::Bool(verified)) => !verified,
+        Some(Value::String(text)) => text.eq_ignore_ascii_case("false"),
+        _ => false,
+    }
+}
+
+/// The canonical form of an asserted e-mail, or why it is refused (`policy` is `None` for
+/// the gateway's own tokens).
+fn accept_email(
+    email: &str,
+    claims: &Map<String, Value>,
+    policy: Option<&EmailPolicy>,
+) -> Result<String, AuthError> {
+    let email = myc_profile::email::canonical(email)
+        .map_err(|e| AuthError::InvalidToken(format!("e-mail not accepted: {e}")))?;
+    if let Some(policy) = policy {
+        if !policy.accept_unverified && says_unverified(claims.get("email_verified")) {
+            return Err(AuthError::InvalidToken("e-mail not verified".into()));
+        }
+        let domain = myc_profile::email::domain(&email);
+        if !policy.domains.is_empty()
+            && !policy
+                .domains
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(domain))
+        {
+            return Err(AuthError::InvalidToken(
+                "e-mail domain not allowed for this issuer".into(),
+            ));
+        }
+    }
+    Ok(email)
 }
 
 /// Verifies bearer tokens against the configured issuers.
@@ -178,6 +233,7 @@ impl JwtVerifier {
         let issuer = header::peek_issuer(token)
             .ok_or_else(|| AuthError::InvalidToken("missing issuer".into()))?;
         let mut userinfo = None;
+        let mut policy = None;
         let (key, validation) =
             if let Some(internal) = self.internal.as_ref().filter(|i| i.issuer == issuer) {
                 let key = internal
@@ -222,6 +278,7 @@ impl JwtVerifier {
                     ));
                 }
                 userinfo = provider.userinfo.clone();
+                policy = Some(&provider.email);
                 (
                     cached.key,
                     self.validation(head.alg, &issuer, &provider.audiences),
@@ -234,14 +291,24 @@ impl JwtVerifier {
         let claims = data.claims;
         let text = |k: &str| claims.get(k).and_then(Value::as_str).map(str::to_owned);
         let email = match (text("email"), userinfo) {
-            (Some(email), _) => Some(email),
-            (None, Some(userinfo)) => Some(userinfo.email(token).await.map_err(|e| {
-                tracing::warn!(error = %e, "identity.email userinfo lookup failed");
-                match e {
-                    userinfo::UserInfoError::NoEmail(why) => AuthError::InvalidToken(why.into()),
-                    _ => AuthError::ProviderUnavailable,
-                }
-            })?),
+            (Some(email), _) => Some(accept_email(&email, &claims, policy)?),
+            (None, Some(userinfo)) => {
+                let accept_unverified = policy.is_some_and(|p| p.accept_unverified);
+                let email = userinfo
+                    .email(token, accept_unverified)
+                    .await
+                    .map_err(|e| {
+                        tracing::warn!(error = %e, "identity.email userinfo lookup failed");
+                        match e {
+                            userinfo::UserInfoError::NoEmail(why) => {
+                                AuthError::InvalidToken(why.into())
+                            }
+                            _ => AuthError::ProviderUnavailable,
+                        }
+                    })?;
+                // Its `email_verified` was checked by the lookup; the address rule applies.
+                Some(accept_email(&email, &Map::new(), policy)?)
+            }
             (None, None) => None,
         };
         Ok(Identity {

@@ -1,6 +1,7 @@
 //! Optional OIDC userinfo lookup for providers whose access tokens carry no `email`: the
 //! e-mail is fetched once per token (with the token as bearer) and cached until the token
-//! expires or the TTL passes. `email_verified: false` is refused.
+//! expires or the TTL passes. `email_verified: false` is refused unless the provider opts in
+//! ([`EmailPolicy::accept_unverified`](super::EmailPolicy::accept_unverified)).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -64,8 +65,13 @@ impl UserInfo {
         }
     }
 
-    /// The e-mail of the token's subject.
-    pub async fn email(&self, token: &str) -> Result<String, UserInfoError> {
+    /// The e-mail of the token's subject; an answer saying `email_verified: false` is refused
+    /// unless `accept_unverified`.
+    pub async fn email(
+        &self,
+        token: &str,
+        accept_unverified: bool,
+    ) -> Result<String, UserInfoError> {
         let key = token_key(token);
         if let Ok(cache) = self.cache.lock()
             && let Some((email, at)) = cache.get(&key)
@@ -75,7 +81,7 @@ impl UserInfo {
             return Ok(email.clone());
         }
         let info = self.fetcher.userinfo(&self.url, token).await?;
-        if info.get("email_verified").and_then(Value::as_bool) == Some(false) {
+        if !accept_unverified && super::says_unverified(info.get("email_verified")) {
             return Err(UserInfoError::NoEmail("e-mail not verified"));
         }
         let email = info

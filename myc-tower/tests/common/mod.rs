@@ -167,10 +167,11 @@ pub(crate) fn profile(email: &str, licences: Vec<LicensedResource>) -> Profile {
 /// Issued connection strings by (account, hash of the header value).
 pub(crate) type Issued = Arc<Mutex<HashMap<(Uuid, [u8; 32]), IssuedToken>>>;
 
-/// alice: accountant (write) on A, viewer (read) on B; bob: viewer (read) on A.
+/// alice: accountant (write) on A, viewer (read) on B; bob: viewer (read) on A; carol: staff
+/// and manager, owner of tenant A, viewer (read) on A.
 #[derive(Clone)]
 pub(crate) struct Store {
-    pub(crate) profiles: Arc<HashMap<String, Profile>>,
+    pub(crate) profiles: Arc<Mutex<HashMap<String, Profile>>>,
     pub(crate) tokens: Issued,
 }
 
@@ -194,10 +195,34 @@ impl Store {
                 vec![licence(tenant_a(), "viewer", Permission::Read)],
             ),
         );
+        let mut carol = profile(
+            "carol@example.com",
+            vec![licence(tenant_a(), "viewer", Permission::Read)],
+        );
+        carol.is_staff = true;
+        carol.is_manager = true;
+        carol.tenants_ownership = Some(myc_profile::TenantsOwnership::Records(vec![
+            myc_profile::TenantOwnership {
+                id: tenant_a(),
+                name: "A".into(),
+                since: chrono::Utc::now().fixed_offset(),
+            },
+        ]));
+        profiles.insert("carol@example.com".to_owned(), carol);
         Self {
-            profiles: Arc::new(profiles),
+            profiles: Arc::new(Mutex::new(profiles)),
             tokens: Arc::new(Mutex::new(HashMap::new())),
         }
+    }
+
+    /// Changes the state of `email`'s account, as an administrator would.
+    pub(crate) fn set_active(&self, email: &str, active: bool) {
+        self.profiles
+            .lock()
+            .unwrap()
+            .get_mut(email)
+            .unwrap()
+            .account_is_active = active;
     }
 
     /// Issues a connection string for `email`'s account, stored by hash.
@@ -208,7 +233,7 @@ impl Store {
         roles: Vec<ScopedRole>,
         tenant: Option<Uuid>,
     ) -> String {
-        let account = self.profiles[email].acc_id;
+        let account = self.profiles.lock().unwrap()[email].acc_id;
         let mut cs = ConnectionString::new(
             account,
             (chrono::Utc::now() + chrono::Duration::hours(1)).fixed_offset(),
@@ -222,6 +247,7 @@ impl Store {
             IssuedToken {
                 email: email.into(),
                 expires_at: None,
+                account_active: true,
             },
         );
         value
@@ -234,7 +260,7 @@ impl ProfileResolver for Store {
         query: ProfileQuery<'a>,
     ) -> BoxFuture<'a, Result<Option<Profile>, StoreError>> {
         let email = query.email;
-        Box::pin(async move { Ok(self.profiles.get(email).cloned()) })
+        Box::pin(async move { Ok(self.profiles.lock().unwrap().get(email).cloned()) })
     }
 }
 
@@ -245,12 +271,22 @@ impl ConnectionStringStore for Store {
         token_hash: [u8; 32],
     ) -> BoxFuture<'a, Result<Option<IssuedToken>, StoreError>> {
         Box::pin(async move {
-            Ok(self
+            let issued = self
                 .tokens
                 .lock()
                 .unwrap()
                 .get(&(account_id, token_hash))
-                .cloned())
+                .cloned();
+            // The account's state as it is now, as a store reads it on every lookup.
+            Ok(issued.map(|mut issued| {
+                issued.account_active = self
+                    .profiles
+                    .lock()
+                    .unwrap()
+                    .values()
+                    .any(|p| p.acc_id == account_id && p.account_is_active);
+                issued
+            }))
         })
     }
 }
