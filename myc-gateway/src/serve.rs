@@ -178,6 +178,7 @@ pub async fn serve(
         ready: Some(crate::app::ReadyCheckDebug(store_check(store))),
         telegram,
     };
+    let config_grace = config.shutdown_grace;
     let mut built = crate::app::build(config, auth, extras).map_err(err)?;
     if let Some(routes) = telegram_routes {
         built.app = built.app.mount(&crate::telegram::ENDPOINTS, routes);
@@ -185,6 +186,7 @@ pub async fn serve(
     if let Some(issuer) = issuer {
         built.app = built.app.mount(&[crate::nats::issuer::ISSUER_PATH], issuer);
     }
+    let grace = config_grace;
     let health = built.health.spawn();
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -192,11 +194,25 @@ pub async fn serve(
     let bound = listener.local_addr().map_err(err)?;
     tracing::info!(%bound, "myc-gateway serving");
     ready(bound);
-    let result = crate::server::serve(listener, built.app, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await
-    .map_err(err);
+    let (signalled, grace_starts) = tokio::sync::oneshot::channel::<()>();
+    let serving = crate::server::serve(listener, built.app, async move {
+        shutdown_signal().await;
+        tracing::info!(grace = ?grace, "shutting down: no new connections, in-flight requests finish");
+        let _ = signalled.send(());
+    });
+    let result = tokio::select! {
+        result = serving => result.map_err(err),
+        () = async {
+            if grace_starts.await.is_ok() {
+                tokio::time::sleep(grace).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        } => {
+            tracing::warn!(grace = ?grace, "grace period over: closing the connections left");
+            Ok(())
+        }
+    };
     health.abort();
     nats_services.stop().await;
     result
@@ -256,4 +272,28 @@ pub async fn start_nats(config: &Config, store: &Arc<SqlStore>) -> Result<NatsRu
         tracing::info!(queue_group = %nats.queue_group, "serving tenant secrets over NATS");
     }
     Ok(running)
+}
+
+/// Resolves on the first SIGTERM (what orchestrators send) or Ctrl-C (SIGINT).
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "SIGTERM handler unavailable; Ctrl-C only");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

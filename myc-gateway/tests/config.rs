@@ -205,6 +205,21 @@ fn errors_name_the_file_the_key_and_the_problem() {
             "Vault references are not supported",
         ),
         ("[gateway]\naddressing = \"magic\"\n[api]\n".into(), "gateway.addressing", "neither"),
+        (
+            "[gateway.ops]\nallowed_sources = [\"ops.internal\"]\n[api]\n".into(),
+            "gateway.ops.allowed_sources[0]",
+            "not an IP address or CIDR",
+        ),
+        (
+            "[gateway.ops]\ntoken = \"short\"\n[api]\n".into(),
+            "gateway.ops.token",
+            "at least 16 characters",
+        ),
+        (
+            "[[gateway.auth.providers]]\nissuer = \"i\"\njwks_url = \"http://127.0.0.1/j\"\naudiences = [\"a\"]\nalgorithms = [\"RS256\"]\nemail_domains = [\"b\u{fc}cher.example\"]\n[api]\n".into(),
+            "gateway.auth.providers[0].email_domains[0]",
+            "not an ASCII host name",
+        ),
         ("[other]\n".into(), "api", "missing [api] section"),
         ("[api\n".into(), "(syntax)", ""),
     ];
@@ -250,4 +265,40 @@ fn a_renewing_issuer_is_reached_over_https_or_loopback() {
         assert_eq!(e.key, "nats.renewing.issuer_url", "{e}");
         assert!(e.message.contains(message), "{e}");
     }
+}
+
+/// `[gateway.ops]` defaults to loopback, no token, no readiness details; providers' e-mail
+/// policy keys load.
+#[test]
+fn ops_and_provider_email_settings() {
+    let config = parse("[api]\n").unwrap();
+    assert_eq!(config.ops.allowed_sources.len(), 2);
+    assert!(config.ops.allowed_sources[0].contains("127.0.0.1".parse().unwrap()));
+    assert!(config.ops.allowed_sources[1].contains("::1".parse().unwrap()));
+    assert!(config.ops.token.is_none() && !config.ops.ready_details);
+    let config = parse(
+        "[gateway.ops]\nallowed_sources = []\ntoken = { env = \"BILLING_TOKEN\" }\nready_details = true\n\
+         [[gateway.auth.providers]]\nissuer = \"i\"\njwks_url = \"http://127.0.0.1/j\"\naudiences = [\"a\"]\n\
+         algorithms = [\"RS256\"]\nemail_domains = [\"example.com\"]\naccept_unverified_email = true\n[api]\n",
+    )
+    .unwrap_err();
+    // The ops token is too short (6 characters): the rule holds for env values too.
+    assert_eq!(config.key, "gateway.ops.token");
+    let config = parse(
+        "[[gateway.auth.providers]]\nissuer = \"i\"\njwks_url = \"http://127.0.0.1/j\"\naudiences = [\"a\"]\n\
+         algorithms = [\"RS256\"]\nemail_domains = [\"example.com\"]\naccept_unverified_email = true\n[api]\n",
+    )
+    .unwrap();
+    let email = &config.auth.providers[0].email;
+    assert!(email.accept_unverified);
+    assert_eq!(email.domains, vec!["example.com".to_owned()]);
+    assert!(
+        format!(
+            "{:?}",
+            parse("[gateway.ops]\ntoken = \"0123456789abcdef-secret\"\n[api]\n")
+                .unwrap()
+                .ops
+        )
+        .contains("<redacted>")
+    );
 }

@@ -229,6 +229,9 @@ struct RawGateway {
     /// Who may read metrics and readiness details.
     #[serde(default)]
     ops: RawOps,
+    /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C (30).
+    #[serde(default)]
+    shutdown_grace_secs: Option<u64>,
 }
 
 /// `[gateway.ops]`.
@@ -483,6 +486,9 @@ pub struct Config {
     pub metrics_path: String,
     /// Who may read metrics and readiness details (`[gateway.ops]`).
     pub ops: OpsSettings,
+    /// How long in-flight requests may take to finish once a shutdown starts
+    /// (`[gateway] shutdown_grace_secs`, default 30).
+    pub shutdown_grace: std::time::Duration,
     /// `[gateway.auth]`, secrets resolved.
     pub auth: AuthSettings,
     /// Trusted proxy networks (`[gateway] trusted_proxies`).
@@ -865,6 +871,9 @@ impl Config {
             health_path: gateway.health_path.unwrap_or_else(|| "/health".into()),
             metrics_path: gateway.metrics_path.unwrap_or_else(|| "/metrics".into()),
             ops,
+            shutdown_grace: std::time::Duration::from_secs(
+                gateway.shutdown_grace_secs.unwrap_or(30),
+            ),
             auth,
             trusted_proxies,
             store,
