@@ -302,3 +302,20 @@ fn ops_and_provider_email_settings() {
         .contains("<redacted>")
     );
 }
+
+/// The secret form of upstream's docs: `authorizationHeader = { name = …, prefix = "Bearer " }`
+/// injects the same `Bearer <token>` as `headerName` with `prefix = "Bearer"`.
+#[test]
+fn the_docs_authorization_header_form_loads() {
+    let config = parse(
+        "[api.services]\n[[backend]]\nhost = \"h:1\"\nprotocol = \"https\"\n[[backend.secret]]\nname = \"t\"\n\
+         authorizationHeader = { name = \"X-Api-Key\", prefix = \"Bearer \", token = { env = \"BILLING_TOKEN\" } }\n",
+    )
+    .unwrap();
+    match &config.services[0].secrets["t"] {
+        SecretInjection::Header { header, prefix, .. } => {
+            assert_eq!((header.as_str(), prefix.as_str()), ("x-api-key", "Bearer"));
+        }
+        other => panic!("{other:?}"),
+    }
+}

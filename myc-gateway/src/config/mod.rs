@@ -183,7 +183,8 @@ struct RawQuerySecret {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RawHeaderSecret {
-    #[serde(default)]
+    /// `headerName`, or `name` as upstream's docs write it.
+    #[serde(default, alias = "name")]
     header_name: Option<String>,
     #[serde(default)]
     prefix: Option<String>,
@@ -755,7 +756,10 @@ impl Config {
                             })?;
                         SecretInjection::Header {
                             header,
-                            prefix: h.prefix.unwrap_or_else(|| "Bearer".into()),
+                            // "Bearer " (upstream's docs) and "Bearer" inject the same value.
+                            prefix: h
+                                .prefix
+                                .map_or_else(|| "Bearer".into(), |p| p.trim().to_owned()),
                             token: h.token.resolve(base, env).map_err(|m| {
                                 error(&format!("{skey}.authorizationHeader.token"), m)
                             })?,
