@@ -831,14 +831,29 @@ async fn secrets(command: SecretsCommand) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_max_level(tracing::Level::INFO)
-        .init();
-    let workers = match &cli.command {
-        Command::Serve { workers, .. } => workers.map(std::num::NonZeroUsize::get),
-        _ => None,
+    // `serve` logs and sizes its runtime as its configuration says; other commands log
+    // `info` to stderr.
+    let (logging, workers) = match &cli.command {
+        Command::Serve {
+            workers, config, ..
+        } => match load(config) {
+            Ok(loaded) => (
+                loaded.logging,
+                workers
+                    .map(std::num::NonZeroUsize::get)
+                    .or(loaded.service_workers),
+            ),
+            Err(e) => {
+                eprintln!("myc-gateway: {e}");
+                return ExitCode::from(1);
+            }
+        },
+        _ => (myc_gateway::logging::LoggingSettings::default(), None),
     };
+    if let Err(e) = myc_gateway::logging::init(&logging) {
+        eprintln!("myc-gateway: {e}");
+        return ExitCode::from(1);
+    }
     let runtime = match workers {
         Some(1) => tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -211,6 +211,21 @@ fn errors_name_the_file_the_key_and_the_problem() {
             "not an IP address or CIDR",
         ),
         (
+            "[api.logging]\ntarget = \"syslog\"\n".into(),
+            "api.logging.target",
+            "expected",
+        ),
+        (
+            "[api.logging]\nlevel = \"info,=[\"\n".into(),
+            "api.logging.level",
+            "",
+        ),
+        (
+            "[api]\nserviceWorkers = 0\n".into(),
+            "api.serviceWorkers",
+            "at least 1",
+        ),
+        (
             "[gateway.ops]\ntoken = \"short\"\n[api]\n".into(),
             "gateway.ops.token",
             "at least 16 characters",

@@ -427,3 +427,73 @@ async fn sigterm_drains_in_flight_requests_and_exits_0() {
     assert_eq!(status.and_then(|s| s.code()), Some(0), "{status:?}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `[api.logging]`: JSON lines into a private file; `RUST_LOG` replaces the level;
+/// `serviceWorkers` is accepted.
+#[tokio::test]
+async fn logs_go_where_api_logging_says() {
+    let up = upstream().await;
+    let dir = temp_dir();
+    std::fs::write(
+        dir.join("gateway.toml"),
+        format!(
+            "[api]\nserviceWorkers = 2\n[api.logging]\nlevel = \"info\"\nformat = \"jsonl\"\n\
+             target = {{ file = {{ path = \"logs/api.log\" }} }}\n\
+             [api.services]\n[[app]]\nhost = \"{up}\"\n\
+             [[app.path]]\ngroup = \"protected\"\npath = \"/p\"\nmethods = [\"GET\"]\n"
+        ),
+    )
+    .unwrap();
+    let log = dir.join("logs").join("api.log");
+    for rust_log in [None, Some("warn")] {
+        let _ = std::fs::remove_file(&log);
+        let mut command = Command::new(env!("CARGO_BIN_EXE_myc-gateway"));
+        command
+            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+            .arg(dir.join("gateway.toml"))
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if let Some(filter) = rust_log {
+            command.env("RUST_LOG", filter);
+        }
+        let mut child = Kill(command.spawn().unwrap());
+        let mut line = String::new();
+        BufReader::new(child.0.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap()
+            .to_owned();
+        let status = reqwest::get(format!("{base}/p")).await.unwrap().status();
+        assert_eq!(status, 401);
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        drop(child);
+        let text = std::fs::read_to_string(&log).unwrap();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect();
+        let refused = lines
+            .iter()
+            .any(|l| l["fields"]["message"] == "request refused");
+        match rust_log {
+            None => assert!(refused, "{text}"),
+            Some(_) => assert!(
+                !refused && lines.iter().all(|l| l["level"] != "INFO"),
+                "{text}"
+            ),
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                std::fs::metadata(&log).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

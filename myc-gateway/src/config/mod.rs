@@ -71,6 +71,10 @@ struct RawApi {
     gateway_timeout: Option<u64>,
     #[serde(default)]
     services: BTreeMap<String, Vec<RawService>>,
+    #[serde(default)]
+    service_workers: Option<usize>,
+    #[serde(default)]
+    logging: Option<crate::logging::RawLogging>,
     #[serde(flatten)]
     other: BTreeMap<String, toml::Value>,
 }
@@ -487,6 +491,11 @@ pub struct Config {
     pub metrics_path: String,
     /// Who may read metrics and readiness details (`[gateway.ops]`).
     pub ops: OpsSettings,
+    /// Worker threads of the runtime (`[api] serviceWorkers`; one per CPU when unset;
+    /// `serve --workers` wins).
+    pub service_workers: Option<usize>,
+    /// `[api.logging]`.
+    pub logging: crate::logging::LoggingSettings,
     /// How long in-flight requests may take to finish once a shutdown starts
     /// (`[gateway] shutdown_grace_secs`, default 30).
     pub shutdown_grace: std::time::Duration,
@@ -577,7 +586,7 @@ impl Config {
                 warnings.push(format!("[{key}] is not used by this gateway; ignored"));
             }
         }
-        let api: RawApi = match root.get("api") {
+        let mut api: RawApi = match root.get("api") {
             Some(value) => serde_path_to_error::deserialize(value.clone()).map_err(|e| {
                 // `services.svc[0].path[1]` → `services.svc.path[1]` (one table per service).
                 let mut path = e.path().to_string();
@@ -590,6 +599,16 @@ impl Config {
         };
         for key in api.other.keys() {
             warnings.push(format!("api.{key} is not used by this gateway; ignored"));
+        }
+        let logging = api
+            .logging
+            .take()
+            .map(|raw| raw.resolve(base))
+            .transpose()
+            .map_err(|(key, message)| error(&key, message))?
+            .unwrap_or_default();
+        if api.service_workers == Some(0) {
+            return Err(error("api.serviceWorkers", "must be at least 1".into()));
         }
         let gateway: RawGateway = match root.get("gateway") {
             Some(value) => serde_path_to_error::deserialize(value.clone()).map_err(|e| {
@@ -875,6 +894,8 @@ impl Config {
             health_path: gateway.health_path.unwrap_or_else(|| "/health".into()),
             metrics_path: gateway.metrics_path.unwrap_or_else(|| "/metrics".into()),
             ops,
+            service_workers: api.service_workers,
+            logging,
             shutdown_grace: std::time::Duration::from_secs(
                 gateway.shutdown_grace_secs.unwrap_or(30),
             ),
