@@ -22,7 +22,7 @@ use tower::util::BoxCloneSyncService;
 
 use crate::config::{Config, Protocol};
 use crate::net::{IpNet, any_contains, client_ip, remove_hop_by_hop};
-use crate::proxy::{HealthChecks, Proxy, Target, Upstream, error_response};
+use crate::proxy::{HealthChecks, Proxy, Target, Upstream, Wire, error_response};
 use crate::routing::RouteError;
 
 /// A route's service: the auth layer straight over the forwarder (no boxing besides the
@@ -77,6 +77,8 @@ impl Service<Request<Body>> for Forward {
                 upstream: &to.upstream,
                 path_and_query: routed.path_and_query,
                 secret: to.secret.as_ref(),
+                upgrade: routed.upgrade,
+                trailers: routed.trailers,
             };
             Ok(to.proxy.forward(request, target, routed.peer.ip()).await)
         })
@@ -88,6 +90,10 @@ impl Service<Request<Body>> for Forward {
 struct Routed {
     path_and_query: String,
     peer: SocketAddr,
+    /// The protocol the client asked to upgrade to.
+    upgrade: Option<http::HeaderValue>,
+    /// The client sent `TE: trailers`.
+    trailers: bool,
 }
 
 struct Gateway {
@@ -260,12 +266,6 @@ pub fn build(
     let mut allowed = Vec::new();
     let mut routes = Vec::new();
     for service in &config.services {
-        if service.protocol == Protocol::Grpc {
-            return Err(BuildError(format!(
-                "api.services.{}: protocol {:?} is not supported by this build (HTTP/1.1 and HTTPS upstreams)",
-                service.name, service.protocol
-            )));
-        }
         let nets = service
             .allowed_sources
             .iter()
@@ -274,8 +274,15 @@ pub fn build(
             .map_err(|e| BuildError(format!("api.services.{}.allowedSources: {e} (client addresses are checked, not Host names)", service.name)))?;
         allowed.push(nets);
         let upstream = Arc::new(
-            Upstream::new(&service.hosts, service.protocol == Protocol::Https)
-                .map_err(|e| BuildError(format!("api.services.{}.hosts: {e}", service.name)))?,
+            Upstream::new(
+                &service.hosts,
+                match service.protocol {
+                    Protocol::Http => Wire::Http1,
+                    Protocol::Https => Wire::Tls,
+                    Protocol::Http2 | Protocol::Grpc => Wire::Http2,
+                },
+            )
+            .map_err(|e| BuildError(format!("api.services.{}.hosts: {e}", service.name)))?,
         );
         upstreams.push(upstream.clone());
         if let Some(path) = &service.health_check_path {
@@ -519,6 +526,15 @@ async fn forward_routed(
         };
     // Hop-by-hop headers, and every header `Connection` names, are the client's to lose, and
     // go before authentication: the identity headers injected next can never be named away.
+    // What they asked for that is passed on (an upgrade, trailers) is noted first.
+    let upgrade = crate::proxy::upgrade::requested(request.version(), request.headers());
+    let trailers = request
+        .headers()
+        .get_all(http::header::TE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case("trailers"));
     remove_hop_by_hop(request.headers_mut());
     let client = client_ip(peer.ip(), request.headers(), &gateway.trusted);
     request
@@ -542,6 +558,8 @@ async fn forward_routed(
     request.extensions_mut().insert(Routed {
         path_and_query,
         peer,
+        upgrade,
+        trailers,
     });
     let result = match &gateway.routes[service_index][route_index] {
         // Auth<Forward> is always ready (the forwarder is; the layer delegates).

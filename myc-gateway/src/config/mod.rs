@@ -140,9 +140,11 @@ pub enum Protocol {
     /// Plain HTTP/1.1.
     #[default]
     Http,
-    /// HTTPS.
+    /// HTTPS: HTTP/2 or HTTP/1.1 as ALPN chooses.
     Https,
-    /// gRPC (HTTP/2).
+    /// HTTP/2 with prior knowledge (h2c).
+    Http2,
+    /// gRPC: HTTP/2 with prior knowledge (h2c), trailers kept.
     Grpc,
 }
 

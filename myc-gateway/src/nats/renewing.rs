@@ -27,8 +27,8 @@ use myc_natsauth::client::{
 };
 use myc_natsauth::wire::IssueResponse;
 
-use crate::proxy::Host;
-use crate::proxy::pool::Connector;
+use crate::proxy::client::Connector;
+use crate::proxy::{Host, Wire};
 
 /// How long one issue request may take, connection included.
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -111,7 +111,10 @@ impl IssuerClient {
         };
         Ok(Self {
             connector: Connector::new(tls),
-            host: Arc::new(Host::new(&url.authority, url.https)?),
+            host: Arc::new(Host::new(
+                &url.authority,
+                if url.https { Wire::Tls } else { Wire::Http1 },
+            )?),
             path: url.path,
             identity,
         })

@@ -10,7 +10,7 @@ use axum::body::Body;
 use http::Request;
 use http_body_util::BodyExt;
 
-use super::pool::Connector;
+use super::client::Connector;
 use super::{Host, Upstream};
 use crate::config::HealthPolicy;
 

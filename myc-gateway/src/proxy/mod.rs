@@ -1,13 +1,14 @@
-//! Forwarding a routed request to its service: pooled HTTP/1.1 connections (our own lean
-//! client, [`h1`], plain or TLS; see [`pool`]), bodies streamed both ways, `gatewayTimeout`, hop-by-hop headers removed in both directions,
-//! forwarding headers rebuilt from the peer, secrets injected, `x-mycelium-*` and injected
-//! secret headers removed from responses; round-robin with passive ejection, and a request
-//! without a body whose method is idempotent is retried once on another host after a connect
-//! failure.
+//! Forwarding a routed request to its service through hyper's client ([`client`]: HTTP/1.1,
+//! HTTP/2, TLS), bodies and trailers streamed both ways, `gatewayTimeout` on the response
+//! head, hop-by-hop headers removed in both directions, forwarding headers rebuilt from the
+//! peer, secrets injected, `x-mycelium-*` and injected secret headers removed from responses;
+//! round-robin with passive ejection, and a request without a body whose method is idempotent
+//! is retried once on another host after a connect failure. A protocol upgrade (WebSocket)
+//! the upstream accepts with `101` becomes a byte stream both ways ([`upgrade`]).
 
-pub mod h1;
+pub mod client;
 mod health;
-pub mod pool;
+pub mod upgrade;
 mod upstream;
 
 use std::net::IpAddr;
@@ -19,10 +20,10 @@ use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode, Uri};
 use http_body::Body as _;
 use std::sync::Arc;
 
-use self::pool::{Connector, SendError};
+use self::client::{Connector, SendError};
 
 pub use self::health::HealthChecks;
-pub use self::upstream::{Host, Upstream};
+pub use self::upstream::{Host, Upstream, Wire};
 use crate::config::SecretInjection;
 use crate::net::{IpNet, rebuild_forwarding, remove_hop_by_hop};
 
@@ -32,6 +33,7 @@ pub struct Proxy {
     connector: Connector,
     timeout: Duration,
     trusted: Vec<IpNet>,
+    idle_upgraded: Duration,
 }
 
 /// Where and how one request goes.
@@ -43,6 +45,10 @@ pub struct Target<'a> {
     pub path_and_query: String,
     /// A secret to inject.
     pub secret: Option<&'a SecretInjection>,
+    /// The protocol the client asked to upgrade to (its `Upgrade` header), if it did.
+    pub upgrade: Option<HeaderValue>,
+    /// Whether the client accepts trailers (`TE: trailers`), passed on to the upstream.
+    pub trailers: bool,
 }
 
 /// A JSON error response (`{"message", "code"}`), as the auth layer answers.
@@ -114,6 +120,7 @@ impl Proxy {
             connector: Connector::new(tls),
             timeout,
             trusted,
+            idle_upgraded: upgrade::IDLE_TIMEOUT,
         }
     }
 
@@ -132,6 +139,21 @@ impl Proxy {
         let headers = request.headers_mut();
         remove_hop_by_hop(headers);
         rebuild_forwarding(headers, peer, &self.trusted, host.as_ref());
+        if target.trailers {
+            headers.insert(http::header::TE, HeaderValue::from_static("trailers"));
+        }
+        // The upgrade asked for goes on to the upstream; the client side of it is taken
+        // now, before the request leaves.
+        let client_upgrade = target.upgrade.clone().map(|protocol| {
+            let headers = request.headers_mut();
+            headers.insert(
+                http::header::CONNECTION,
+                HeaderValue::from_static("upgrade"),
+            );
+            headers.insert(http::header::UPGRADE, protocol);
+            hyper::upgrade::on(&mut request)
+        });
+        let headers = request.headers_mut();
         let mut path_and_query = target.path_and_query;
         let mut injected_header: Option<HeaderName> = None;
         match target.secret {
@@ -203,8 +225,19 @@ impl Proxy {
                         "upstream timed out",
                     );
                 }
-                Ok(Ok(response)) => {
+                Ok(Ok(mut response)) => {
                     target.upstream.succeeded(&host.name);
+                    let switched = match &client_upgrade {
+                        Some(_) if response.status() == StatusCode::SWITCHING_PROTOCOLS => {
+                            let upstream = hyper::upgrade::on(&mut response);
+                            response
+                                .headers()
+                                .get(http::header::UPGRADE)
+                                .cloned()
+                                .map(|protocol| (upstream, protocol))
+                        }
+                        _ => None,
+                    };
                     let (mut parts, incoming) = response.into_parts();
                     remove_hop_by_hop(&mut parts.headers);
                     let leaked: Vec<HeaderName> = parts
@@ -218,6 +251,14 @@ impl Proxy {
                     }
                     if let Some(name) = &injected_header {
                         parts.headers.remove(name);
+                    }
+                    if let (Some((upstream, protocol)), Some(client)) = (switched, client_upgrade) {
+                        parts.headers.insert(
+                            http::header::CONNECTION,
+                            HeaderValue::from_static("upgrade"),
+                        );
+                        parts.headers.insert(http::header::UPGRADE, protocol);
+                        upgrade::bridge(client, upstream, self.idle_upgraded);
                     }
                     return Response::from_parts(parts, Body::new(incoming));
                 }

@@ -9,6 +9,17 @@ use std::time::{Duration, Instant};
 const EJECT_BASE: Duration = Duration::from_secs(5);
 const EJECT_MAX: Duration = Duration::from_secs(60);
 
+/// How the gateway speaks to a host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wire {
+    /// HTTP/1.1 over TCP (`protocol = "http"`).
+    Http1,
+    /// HTTP/2 with prior knowledge over TCP, h2c (`protocol = "http2"` or `"grpc"`).
+    Http2,
+    /// TLS, then HTTP/2 or HTTP/1.1 as ALPN chooses (`protocol = "https"`).
+    Tls,
+}
+
 /// One upstream host, parsed once: what a request to it needs.
 #[derive(Debug)]
 pub struct Host {
@@ -20,14 +31,15 @@ pub struct Host {
     pub host_header: http::HeaderValue,
     /// For an HTTPS upstream, the name its certificate must carry.
     pub tls_name: Option<rustls::pki_types::ServerName<'static>>,
-    /// Idle connections to this host.
-    pub(crate) pool: super::pool::IdlePool,
+    /// How it is spoken to.
+    pub wire: Wire,
 }
 
 impl Host {
-    /// `name` (`host:port`), spoken to over TLS when `https`; a name that is not a URI
-    /// authority (or, for TLS, not a server name) is an error.
-    pub fn new(name: &str, https: bool) -> Result<Self, String> {
+    /// `name` (`host:port`), spoken to as `wire` says; a name that is not a URI authority
+    /// (or, for TLS, not a server name) is an error.
+    pub fn new(name: &str, wire: Wire) -> Result<Self, String> {
+        let https = wire == Wire::Tls;
         let authority = name
             .parse::<http::uri::Authority>()
             .map_err(|_| format!("{name:?} is not a host:port"))?;
@@ -45,7 +57,7 @@ impl Host {
             authority,
             host_header,
             tls_name,
-            pool: super::pool::IdlePool::default(),
+            wire,
         })
     }
 }
@@ -75,14 +87,14 @@ pub struct Upstream {
 }
 
 impl Upstream {
-    /// Round-robin over `hosts` (`host:port`, spoken to over TLS when `https`); a host that
-    /// is not a URI authority is an error.
-    pub fn new(hosts: &[String], https: bool) -> Result<Self, String> {
+    /// Round-robin over `hosts` (`host:port`, spoken to as `wire` says); a host that is not
+    /// a URI authority is an error.
+    pub fn new(hosts: &[String], wire: Wire) -> Result<Self, String> {
         let hosts = hosts
             .iter()
             .map(|h| {
                 Ok(HostState {
-                    host: Arc::new(Host::new(h, https)?),
+                    host: Arc::new(Host::new(h, wire)?),
                     ejected_until: None,
                     failures: 0,
                     down: false,
@@ -218,7 +230,7 @@ mod tests {
 
     #[test]
     fn round_robin_and_ejection() {
-        let up = Upstream::new(&["a:1".into(), "b:1".into(), "c:1".into()], false).unwrap();
+        let up = Upstream::new(&["a:1".into(), "b:1".into(), "c:1".into()], Wire::Http1).unwrap();
         let hosts: Vec<Arc<Host>> = (0..6).map(|_| up.pick(&[]).unwrap()).collect();
         let picks: Vec<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
         assert_eq!(picks, ["a:1", "b:1", "c:1", "a:1", "b:1", "c:1"]);
@@ -229,10 +241,10 @@ mod tests {
         assert!(!picks.contains(&"b:1".to_owned()));
         let skip = [hosts[0].clone(), hosts[2].clone()];
         assert_eq!(up.pick(&skip).map(|h| h.name.clone()), Some("b:1".into()));
-        assert!(Upstream::new(&["bad host:1".into()], false).is_err());
+        assert!(Upstream::new(&["bad host:1".into()], Wire::Http1).is_err());
         let tls = Upstream::new(
             &["api.example.com:443".into(), "10.0.0.1:8443".into()],
-            true,
+            Wire::Tls,
         )
         .unwrap();
         assert!(tls.pick(&[]).unwrap().tls_name.is_some());
