@@ -444,8 +444,8 @@ async fn run(command: Command) -> Result<(), String> {
             tokio::signal::ctrl_c().await.map_err(|e| e.to_string())
         }
         Command::Serve { config, listen, .. } => {
-            myc_gateway::serve::serve(&config.config, listen, |addr| {
-                println!("listening on http://{addr}");
+            myc_gateway::serve::serve(&config.config, listen, |url| {
+                println!("listening on {url}");
             })
             .await
             .map_err(|e| e.to_string())

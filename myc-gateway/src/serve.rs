@@ -122,7 +122,7 @@ pub fn store_check(store: Arc<SqlStore>) -> ReadyCheck {
 pub async fn serve(
     config_path: &Path,
     listen: Option<SocketAddr>,
-    ready: impl FnOnce(SocketAddr),
+    ready: impl FnOnce(&str),
 ) -> Result<(), ServeError> {
     let config = Config::load(config_path).map_err(err)?;
     for warning in &config.warnings {
@@ -179,6 +179,23 @@ pub async fn serve(
         telegram,
     };
     let config_grace = config.shutdown_grace;
+    let tls = match &config.server_tls {
+        None => None,
+        Some(source) => Some(
+            crate::server::tls::Acceptor::new(Box::new({
+                let source = source.clone();
+                move || source.load()
+            }))
+            .map_err(err)?,
+        ),
+    };
+    let reloader = match (&tls, &config.server_tls) {
+        (Some(acceptor), Some(source)) => Some(tokio::spawn(reload_certificates(
+            acceptor.clone(),
+            source.files(),
+        ))),
+        _ => None,
+    };
     let mut built = crate::app::build(config, auth, extras).map_err(err)?;
     if let Some(routes) = telegram_routes {
         built.app = built.app.mount(&crate::telegram::ENDPOINTS, routes);
@@ -192,10 +209,11 @@ pub async fn serve(
         .await
         .map_err(|e| ServeError(format!("cannot listen on {listen}: {e}")))?;
     let bound = listener.local_addr().map_err(err)?;
-    tracing::info!(%bound, "myc-gateway serving");
-    ready(bound);
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(%bound, scheme, "myc-gateway serving");
+    ready(&format!("{scheme}://{bound}"));
     let (signalled, grace_starts) = tokio::sync::oneshot::channel::<()>();
-    let serving = crate::server::serve(listener, built.app, async move {
+    let serving = crate::server::serve_with(listener, built.app, tls, async move {
         shutdown_signal().await;
         tracing::info!(grace = ?grace, "shutting down: no new connections, in-flight requests finish");
         let _ = signalled.send(());
@@ -214,6 +232,9 @@ pub async fn serve(
         }
     };
     health.abort();
+    if let Some(reloader) = reloader {
+        reloader.abort();
+    }
     nats_services.stop().await;
     result
 }
@@ -295,5 +316,59 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// How often the certificate files are checked for a change.
+const CERTIFICATE_POLL: Duration = Duration::from_secs(2);
+
+/// Reloads the served certificate on SIGHUP and when one of `files` changes (modification
+/// time or size); a reload that fails keeps the current certificate and logs why.
+async fn reload_certificates(
+    acceptor: crate::server::tls::Acceptor,
+    files: Vec<std::path::PathBuf>,
+) {
+    let stamp = |files: &[std::path::PathBuf]| {
+        files
+            .iter()
+            .map(|f| {
+                std::fs::metadata(f)
+                    .ok()
+                    .map(|m| (m.modified().ok(), m.len()))
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut seen = stamp(&files);
+    #[cfg(unix)]
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    loop {
+        #[cfg(unix)]
+        let signalled = async {
+            match hangup.as_mut() {
+                Some(signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let signalled = std::future::pending::<()>();
+        let why = tokio::select! {
+            () = signalled => "SIGHUP",
+            () = tokio::time::sleep(CERTIFICATE_POLL) => {
+                let now = stamp(&files);
+                if now == seen {
+                    continue;
+                }
+                seen = now;
+                "file change"
+            }
+        };
+        match acceptor.reload() {
+            Ok(()) => tracing::info!(trigger = why, "TLS certificate reloaded"),
+            Err(e) => {
+                tracing::warn!(trigger = why, error = %e, "TLS certificate reload failed; keeping the current one")
+            }
+        }
     }
 }

@@ -75,6 +75,9 @@ struct RawApi {
     service_workers: Option<usize>,
     #[serde(default)]
     logging: Option<crate::logging::RawLogging>,
+    /// `tls = "disabled"` or `[api.tls.define] tlsCert / tlsKey`.
+    #[serde(default)]
+    tls: Option<RawApiTls>,
     #[serde(flatten)]
     other: BTreeMap<String, toml::Value>,
 }
@@ -352,6 +355,69 @@ struct RawTls {
     /// system's roots: a private CA of HTTPS upstreams or identity providers.
     #[serde(default)]
     extra_roots: Vec<String>,
+    /// The gateway's own certificate chain (PEM), to serve HTTPS.
+    #[serde(default)]
+    cert: Option<ValueSource>,
+    /// Its private key (PEM).
+    #[serde(default)]
+    key: Option<ValueSource>,
+}
+
+/// `[api] tls`: upstream's shape.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawApiTls {
+    /// `tls = "disabled"`.
+    Word(String),
+    /// `[api.tls.define]`.
+    Define { define: RawTlsDefine },
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RawTlsDefine {
+    tls_cert: ValueSource,
+    tls_key: ValueSource,
+}
+
+/// Where the certificate the gateway serves HTTPS with comes from (`[api.tls.define]
+/// tlsCert / tlsKey`, or `[gateway.tls] cert / key`): value sources read again on every
+/// reload, so a `{ file = … }` source picks up a renewed certificate.
+#[derive(Clone, Debug)]
+pub struct ServerTls {
+    /// The certificate chain (PEM).
+    pub cert: ValueSource,
+    /// The private key (PEM).
+    pub key: ValueSource,
+    /// The config file's folder (relative file sources).
+    pub base: std::path::PathBuf,
+}
+
+impl ServerTls {
+    /// Reads the chain and the key (the process environment for `env` sources).
+    pub fn load(&self) -> Result<(Zeroizing<String>, Zeroizing<String>), String> {
+        let env = |name: &str| std::env::var(name).ok();
+        let cert = self
+            .cert
+            .resolve(&self.base, &env)
+            .map_err(|e| format!("certificate: {e}"))?;
+        let key = self
+            .key
+            .resolve(&self.base, &env)
+            .map_err(|e| format!("key: {e}"))?;
+        Ok((cert, key))
+    }
+
+    /// The files its sources read (watched for changes).
+    pub fn files(&self) -> Vec<std::path::PathBuf> {
+        [&self.cert, &self.key]
+            .into_iter()
+            .filter_map(|source| match source {
+                ValueSource::File { file } => Some(self.base.join(file)),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 /// Active health checks of hosts with a `healthCheckPath` (`[gateway.health]`).
@@ -493,6 +559,8 @@ pub struct Config {
     pub metrics_path: String,
     /// Who may read metrics and readiness details (`[gateway.ops]`).
     pub ops: OpsSettings,
+    /// HTTPS termination, if configured.
+    pub server_tls: Option<ServerTls>,
     /// Worker threads of the runtime (`[api] serviceWorkers`; one per CPU when unset;
     /// `serve --workers` wins).
     pub service_workers: Option<usize>,
@@ -654,6 +722,42 @@ impl Config {
             .map_err(|(key, message)| error(&key, message))?;
         let store = store::resolve_store(gateway.data_dir.as_deref(), &gateway.store, base, env)
             .map_err(|(key, message)| error(&key, message))?;
+        let server_tls = match (api.tls.take(), &gateway.tls.cert, &gateway.tls.key) {
+            (Some(RawApiTls::Word(word)), None, None) if word == "disabled" => None,
+            (Some(RawApiTls::Word(word)), _, _) if word != "disabled" => {
+                return Err(error(
+                    "api.tls",
+                    format!("{word:?}: expected \"disabled\" or [api.tls.define]"),
+                ));
+            }
+            (Some(RawApiTls::Define { define }), None, None) => Some(ServerTls {
+                cert: define.tls_cert,
+                key: define.tls_key,
+                base: base.to_owned(),
+            }),
+            (None, Some(cert), Some(key)) => Some(ServerTls {
+                cert: cert.clone(),
+                key: key.clone(),
+                base: base.to_owned(),
+            }),
+            (None, None, None) => None,
+            (None, _, _) => {
+                return Err(error("gateway.tls", "cert and key go together".into()));
+            }
+            (Some(_), _, _) => {
+                return Err(error(
+                    "gateway.tls",
+                    "set the certificate in [api.tls.define] or [gateway.tls], not both".into(),
+                ));
+            }
+        };
+        if let Some(tls) = &server_tls {
+            crate::server::tls::Acceptor::new(Box::new({
+                let tls = tls.clone();
+                move || tls.load()
+            }))
+            .map_err(|e| error("api.tls", e.to_string()))?;
+        }
         let ops = gateway
             .ops
             .resolve(base, env)
@@ -896,6 +1000,7 @@ impl Config {
             health_path: gateway.health_path.unwrap_or_else(|| "/health".into()),
             metrics_path: gateway.metrics_path.unwrap_or_else(|| "/metrics".into()),
             ops,
+            server_tls,
             service_workers: api.service_workers,
             logging,
             shutdown_grace: std::time::Duration::from_secs(

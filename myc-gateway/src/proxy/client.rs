@@ -75,7 +75,9 @@ fn no_tls() -> rustls::ClientConfig {
 impl Connector {
     /// Pools for HTTP/1.1 and HTTP/2; `tls` for HTTPS upstreams.
     pub(crate) fn new(tls: Option<Arc<rustls::ClientConfig>>) -> Self {
-        let tls = tls.map_or_else(no_tls, |config| rustls::ClientConfig::clone(&config));
+        let mut tls = tls.map_or_else(no_tls, |config| rustls::ClientConfig::clone(&config));
+        // The connector offers what it speaks (h2, http/1.1) itself.
+        tls.alpn_protocols.clear();
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);

@@ -1,0 +1,432 @@
+//! The gateway's edge with real clients and servers: HTTP/1.1, h2c and h2 over TLS against
+//! every security group; a certificate swapped while a request is in flight; WebSocket
+//! through a protected route; gRPC unary and server-streaming calls (tonic) with their
+//! trailers; HTTP/2 rapid reset and slow clients bounded. The gateway runs as the
+//! `myc-gateway serve` process.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    // tungstenite's handshake callback returns its own (large) error type.
+    clippy::result_large_err
+)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use common::{Kill, listening};
+use futures::{SinkExt, StreamExt};
+use http_body_util::BodyExt;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{Value, json};
+
+const SECRET: &str = "edge-test-secret-with-at-least-32-bytes!!";
+const TENANT: &str = "11111111-1111-4111-8111-111111111111";
+
+/// A test CA and a `localhost`/`127.0.0.1` certificate it issued, as PEM.
+struct TestCa {
+    ca_pem: String,
+    cert_pem: String,
+    key_pem: String,
+}
+
+fn test_ca(name: &str) -> TestCa {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(DnType::CommonName, name);
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+    let cert = leaf.signed_by(&key, &issuer).unwrap();
+    TestCa {
+        ca_pem: ca_cert.pem(),
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    }
+}
+
+/// A rustls client configuration trusting `ca_pem` only.
+fn client_tls(ca_pem: &str) -> rustls::ClientConfig {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth()
+}
+
+type Https = hyper_rustls::HttpsConnector<HttpConnector>;
+
+/// hyper clients: HTTP/1.1 or HTTP/2 only, plain (h2c) or over TLS trusting `ca_pem`.
+fn client(http2: bool, ca_pem: Option<&str>) -> Client<Https, Body> {
+    let tls = client_tls(ca_pem.unwrap_or_default());
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    let builder = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http();
+    // ALPN offers only the protocol under test.
+    let https = if http2 {
+        builder.enable_http2().wrap_connector(http)
+    } else {
+        builder.enable_http1().wrap_connector(http)
+    };
+    Client::builder(TokioExecutor::new())
+        .http2_only(http2)
+        .build(https)
+}
+
+/// Echoes what the upstream saw as JSON, after waiting `?sleep_ms=`.
+async fn echo_upstream() -> String {
+    let app = axum::Router::new().fallback(
+        |headers: axum::http::HeaderMap, uri: axum::http::Uri| async move {
+            if let Some(ms) = uri.query().and_then(|q| q.strip_prefix("sleep_ms=")) {
+                tokio::time::sleep(Duration::from_millis(ms.parse().unwrap())).await;
+            }
+            axum::Json(json!({
+                "path": uri.path(),
+                "group": headers.get("x-mycelium-security-group").and_then(|v| v.to_str().ok()),
+                "email": headers.get("x-mycelium-email").and_then(|v| v.to_str().ok()),
+                "has_profile": headers.contains_key("x-mycelium-profile"),
+            }))
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(axum::serve(listener, app).into_future());
+    addr.to_string()
+}
+
+struct Gateway {
+    dir: PathBuf,
+    base: String,
+    process: Kill,
+}
+
+fn admin(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_myc-gateway"))
+        .args(args)
+        .arg("--config")
+        .arg(dir.join("gateway.toml"))
+        .env("TEST_JWT_SECRET", SECRET)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+impl Gateway {
+    /// A gateway whose config is `head` (sections before `[api.services]`) and `services`,
+    /// with an internal HS256 issuer, a viewer account, and `tls` files if given.
+    fn start(head: &str, services: &str, tls: Option<&TestCa>) -> Self {
+        let dir = std::env::temp_dir().join(format!("myc-edge-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let tls_section = match tls {
+            Some(ca) => {
+                std::fs::write(dir.join("cert.pem"), &ca.cert_pem).unwrap();
+                std::fs::write(dir.join("key.pem"), &ca.key_pem).unwrap();
+                "[api.tls.define]\ntlsCert = { file = \"cert.pem\" }\ntlsKey = { file = \"key.pem\" }\n"
+            }
+            None => "",
+        };
+        std::fs::write(
+            dir.join("gateway.toml"),
+            format!(
+                "{head}\n{tls_section}\n[gateway.auth.internal]\nissuer = \"mycelium\"\naudiences = [\"mycelium\"]\n\
+                 keys = [{{ kid = \"v1\", alg = \"HS256\", secret = {{ env = \"TEST_JWT_SECRET\" }} }}]\n\
+                 [api.services]\n{services}"
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("directory.toml"),
+            format!(
+                "[[tenants]]\nid = \"{TENANT}\"\nname = \"T\"\n[[accounts]]\nemail = \"viewer@t.test\"\n\
+                 licences = [{{ tenant = \"{TENANT}\", role = \"viewer\" }}]\n"
+            ),
+        )
+        .unwrap();
+        admin(
+            &dir,
+            &[
+                "directory",
+                "import",
+                dir.join("directory.toml").to_str().unwrap(),
+            ],
+        );
+        let child = Command::new(env!("CARGO_BIN_EXE_myc-gateway"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+            .arg(dir.join("gateway.toml"))
+            .env("TEST_JWT_SECRET", SECRET)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut process = Kill(child);
+        let base = listening(&mut process);
+        Self { dir, base, process }
+    }
+
+    fn token(&self) -> String {
+        admin(
+            &self.dir,
+            &["tokens", "mint", "--email", "viewer@t.test", "--ttl", "600"],
+        )
+    }
+
+    fn https_base(&self) -> String {
+        // The certificate names localhost.
+        self.base.replace("127.0.0.1", "localhost")
+    }
+}
+
+fn groups(upstream: &str) -> String {
+    format!(
+        "[[app]]\nhost = \"{upstream}\"\n\
+         [[app.path]]\ngroup = \"public\"\npath = \"/public/*\"\nmethods = [\"GET\"]\n\
+         [[app.path]]\ngroup = \"authenticated\"\npath = \"/me/*\"\nmethods = [\"GET\"]\n\
+         [[app.path]]\ngroup = \"protected\"\npath = \"/reports/*\"\nmethods = [\"GET\"]\n\
+         [[app.path]]\ngroup = {{ protectedByRoles = [{{ slug = \"viewer\" }}] }}\npath = \"/viewing/*\"\nmethods = [\"GET\"]\n"
+    )
+}
+
+async fn get(
+    client: &Client<Https, Body>,
+    url: &str,
+    token: Option<&str>,
+) -> (u16, http::Version, Value) {
+    let mut request = http::Request::get(url);
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let response = client
+        .request(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let (status, version) = (response.status().as_u16(), response.version());
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        version,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// Every group answers alike over HTTP/1.1, h2c and h2 over TLS.
+#[tokio::test]
+async fn every_group_over_http1_h2c_and_h2_over_tls() {
+    let upstream = echo_upstream().await;
+    let ca = test_ca("edge CA");
+    let plain = Gateway::start("", &groups(&upstream), None);
+    let tls = Gateway::start("", &groups(&upstream), Some(&ca));
+    assert!(tls.base.starts_with("https://"), "{}", tls.base);
+    let token = plain.token();
+    let cases = [
+        (
+            plain.base.clone(),
+            client(false, None),
+            http::Version::HTTP_11,
+        ),
+        (
+            plain.base.clone(),
+            client(true, None),
+            http::Version::HTTP_2,
+        ),
+        (
+            tls.https_base(),
+            client(false, Some(&ca.ca_pem)),
+            http::Version::HTTP_11,
+        ),
+        (
+            tls.https_base(),
+            client(true, Some(&ca.ca_pem)),
+            http::Version::HTTP_2,
+        ),
+    ];
+    for (base, client, version) in &cases {
+        let (status, seen_version, body) = get(client, &format!("{base}/public/x"), None).await;
+        assert_eq!((status, seen_version), (200, *version), "{base} {body}");
+        assert_eq!(body["group"], "\"public\"");
+        assert_eq!(get(client, &format!("{base}/me/x"), None).await.0, 401);
+        let (status, _, body) = get(client, &format!("{base}/me/x"), Some(&token)).await;
+        assert_eq!(
+            (status, &body["email"]),
+            (200, &json!("\"viewer@t.test\"")),
+            "{body}"
+        );
+        let (status, _, body) = get(client, &format!("{base}/reports/x"), Some(&token)).await;
+        assert_eq!(
+            (status, &body["has_profile"]),
+            (200, &json!(true)),
+            "{body}"
+        );
+        let (status, _, body) = get(client, &format!("{base}/viewing/x"), Some(&token)).await;
+        assert_eq!(status, 200, "{version:?} {body}");
+        assert_eq!(
+            get(client, &format!("{base}/viewing/x"), Some("junk"))
+                .await
+                .0,
+            401
+        );
+    }
+    // A client that does not trust the CA gets no answer.
+    let stranger = test_ca("stranger");
+    let untrusting = client(true, Some(&stranger.ca_pem));
+    let refused = untrusting
+        .request(
+            http::Request::get(format!("{}/public/x", tls.https_base()))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert!(refused.is_err());
+    drop((plain.process, tls.process));
+}
+
+/// The served certificate is replaced by writing new files: new connections get it, a
+/// request in flight on an old connection completes.
+#[tokio::test]
+async fn a_certificate_swap_is_picked_up_without_dropping_connections() {
+    let upstream = echo_upstream().await;
+    let first = test_ca("first CA");
+    let second = test_ca("second CA");
+    let gateway = Gateway::start("", &groups(&upstream), Some(&first));
+    let base = gateway.https_base();
+    let old = client(false, Some(&first.ca_pem));
+    let in_flight = tokio::spawn({
+        let (old, url) = (old.clone(), format!("{base}/public/slow?sleep_ms=3000"));
+        async move { get(&old, &url, None).await.0 }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    std::fs::write(gateway.dir.join("key.pem"), &second.key_pem).unwrap();
+    std::fs::write(gateway.dir.join("cert.pem"), &second.cert_pem).unwrap();
+    let new = client(false, Some(&second.ca_pem));
+    let mut swapped = false;
+    for _ in 0..40 {
+        let attempt = new
+            .request(
+                http::Request::get(format!("{base}/public/x"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        if attempt.is_ok_and(|r| r.status() == 200) {
+            swapped = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(swapped, "the new certificate was not served");
+    assert_eq!(in_flight.await.unwrap(), 200);
+}
+
+/// A WebSocket echo server that first tells whether the upgrade request carried a profile.
+async fn websocket_upstream() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            tokio::spawn(async move {
+                let mut profile = false;
+                let callback =
+                    |request: &tokio_tungstenite::tungstenite::handshake::server::Request,
+                     response| {
+                        profile = request.headers().contains_key("x-mycelium-profile");
+                        Ok(response)
+                    };
+                let Ok(mut ws) = tokio_tungstenite::accept_hdr_async(stream, callback).await else {
+                    return;
+                };
+                let hello = format!("profile: {profile}");
+                let _ = ws
+                    .send(tokio_tungstenite::tungstenite::Message::text(hello))
+                    .await;
+                while let Some(Ok(message)) = ws.next().await {
+                    if message.is_close() {
+                        break;
+                    }
+                    if ws.send(message).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    addr.to_string()
+}
+
+#[tokio::test]
+async fn websocket_through_a_protected_route() {
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let upstream = websocket_upstream().await;
+    let gateway = Gateway::start(
+        "",
+        &format!(
+            "[[ws]]\nhost = \"{upstream}\"\n[[ws.path]]\ngroup = \"protected\"\npath = \"/ws\"\nmethods = [\"GET\"]\n"
+        ),
+        None,
+    );
+    let url = format!("{}/ws", gateway.base.replace("http://", "ws://"));
+    // Refused before any upgrade.
+    match tokio_tungstenite::connect_async(url.as_str()).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 401);
+        }
+        other => panic!(
+            "upgraded without a token: {:?}",
+            other.map(|(_, r)| r.status())
+        ),
+    }
+    let mut request = url.as_str().into_client_request().unwrap();
+    request.headers_mut().insert(
+        "authorization",
+        format!("Bearer {}", gateway.token()).parse().unwrap(),
+    );
+    let (mut ws, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+    assert_eq!(response.status(), 101);
+    let first = ws.next().await.unwrap().unwrap();
+    assert_eq!(first, Message::text("profile: true"));
+    for text in ["one", "two", &"x".repeat(100_000)] {
+        ws.send(Message::text(text)).await.unwrap();
+        assert_eq!(ws.next().await.unwrap().unwrap(), Message::text(text));
+    }
+    ws.send(Message::binary(vec![0u8, 1, 2, 255]))
+        .await
+        .unwrap();
+    assert_eq!(
+        ws.next().await.unwrap().unwrap(),
+        Message::binary(vec![0u8, 1, 2, 255])
+    );
+    // Closing propagates: the upstream ends, and the client's stream ends with it.
+    ws.close(None).await.unwrap();
+    let rest = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(message) = ws.next().await {
+            if message.is_err() {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(rest.is_ok(), "the closed connection did not end");
+}
