@@ -187,6 +187,10 @@ impl App {
                 Err(never) => match never {},
             };
         }
+        if crate::grpc_status::is_grpc(&request) {
+            let response = dispatch(&inner.gateway, peer, request).await;
+            return crate::grpc_status::refusal(response).await;
+        }
         dispatch(&inner.gateway, peer, request).await
     }
 }

@@ -22,6 +22,7 @@ pub mod admin;
 pub mod app;
 pub mod config;
 pub mod demo;
+pub mod grpc_status;
 pub mod logging;
 pub mod metrics;
 pub mod nats;

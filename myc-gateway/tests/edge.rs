@@ -430,3 +430,158 @@ async fn websocket_through_a_protected_route() {
     .await;
     assert!(rest.is_ok(), "the closed connection did not end");
 }
+
+/// The message of the gRPC test service (`test.Echo`).
+#[derive(Clone, PartialEq, prost::Message)]
+struct Echo {
+    #[prost(string, tag = "1")]
+    text: String,
+}
+
+/// A gRPC frame (uncompressed) around `message`.
+fn grpc_frame(message: &Echo) -> bytes::Bytes {
+    let encoded = prost::Message::encode_to_vec(message);
+    let mut frame = Vec::with_capacity(5 + encoded.len());
+    frame.push(0);
+    frame.extend_from_slice(&u32::try_from(encoded.len()).unwrap().to_be_bytes());
+    frame.extend_from_slice(&encoded);
+    frame.into()
+}
+
+/// A gRPC server on HTTP/2 (h2c) written against the wire format: `Unary` echoes with
+/// whether a profile arrived, `Stream` answers three messages, `Missing` fails with status 5;
+/// every answer ends with trailers (`grpc-status`, and `x-trailer: kept` on success).
+async fn grpc_upstream() -> String {
+    use http_body_util::StreamBody;
+    use hyper::body::Frame;
+    type Frames = StreamBody<
+        futures::stream::Iter<
+            std::vec::IntoIter<Result<Frame<bytes::Bytes>, std::convert::Infallible>>,
+        >,
+    >;
+    async fn handle(
+        request: http::Request<hyper::body::Incoming>,
+    ) -> Result<http::Response<Frames>, std::convert::Infallible> {
+        let path = request.uri().path().to_owned();
+        let profile = request.headers().contains_key("x-mycelium-profile");
+        let body = request.into_body().collect().await.unwrap().to_bytes();
+        let echo: Echo = prost::Message::decode(&body[5..]).unwrap();
+        let mut trailers = http::HeaderMap::new();
+        let mut frames = Vec::new();
+        match path.as_str() {
+            "/test.Echo/Unary" => {
+                frames.push(grpc_frame(&Echo {
+                    text: format!("{} profile={profile}", echo.text),
+                }));
+                trailers.insert("grpc-status", "0".parse().unwrap());
+                trailers.insert("x-trailer", "kept".parse().unwrap());
+            }
+            "/test.Echo/Stream" => {
+                for i in 0..3 {
+                    frames.push(grpc_frame(&Echo {
+                        text: format!("{}-{i}", echo.text),
+                    }));
+                }
+                trailers.insert("grpc-status", "0".parse().unwrap());
+                trailers.insert("x-trailer", "kept".parse().unwrap());
+            }
+            _ => {
+                trailers.insert("grpc-status", "5".parse().unwrap());
+                trailers.insert("grpc-message", "nope".parse().unwrap());
+            }
+        }
+        let mut all: Vec<_> = frames.into_iter().map(|f| Ok(Frame::data(f))).collect();
+        all.push(Ok(Frame::trailers(trailers)));
+        let mut response = http::Response::new(StreamBody::new(futures::stream::iter(all)));
+        response
+            .headers_mut()
+            .insert("content-type", "application/grpc".parse().unwrap());
+        Ok(response)
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            tokio::spawn(
+                hyper::server::conn::http2::Builder::new(TokioExecutor::new()).serve_connection(
+                    hyper_util::rt::TokioIo::new(stream),
+                    hyper::service::service_fn(handle),
+                ),
+            );
+        }
+    });
+    addr.to_string()
+}
+
+#[tokio::test]
+async fn grpc_unary_and_streaming_keep_their_trailers_through_a_protected_route() {
+    let upstream = grpc_upstream().await;
+    let gateway = Gateway::start(
+        "",
+        &format!(
+            "[[rpc]]\nhost = \"{upstream}\"\nprotocol = \"grpc\"\n\
+             [[rpc.path]]\ngroup = \"protected\"\npath = \"/test.Echo/*\"\nmethods = [\"POST\"]\n"
+        ),
+        None,
+    );
+    let channel = tonic::transport::Channel::from_shared(gateway.base.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut grpc = tonic::client::Grpc::new(channel);
+    let bearer: tonic::metadata::MetadataValue<_> =
+        format!("Bearer {}", gateway.token()).parse().unwrap();
+    let request = |text: &str, token: bool| {
+        let mut request = tonic::Request::new(Echo { text: text.into() });
+        if token {
+            request
+                .metadata_mut()
+                .insert("authorization", bearer.clone());
+        }
+        request
+    };
+    let codec = || tonic_prost::ProstCodec::<Echo, Echo>::default();
+    let path = |p: &'static str| http::uri::PathAndQuery::from_static(p);
+
+    grpc.ready().await.unwrap();
+    let unary = grpc
+        .unary(request("hi", true), path("/test.Echo/Unary"), codec())
+        .await
+        .unwrap();
+    assert_eq!(unary.get_ref().text, "hi profile=true");
+    assert_eq!(unary.metadata().get("x-trailer").unwrap(), "kept");
+
+    grpc.ready().await.unwrap();
+    let mut stream = grpc
+        .server_streaming(request("s", true), path("/test.Echo/Stream"), codec())
+        .await
+        .unwrap()
+        .into_inner();
+    let mut texts = Vec::new();
+    while let Some(message) = stream.message().await.unwrap() {
+        texts.push(message.text);
+    }
+    assert_eq!(texts, ["s-0", "s-1", "s-2"]);
+    let trailers = stream.trailers().await.unwrap().unwrap();
+    assert_eq!(trailers.get("x-trailer").unwrap(), "kept");
+
+    // A status in the trailers reaches the client as that status.
+    grpc.ready().await.unwrap();
+    let status = grpc
+        .unary(request("x", true), path("/test.Echo/Missing"), codec())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (status.code(), status.message()),
+        (tonic::Code::NotFound, "nope")
+    );
+    // Without a credential the gateway refuses before the service.
+    grpc.ready().await.unwrap();
+    let status = grpc
+        .unary(request("x", false), path("/test.Echo/Unary"), codec())
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::Unauthenticated, "{status:?}");
+}
