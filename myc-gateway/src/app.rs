@@ -149,6 +149,53 @@ pub struct App(Arc<AppInner>);
 struct AppInner {
     gateway: Arc<Gateway>,
     mounts: Vec<Mount>,
+    /// CORS from `[api] allowedOrigins`: preflights answered here, before any route or
+    /// authentication; answers carry the headers.
+    cors: Option<tower_http::cors::CorsLayer>,
+}
+
+/// The layer `[api] allowedOrigins` asks for (methods and headers mirrored from the
+/// preflight, `x-mycelium-request-id` exposed, preflights cached 10 minutes).
+fn cors_layer(cors: &crate::config::Cors) -> Option<tower_http::cors::CorsLayer> {
+    use tower_http::cors::{AllowHeaders, AllowMethods, AllowOrigin, CorsLayer};
+    let base = CorsLayer::new()
+        .allow_methods(AllowMethods::mirror_request())
+        .allow_headers(AllowHeaders::mirror_request())
+        .expose_headers([myc_tower::header_names::REQUEST_ID])
+        .max_age(std::time::Duration::from_secs(600));
+    match cors {
+        crate::config::Cors::Off => None,
+        crate::config::Cors::Any => Some(base.allow_origin(AllowOrigin::any())),
+        crate::config::Cors::Origins(list) => Some(
+            base.allow_origin(AllowOrigin::list(list.iter().cloned()))
+                .allow_credentials(true),
+        ),
+    }
+}
+
+/// The app and the connection's peer as a service (what the CORS layer wraps).
+#[derive(Clone)]
+struct Routing {
+    app: App,
+    peer: SocketAddr,
+}
+
+impl Service<Request<Body>> for Routing {
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = myc_tower::BoxFuture<'static, Result<Response<Body>, Infallible>>;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Infallible>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<Body>) -> Self::Future {
+        let Routing { app, peer } = self.clone();
+        Box::pin(async move { Ok(app.route(peer, request).await) })
+    }
 }
 
 impl std::fmt::Debug for App {
@@ -174,11 +221,29 @@ impl App {
         Self(Arc::new(AppInner {
             gateway: self.0.gateway.clone(),
             mounts,
+            cors: self.0.cors.clone(),
         }))
     }
 
     /// Answers one request from `peer`.
-    pub async fn handle(&self, peer: SocketAddr, mut request: Request<Body>) -> Response<Body> {
+    pub async fn handle(&self, peer: SocketAddr, request: Request<Body>) -> Response<Body> {
+        match &self.0.cors {
+            None => self.route(peer, request).await,
+            Some(cors) => {
+                let routing = Routing {
+                    app: self.clone(),
+                    peer,
+                };
+                match tower::Layer::layer(cors, routing).oneshot(request).await {
+                    Ok(response) => response,
+                    Err(never) => match never {},
+                }
+            }
+        }
+    }
+
+    /// [`Self::handle`] after CORS: mounted routers, fixed endpoints, routes.
+    async fn route(&self, peer: SocketAddr, mut request: Request<Body>) -> Response<Body> {
         let inner = &*self.0;
         if let Some(mount) = inner.mounts.iter().find(|m| m.covers(request.uri().path())) {
             request.extensions_mut().insert(ConnectInfo(peer));
@@ -362,9 +427,11 @@ pub fn build(
         routes,
         store,
     };
+    let cors = cors_layer(&gateway.config.cors);
     let app = App(Arc::new(AppInner {
         gateway: Arc::new(gateway),
         mounts: Vec::new(),
+        cors,
     }));
     Ok(Built { app, health })
 }

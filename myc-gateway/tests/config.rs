@@ -221,6 +221,21 @@ fn errors_name_the_file_the_key_and_the_problem() {
             "",
         ),
         (
+            "[api]\nallowedOrigins = [\"http://a.test\", \"*\"]\n".into(),
+            "api.allowedOrigins[1]",
+            "stands alone",
+        ),
+        (
+            "[api]\nallowedOrigins = [\"https://a.test/app\"]\n".into(),
+            "api.allowedOrigins[0]",
+            "nothing more",
+        ),
+        (
+            "[api]\ntls = \"off\"\n".into(),
+            "api.tls",
+            "expected \"disabled\"",
+        ),
+        (
             "[api]\nserviceWorkers = 0\n".into(),
             "api.serviceWorkers",
             "at least 1",

@@ -78,6 +78,9 @@ struct RawApi {
     /// `tls = "disabled"` or `[api.tls.define] tlsCert / tlsKey`.
     #[serde(default)]
     tls: Option<RawApiTls>,
+    /// Browser origins allowed to call the gateway (CORS).
+    #[serde(default)]
+    allowed_origins: Option<Vec<String>>,
     #[serde(flatten)]
     other: BTreeMap<String, toml::Value>,
 }
@@ -363,6 +366,59 @@ struct RawTls {
     key: Option<ValueSource>,
 }
 
+/// Which browser origins may call the gateway (`[api] allowedOrigins`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Cors {
+    /// None: no CORS headers, preflights are routed like any request (the default).
+    #[default]
+    Off,
+    /// `["*"]`: any origin, without credentials (cookies); bearer tokens still work.
+    Any,
+    /// Exact origins (`scheme://host[:port]`), credentials allowed.
+    Origins(Vec<http::HeaderValue>),
+}
+
+impl Cors {
+    /// Parses the list; errors are (index, message).
+    fn parse(list: Vec<String>) -> Result<Self, (usize, String)> {
+        if list.is_empty() {
+            return Ok(Self::Off);
+        }
+        if list.iter().any(|o| o == "*") {
+            return match list.len() {
+                1 => Ok(Self::Any),
+                _ => Err((
+                    list.iter().position(|o| o == "*").unwrap_or(0),
+                    "\"*\" stands alone (it allows every origin)".into(),
+                )),
+            };
+        }
+        let mut origins = Vec::new();
+        for (i, origin) in list.iter().enumerate() {
+            let uri: http::Uri = origin
+                .parse()
+                .map_err(|_| (i, format!("{origin:?} is not an origin")))?;
+            let exact = matches!(uri.scheme_str(), Some("http" | "https"))
+                && uri.authority().is_some()
+                && uri.path() == "/"
+                && !origin.ends_with('/')
+                && uri.query().is_none()
+                && !origin.contains('*');
+            if !exact {
+                return Err((
+                    i,
+                    format!("{origin:?}: an origin is scheme://host[:port], nothing more"),
+                ));
+            }
+            origins.push(
+                http::HeaderValue::from_str(origin)
+                    .map_err(|_| (i, format!("{origin:?} is not a header value")))?,
+            );
+        }
+        Ok(Self::Origins(origins))
+    }
+}
+
 /// `[api] tls`: upstream's shape.
 #[derive(Deserialize)]
 #[serde(untagged)]
@@ -561,6 +617,8 @@ pub struct Config {
     pub ops: OpsSettings,
     /// HTTPS termination, if configured.
     pub server_tls: Option<ServerTls>,
+    /// `[api] allowedOrigins`: who browsers may call the gateway from.
+    pub cors: Cors,
     /// Worker threads of the runtime (`[api] serviceWorkers`; one per CPU when unset;
     /// `serve --workers` wins).
     pub service_workers: Option<usize>,
@@ -670,6 +728,8 @@ impl Config {
         for key in api.other.keys() {
             warnings.push(format!("api.{key} is not used by this gateway; ignored"));
         }
+        let cors = Cors::parse(api.allowed_origins.take().unwrap_or_default())
+            .map_err(|(i, message)| error(&format!("api.allowedOrigins[{i}]"), message))?;
         let logging = api
             .logging
             .take()
@@ -1001,6 +1061,7 @@ impl Config {
             metrics_path: gateway.metrics_path.unwrap_or_else(|| "/metrics".into()),
             ops,
             server_tls,
+            cors,
             service_workers: api.service_workers,
             logging,
             shutdown_grace: std::time::Duration::from_secs(
