@@ -80,7 +80,15 @@ impl Service<Request<Body>> for Forward {
                 upgrade: routed.upgrade,
                 trailers: routed.trailers,
             };
-            Ok(to.proxy.forward(request, target, routed.peer.ip()).await)
+            let account = request
+                .extensions()
+                .get::<Arc<myc_profile::Profile>>()
+                .map(|p| AdmittedAccount(p.acc_id));
+            let mut response = to.proxy.forward(request, target, routed.peer.ip()).await;
+            if let Some(account) = account {
+                response.extensions_mut().insert(account);
+            }
+            Ok(response)
         })
     }
 }
@@ -102,7 +110,7 @@ struct Gateway {
     labels: Vec<Vec<String>>,
     upstreams: Vec<Arc<Upstream>>,
     metrics: crate::metrics::Metrics,
-    allowed: Vec<Vec<IpNet>>,
+    allowed: Vec<Arc<crate::sources::AllowedSources>>,
     trusted: Vec<IpNet>,
     routes: Vec<Vec<RouteService>>,
     store: Option<ReadyCheck>,
@@ -120,6 +128,9 @@ pub struct Built {
     pub app: App,
     /// Start with [`HealthChecks::spawn`].
     pub health: HealthChecks,
+    /// Every service's `allowedSources`: resolve their host names with
+    /// [`crate::sources::resolve_and_refresh`].
+    pub sources: Vec<Arc<crate::sources::AllowedSources>>,
 }
 
 /// A router answering fixed paths ahead of the routed proxy.
@@ -335,13 +346,11 @@ pub fn build(
     let mut allowed = Vec::new();
     let mut routes = Vec::new();
     for service in &config.services {
-        let nets = service
-            .allowed_sources
-            .iter()
-            .map(|s| s.parse::<IpNet>())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| BuildError(format!("api.services.{}.allowedSources: {e} (client addresses are checked, not Host names)", service.name)))?;
-        allowed.push(nets);
+        let sources =
+            crate::sources::AllowedSources::parse(&service.allowed_sources).map_err(|e| {
+                BuildError(format!("api.services.{}.allowedSources: {e}", service.name))
+            })?;
+        allowed.push(Arc::new(sources));
         let upstream = Arc::new(
             Upstream::new(
                 &service.hosts,
@@ -422,7 +431,7 @@ pub fn build(
         config,
         upstreams,
         metrics: crate::metrics::Metrics::default(),
-        allowed,
+        allowed: allowed.clone(),
         trusted,
         routes,
         store,
@@ -433,7 +442,11 @@ pub fn build(
         mounts: Vec::new(),
         cors,
     }));
-    Ok(Built { app, health })
+    Ok(Built {
+        app,
+        health,
+        sources: allowed,
+    })
 }
 
 /// (service, host, in rotation) for every host.
@@ -552,13 +565,46 @@ async fn dispatch(gateway: &Gateway, peer: SocketAddr, request: Request<Body>) -
         }
     }
     let started = std::time::Instant::now();
+    let method = request.method().clone();
     let mut routed_to = None;
     let response = forward_routed(gateway, peer, request, &mut routed_to).await;
     let label = routed_to.map_or("unrouted", |(s, r)| gateway.labels[s][r].as_str());
+    let elapsed = started.elapsed();
     gateway
         .metrics
-        .observe(label, response.status().as_u16(), started.elapsed());
+        .observe(label, response.status().as_u16(), elapsed);
+    access_log(&method, label, &response, elapsed);
     response
+}
+
+/// The account a request was admitted as, put into its response's extensions for the
+/// access log.
+#[derive(Clone, Copy, Debug)]
+struct AdmittedAccount(uuid::Uuid);
+
+/// One event per routed request (target `access`): method, route, status, latency, request
+/// id and the account when known; never credentials, profiles or secrets.
+fn access_log(
+    method: &http::Method,
+    route: &str,
+    response: &Response<Body>,
+    elapsed: std::time::Duration,
+) {
+    tracing::info!(
+        target: "access",
+        method = method.as_str(),
+        route,
+        status = response.status().as_u16(),
+        latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+        request_id = response
+            .headers()
+            .get(myc_tower::header_names::REQUEST_ID)
+            .and_then(|v| v.to_str().ok()),
+        account = response
+            .extensions()
+            .get::<AdmittedAccount>()
+            .map(|a| tracing::field::display(a.0)),
+    );
 }
 
 async fn forward_routed(
@@ -612,7 +658,7 @@ async fn forward_routed(
         .extensions_mut()
         .insert(myc_tower::client_addr::ClientAddr(client));
     let allowed = &gateway.allowed[service_index];
-    if !allowed.is_empty() && !any_contains(allowed, client) {
+    if !allowed.is_empty() && !allowed.allows(client) {
         return error_response(
             StatusCode::FORBIDDEN,
             "MYG00403",

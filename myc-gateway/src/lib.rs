@@ -31,5 +31,6 @@ pub mod proxy;
 pub mod routing;
 pub mod serve;
 pub mod server;
+pub mod sources;
 pub mod store;
 pub mod telegram;

@@ -205,6 +205,7 @@ pub async fn serve(
     }
     let grace = config_grace;
     let health = built.health.spawn();
+    let resolver = crate::sources::resolve_and_refresh(built.sources.clone()).await;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| ServeError(format!("cannot listen on {listen}: {e}")))?;
@@ -232,6 +233,9 @@ pub async fn serve(
         }
     };
     health.abort();
+    if let Some(resolver) = resolver {
+        resolver.abort();
+    }
     if let Some(reloader) = reloader {
         reloader.abort();
     }

@@ -109,6 +109,14 @@ allowedSources = ["10.9.9.9/32"]
 group = "public"
 path = "/limited/*"
 methods = ["GET"]
+
+[[named]]
+host = "{upstream}"
+allowedSources = ["localhost"]
+[[named.path]]
+group = "public"
+path = "/named/*"
+methods = ["GET"]
 "#
     )
 }
@@ -322,6 +330,16 @@ async fn the_review_findings_stay_fixed() {
         assert_eq!(got, status, "{chain}: {body}");
     }
 
+    // allowedSources by host name: resolved to addresses and matched against the client.
+    assert_eq!(gw.get("/named/x", &[]).await.0, 200);
+    let (status, body) = gw
+        .get(
+            "/named/x",
+            &[("x-forwarded-for", "203.0.113.7"), ("host", "localhost")],
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+
     // 7. Dot segments a Tomcat/Jetty/Spring, trimming or Unicode-folding upstream resolves.
     for path in [
         "/public/..;/ledger/x",
@@ -369,6 +387,19 @@ async fn the_review_findings_stay_fixed() {
         .unwrap();
     assert_eq!(response.status(), 401);
     assert!(response.text().await.unwrap().len() < 300);
+
+    // The access log names the account of an admitted request, and no credential.
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let log = std::fs::read_to_string(&gw.log).unwrap();
+    let admitted = log
+        .lines()
+        .find(|l| l.contains(" access:") && l.contains("status=200") && l.contains("reports"))
+        .unwrap_or_else(|| panic!("no access line for an admitted request:\n{log}"));
+    assert!(admitted.contains("account="), "{admitted}");
+    assert!(
+        !log.contains(&scoped) && !log.contains(&string),
+        "a credential was logged"
+    );
 }
 
 #[tokio::test]

@@ -479,6 +479,19 @@ async fn logs_go_where_api_logging_says() {
         let refused = lines
             .iter()
             .any(|l| l["fields"]["message"] == "request refused");
+        // One access event per request: route, status, request id; never the credential.
+        let access = lines.iter().find(|l| l["target"] == "access");
+        match rust_log {
+            None => {
+                let access = access.unwrap_or_else(|| panic!("no access event: {text}"));
+                assert_eq!(access["fields"]["method"], "GET");
+                assert_eq!(access["fields"]["route"], "app /p");
+                assert_eq!(access["fields"]["status"], 401);
+                assert!(access["fields"]["request_id"].is_string(), "{access}");
+                assert!(access["fields"]["latency_us"].is_u64(), "{access}");
+            }
+            Some(_) => assert!(access.is_none(), "{text}"),
+        }
         match rust_log {
             None => assert!(refused, "{text}"),
             Some(_) => assert!(
