@@ -585,3 +585,122 @@ async fn grpc_unary_and_streaming_keep_their_trailers_through_a_protected_route(
         .unwrap_err();
     assert_eq!(status.code(), tonic::Code::Unauthenticated, "{status:?}");
 }
+
+/// The resident memory of a process, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// An HTTP/2 client opening streams and resetting them at once (CVE-2023-44487): each reset
+/// stream's work is cancelled (at most 256 streams at once, at most 32 reset before they were
+/// accepted), memory stays bounded and other clients are served meanwhile.
+#[tokio::test]
+async fn http2_rapid_reset_stays_bounded() {
+    let upstream = echo_upstream().await;
+    let gateway = Gateway::start("", &groups(&upstream), None);
+    let pid = gateway.process.0.id();
+    let address = gateway.base.strip_prefix("http://").unwrap().to_owned();
+    let before = rss_kib(pid);
+    let tcp = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let (mut sender, connection) = h2::client::handshake(tcp).await.unwrap();
+    let driver = tokio::spawn(connection);
+    let probe = tokio::spawn({
+        let url = format!("{}/public/x", gateway.base);
+        async move {
+            let mut slowest = Duration::ZERO;
+            for _ in 0..20 {
+                let started = std::time::Instant::now();
+                let (status, _, _) = get(&client(false, None), &url, None).await;
+                assert_eq!(status, 200);
+                slowest = slowest.max(started.elapsed());
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            slowest
+        }
+    });
+    let mut sent = 0;
+    for _ in 0..20_000 {
+        let request = http::Request::get(format!("http://{address}/public/x"))
+            .body(())
+            .unwrap();
+        let Ok(ready) = sender.clone().ready().await else {
+            break;
+        };
+        sender = ready;
+        match sender.send_request(request, true) {
+            Ok((_, mut stream)) => {
+                stream.send_reset(h2::Reason::CANCEL);
+                sent += 1;
+            }
+            Err(_) => break,
+        }
+    }
+    drop(sender);
+    let _ = tokio::time::timeout(Duration::from_secs(5), driver).await;
+    let slowest = probe.await.unwrap();
+    let grown = rss_kib(pid).saturating_sub(before);
+    println!(
+        "rapid reset: {sent} streams opened and reset; RSS +{grown} KiB; slowest other request {slowest:?}"
+    );
+    assert!(grown < 64 * 1024, "RSS grew by {grown} KiB");
+    assert!(
+        slowest < Duration::from_secs(2),
+        "another client waited {slowest:?}"
+    );
+    let (status, _, _) = get(
+        &client(false, None),
+        &format!("{}/public/x", gateway.base),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+}
+
+/// Slow clients that trickle their heads hold a connection each, nothing more: memory stays
+/// bounded and other clients are served at once.
+#[tokio::test]
+async fn slow_heads_do_not_starve_other_clients() {
+    use tokio::io::AsyncWriteExt;
+    let upstream = echo_upstream().await;
+    let gateway = Gateway::start("", &groups(&upstream), None);
+    let pid = gateway.process.0.id();
+    let address = gateway.base.strip_prefix("http://").unwrap().to_owned();
+    let before = rss_kib(pid);
+    let mut slow = Vec::new();
+    for _ in 0..300 {
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        stream
+            .write_all(b"GET /public/x HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        slow.push(stream);
+    }
+    for round in 0..5 {
+        for stream in &mut slow {
+            let _ = stream
+                .write_all(format!("X-Slow-{round}: 1\r\n").as_bytes())
+                .await;
+        }
+        let started = std::time::Instant::now();
+        let (status, _, _) = get(
+            &client(false, None),
+            &format!("{}/public/x", gateway.base),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "a normal client waited"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let grown = rss_kib(pid).saturating_sub(before);
+    println!("slow heads: 300 connections; RSS +{grown} KiB");
+    assert!(grown < 64 * 1024, "RSS grew by {grown} KiB");
+}
