@@ -55,9 +55,10 @@ http {
   fastcgi_temp_path $work/nginx/fastcgi;
   uwsgi_temp_path $work/nginx/uwsgi;
   scgi_temp_path $work/nginx/scgi;
-  upstream app { server 127.0.0.1:$up_port; keepalive 64; }
+  upstream app { server 127.0.0.1:$up_port; keepalive 256; keepalive_requests 1000000; }
   server {
     listen 127.0.0.1:$nginx_port ssl http2;
+    keepalive_requests 1000000;
     ssl_certificate $work/cert.pem;
     ssl_certificate_key $work/key.pem;
     http2_max_concurrent_streams 256;
