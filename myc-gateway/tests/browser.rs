@@ -8,8 +8,6 @@ mod common;
 
 use std::process::{Command, Stdio};
 
-use common::{Kill, listening};
-
 const SECRET: &str = "browser-test-secret-with-at-least-32-bytes";
 
 async fn echo_upstream() -> String {
@@ -71,8 +69,7 @@ async fn an_allowed_origin_reads_a_protected_route_and_another_is_blocked() {
     };
     let allowed = script(slot.clone()).await;
     let other = script(slot.clone()).await;
-    let dir = std::env::temp_dir().join(format!("myc-browser-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::temp_dir("myc-browser");
     std::fs::write(
         dir.join("gateway.toml"),
         format!(
@@ -84,34 +81,11 @@ async fn an_allowed_origin_reads_a_protected_route_and_another_is_blocked() {
         ),
     )
     .unwrap();
-    let admin = |args: &[&str]| {
-        let output = Command::new(env!("CARGO_BIN_EXE_myc-gateway"))
-            .args(args)
-            .arg("--config")
-            .arg(dir.join("gateway.toml"))
-            .env("TEST_JWT_SECRET", SECRET)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap().trim().to_owned()
-    };
+    let env = [("TEST_JWT_SECRET", SECRET)];
+    let admin = |args: &[&str]| common::admin(&dir, &env, args);
     admin(&["accounts", "create", "--email", "ann@t.test"]);
     let token = admin(&["tokens", "mint", "--email", "ann@t.test", "--ttl", "600"]);
-    let mut gateway = Kill(
-        Command::new(env!("CARGO_BIN_EXE_myc-gateway"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-            .arg(dir.join("gateway.toml"))
-            .env("TEST_JWT_SECRET", SECRET)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let base = listening(&mut gateway);
+    let (gateway, base) = common::serve(&dir, &env, Stdio::null());
     *slot.lock().unwrap() = format!(
         r#"<!doctype html><html><head><title>PENDING</title></head><body><script>
 fetch("{base}/reports/q3", {{ headers: {{ "Authorization": "Bearer {token}" }} }})

@@ -14,12 +14,12 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use common::{Kill, listening};
+use common::Kill;
 use futures::{SinkExt, StreamExt};
 use http_body_util::BodyExt;
 use hyper_util::client::legacy::Client;
@@ -118,28 +118,17 @@ struct Gateway {
     process: Kill,
 }
 
+const ENV: [(&str, &str); 1] = [("TEST_JWT_SECRET", SECRET)];
+
 fn admin(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_myc-gateway"))
-        .args(args)
-        .arg("--config")
-        .arg(dir.join("gateway.toml"))
-        .env("TEST_JWT_SECRET", SECRET)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    common::admin(dir, &ENV, args)
 }
 
 impl Gateway {
     /// A gateway whose config is `head` (sections before `[api.services]`) and `services`,
     /// with an internal HS256 issuer, a viewer account, and `tls` files if given.
     fn start(head: &str, services: &str, tls: Option<&TestCa>) -> Self {
-        let dir = std::env::temp_dir().join(format!("myc-edge-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = common::temp_dir("myc-edge");
         let tls_section = match tls {
             Some(ca) => {
                 std::fs::write(dir.join("cert.pem"), &ca.cert_pem).unwrap();
@@ -173,16 +162,7 @@ impl Gateway {
                 dir.join("directory.toml").to_str().unwrap(),
             ],
         );
-        let child = Command::new(env!("CARGO_BIN_EXE_myc-gateway"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-            .arg(dir.join("gateway.toml"))
-            .env("TEST_JWT_SECRET", SECRET)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut process = Kill(child);
-        let base = listening(&mut process);
+        let (process, base) = common::serve(&dir, &ENV, Stdio::null());
         Self { dir, base, process }
     }
 

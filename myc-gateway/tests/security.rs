@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::{Kill, listening};
+use common::Kill;
 use serde_json::Value;
 
 const SECRET: &str = "security-test-secret-with-at-least-32-bytes";
@@ -121,28 +121,16 @@ methods = ["GET"]
     )
 }
 
+const ENV: [(&str, &str); 2] = [("TEST_JWT_SECRET", SECRET), ("TEST_OPS_TOKEN", OPS_TOKEN)];
+
 fn admin(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_myc-gateway"))
-        .args(args)
-        .arg("--config")
-        .arg(dir.join("gateway.toml"))
-        .env("TEST_JWT_SECRET", SECRET)
-        .env("TEST_OPS_TOKEN", OPS_TOKEN)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    common::admin(dir, &ENV, args)
 }
 
 impl Gateway {
     fn start() -> Self {
         let (upstream, host) = wsgi_upstream();
-        let dir = std::env::temp_dir().join(format!("myc-security-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = common::temp_dir("myc-security");
         std::fs::write(dir.join("gateway.toml"), config(&host)).unwrap();
         std::fs::write(
             dir.join("directory.toml"),
@@ -173,17 +161,11 @@ email = "dormant@t.test"
             &["accounts", "create-seed-account", "--email", "root@t.test"],
         );
         let log = dir.join("gateway.log");
-        let child = Command::new(env!("CARGO_BIN_EXE_myc-gateway"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-            .arg(dir.join("gateway.toml"))
-            .env("TEST_JWT_SECRET", SECRET)
-            .env("TEST_OPS_TOKEN", OPS_TOKEN)
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let mut process = Kill(child);
-        let base = listening(&mut process);
+        let (process, base) = common::serve(
+            &dir,
+            &ENV,
+            Stdio::from(std::fs::File::create(&log).unwrap()),
+        );
         Self {
             dir,
             base,

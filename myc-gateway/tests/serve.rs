@@ -11,19 +11,12 @@ use serde_json::{Value, json};
 
 const SECRET: &str = "serve-test-secret-with-at-least-32-bytes";
 
-struct Kill(std::process::Child);
+mod common;
 
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::Kill;
 
 fn temp_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("myc-gateway-serve-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::temp_dir("myc-gateway-serve")
 }
 
 async fn upstream() -> String {
@@ -376,23 +369,7 @@ async fn sigterm_drains_in_flight_requests_and_exits_0() {
         ),
     )
     .unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_myc-gateway"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-        .arg(dir.join("gateway.toml"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut child = Kill(child);
-    let mut line = String::new();
-    BufReader::new(child.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
+    let (mut child, base) = common::serve(&dir, &[], Stdio::null());
     let in_flight = tokio::spawn({
         let url = format!("{base}/slow");
         async move {
@@ -447,26 +424,9 @@ async fn logs_go_where_api_logging_says() {
     let log = dir.join("logs").join("api.log");
     for rust_log in [None, Some("warn")] {
         let _ = std::fs::remove_file(&log);
-        let mut command = Command::new(env!("CARGO_BIN_EXE_myc-gateway"));
-        command
-            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-            .arg(dir.join("gateway.toml"))
-            .env_remove("RUST_LOG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
-        if let Some(filter) = rust_log {
-            command.env("RUST_LOG", filter);
-        }
-        let mut child = Kill(command.spawn().unwrap());
-        let mut line = String::new();
-        BufReader::new(child.0.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap()
-            .to_owned();
+        // An empty RUST_LOG counts as unset.
+        let env = [("RUST_LOG", rust_log.unwrap_or(""))];
+        let (child, base) = common::serve(&dir, &env, Stdio::null());
         let status = reqwest::get(format!("{base}/p")).await.unwrap().status();
         assert_eq!(status, 401);
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;

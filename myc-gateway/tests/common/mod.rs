@@ -47,3 +47,48 @@ pub(crate) fn listening(child: &mut Kill) -> String {
         .unwrap_or_else(|| panic!("unexpected first line: {line}"))
         .to_owned()
 }
+
+/// A fresh directory under the system's temp dir.
+pub(crate) fn temp_dir(prefix: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("{prefix}-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs `myc-gateway ARGS --config DIR/gateway.toml` with `env`; its stdout, trimmed. Panics
+/// with its stderr when it fails.
+pub(crate) fn admin(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_myc-gateway"))
+        .args(args)
+        .arg("--config")
+        .arg(dir.join("gateway.toml"))
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+/// Starts `myc-gateway serve` on a free loopback port with `DIR/gateway.toml` and `env`, its
+/// stderr to `stderr`; the process and the URL it printed.
+pub(crate) fn serve(
+    dir: &Path,
+    env: &[(&str, &str)],
+    stderr: std::process::Stdio,
+) -> (Kill, String) {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_myc-gateway"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(dir.join("gateway.toml"))
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    let mut process = Kill(child);
+    let base = listening(&mut process);
+    (process, base)
+}
