@@ -755,7 +755,7 @@ async fn run(command: Command) -> Result<(), String> {
 }
 
 async fn secrets(command: SecretsCommand) -> Result<(), String> {
-    use myc_gateway::nats::secrets::Kind;
+    use myc_gateway::nats::secrets::{Kind, split_stored, stored_name};
     let e = |e: admin::AdminError| e.to_string();
     let s = |e: myc_gateway::store::Error| e.to_string();
     let kind = |r: &SecretRef| {
@@ -778,7 +778,7 @@ async fn secrets(command: SecretsCommand) -> Result<(), String> {
             admin::put_secret(
                 &vault,
                 secret.tenant,
-                &kind(&secret).stored_name(&secret.name),
+                &stored_name(kind(&secret), &secret.name),
                 value,
             )
             .await
@@ -791,7 +791,7 @@ async fn secrets(command: SecretsCommand) -> Result<(), String> {
             let store = admin::open_store(&config).await.map_err(e)?;
             let vault = admin::vault(&config, store).map_err(e)?;
             let value = vault
-                .get(secret.tenant, &kind(&secret).stored_name(&secret.name))
+                .get(secret.tenant, &stored_name(kind(&secret), &secret.name))
                 .await
                 .map_err(s)?
                 .ok_or_else(|| format!("tenant {} has no {:?}", secret.tenant, secret.name))?;
@@ -803,7 +803,7 @@ async fn secrets(command: SecretsCommand) -> Result<(), String> {
         SecretsCommand::List { config, tenant } => {
             let store = admin::open_store(&load(&config)?).await.map_err(e)?;
             for stored in store.sealed_names(tenant).await.map_err(s)? {
-                if let Some((kind, name)) = Kind::split(&stored) {
+                if let Some((kind, name)) = split_stored(&stored) {
                     let label = match kind {
                         Kind::Secret => "secret",
                         Kind::Integration => "integration",
@@ -816,7 +816,7 @@ async fn secrets(command: SecretsCommand) -> Result<(), String> {
         SecretsCommand::Delete { config, secret } => {
             let store = admin::open_store(&load(&config)?).await.map_err(e)?;
             if store
-                .delete_sealed(secret.tenant, &kind(&secret).stored_name(&secret.name))
+                .delete_sealed(secret.tenant, &stored_name(kind(&secret), &secret.name))
                 .await
                 .map_err(s)?
             {

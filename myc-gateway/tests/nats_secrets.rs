@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use myc_gateway::config::Config;
-use myc_gateway::nats::secrets::{FetchError, Kind, SecretsService, fetch};
+use myc_gateway::nats::secrets::{FetchError, Kind, SecretsService, fetch, stored_name};
 use myc_gateway::store::{SecretVault, SqlStore, Store};
 use myc_natsauth::spec::Spec;
 use myc_testkit::nats::{NatsServer, TempDir};
@@ -144,7 +144,7 @@ tenants = ["11111111-1111-4111-8111-111111111111"]
         vault
             .put(
                 tenant,
-                &Kind::Secret.stored_name("db-password"),
+                &stored_name(Kind::Secret, "db-password"),
                 SECRET_VALUE.as_bytes(),
             )
             .await
@@ -153,7 +153,7 @@ tenants = ["11111111-1111-4111-8111-111111111111"]
     vault
         .put(
             allowed,
-            &Kind::Integration.stored_name("stripe.key"),
+            &stored_name(Kind::Integration, "stripe.key"),
             &[0xff, 0x00, 0x10],
         )
         .await

@@ -14,6 +14,8 @@ pub mod issuer;
 pub mod jwt;
 mod keys;
 pub mod permissions;
+#[cfg(feature = "secrets")]
+pub mod secrets;
 pub mod server_config;
 #[cfg(feature = "spec")]
 pub mod spec;

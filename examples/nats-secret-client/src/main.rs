@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use myc_gateway::nats::secrets::{Kind, fetch};
+use myc_natsauth::secrets::{Kind, fetch};
 use uuid::Uuid;
 
 #[derive(Parser)]

@@ -1,4 +1,6 @@
-//! Tenant secrets over NATS request/reply.
+//! The gateway's side of tenant secrets over NATS request/reply: the responder. Subjects,
+//! the reply format and the client ([`myc_natsauth::secrets::fetch`]) live in
+//! [`myc_natsauth::secrets`].
 //!
 //! | subject | answers |
 //! |---|---|
@@ -26,58 +28,45 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_nats::{HeaderMap, Message};
-use base64::Engine;
 use bytes::Bytes;
 use futures::StreamExt;
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::config::{AllowRule, Requester, TenantScope};
-use crate::store::{SecretVault, Store, check_name};
+use crate::store::{SecretVault, Store};
 
-/// Subject prefix of tenant secrets.
-pub const SECRETS_PREFIX: &str = "mycelium.secrets";
-/// Subject prefix of integration credentials.
-pub const INTEGRATIONS_PREFIX: &str = "mycelium.integrations";
+pub use myc_natsauth::secrets::{
+    FetchError, INTEGRATIONS_PREFIX, Kind, Reply, SECRETS_PREFIX, fetch, parse_subject,
+};
+
 /// Requests one replica answers at the same time.
 pub const MAX_IN_FLIGHT: usize = 256;
 /// The header the server writes on requests that cross a service import.
 pub const REQUEST_INFO_HEADER: &str = "Nats-Request-Info";
 
-/// What kind of value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// A tenant secret.
-    Secret,
-    /// An integration credential.
-    Integration,
-}
-
-impl Kind {
-    /// The name the value is sealed and stored under (`secrets/NAME`, `integrations/NAME`).
-    pub fn stored_name(self, name: &str) -> String {
-        match self {
-            Self::Secret => format!("secrets/{name}"),
-            Self::Integration => format!("integrations/{name}"),
-        }
-    }
-
-    /// The inverse of [`Kind::stored_name`].
-    pub fn split(stored: &str) -> Option<(Self, &str)> {
-        if let Some(name) = stored.strip_prefix("secrets/") {
-            Some((Self::Secret, name))
-        } else {
-            stored
-                .strip_prefix("integrations/")
-                .map(|name| (Self::Integration, name))
-        }
+/// The name a value of `kind` is sealed and stored under (`secrets/NAME`, `integrations/NAME`).
+pub fn stored_name(kind: Kind, name: &str) -> String {
+    match kind {
+        Kind::Secret => format!("secrets/{name}"),
+        Kind::Integration => format!("integrations/{name}"),
     }
 }
 
-/// An answer: the JSON body and, for errors, the status.
+/// The inverse of [`stored_name`].
+pub fn split_stored(stored: &str) -> Option<(Kind, &str)> {
+    if let Some(name) = stored.strip_prefix("secrets/") {
+        Some((Kind::Secret, name))
+    } else {
+        stored
+            .strip_prefix("integrations/")
+            .map(|name| (Kind::Integration, name))
+    }
+}
+
+/// An answer: the reply and, for errors, the service-error status.
 #[derive(Debug)]
 pub struct Answer {
-    /// JSON body.
+    /// The JSON body.
     pub body: Bytes,
     /// `None` on success; the service-error code otherwise.
     pub error: Option<(u16, String)>,
@@ -85,27 +74,10 @@ pub struct Answer {
 
 fn failure(code: u16, message: impl Into<String>) -> Answer {
     let message = message.into();
-    let body = json!({"ok": false, "error": {"code": code, "message": message}}).to_string();
     Answer {
-        body: Bytes::from(body),
+        body: Bytes::from(Reply::error(code, message.clone()).to_bytes().to_vec()),
         error: Some((code, message)),
     }
-}
-
-/// Parses `mycelium.<kind>.<tenant>.<name…>` (the name may contain dots).
-pub fn parse_subject(subject: &str) -> Option<(Kind, Uuid, &str)> {
-    let (kind, rest) = if let Some(rest) = subject.strip_prefix("mycelium.secrets.") {
-        (Kind::Secret, rest)
-    } else {
-        (
-            Kind::Integration,
-            subject.strip_prefix("mycelium.integrations.")?,
-        )
-    };
-    let (tenant, name) = rest.split_once('.')?;
-    let tenant = Uuid::parse_str(tenant).ok()?;
-    check_name(name).ok()?;
-    Some((kind, tenant, name))
 }
 
 /// The requester a request's headers show: the `acc` of `Nats-Request-Info`, or the local
@@ -185,24 +157,12 @@ impl<S: Store + Send + Sync + 'static> SecretsService<S> {
                 format!("account {who_text} may not read tenant {tenant}"),
             );
         }
-        match self.vault.get(tenant, &kind.stored_name(name)).await {
+        match self.vault.get(tenant, &stored_name(kind, name)).await {
             Ok(Some(value)) => {
                 tracing::info!(%tenant, name, requester = %who_text, ?kind, outcome = 200, "secret served");
-                let (value, encoding) = match std::str::from_utf8(&value) {
-                    Ok(text) => (zeroize::Zeroizing::new(text.to_owned()), "utf-8"),
-                    Err(_) => (
-                        zeroize::Zeroizing::new(
-                            base64::engine::general_purpose::STANDARD.encode(&*value),
-                        ),
-                        "base64",
-                    ),
-                };
-                let body = zeroize::Zeroizing::new(
-                    json!({"ok": true, "tenant": tenant, "name": name, "value": *value, "encoding": encoding})
-                        .to_string(),
-                );
+                let reply = Reply::value(tenant, name, &value);
                 Answer {
-                    body: Bytes::copy_from_slice(body.as_bytes()),
+                    body: Bytes::copy_from_slice(&reply.to_bytes()),
                     error: None,
                 }
             }
@@ -292,106 +252,17 @@ impl<S: Store + Send + Sync + 'static> SecretsService<S> {
     }
 }
 
-/// Why [`fetch`] got no value.
-#[derive(Debug, thiserror::Error)]
-pub enum FetchError {
-    /// 400: the tenant id or name is malformed.
-    #[error("malformed request: {0}")]
-    Malformed(String),
-    /// 403: this account may not read the tenant.
-    #[error("not allowed: {0}")]
-    NotAllowed(String),
-    /// 404: no such value.
-    #[error("not found: {0}")]
-    NotFound(String),
-    /// 500 or an unexpected answer: the gateway could not serve it.
-    #[error("gateway failure: {0}")]
-    Gateway(String),
-    /// No gateway answered, or the request could not be sent.
-    #[error("request failed: {0}")]
-    Request(String),
-}
-
-/// Fetches a tenant secret (or integration credential) from the gateways, as an org-account
-/// service does across the service import. The value is returned zeroize-on-drop.
-///
-/// ```no_run
-/// # async fn demo(client: async_nats::Client, tenant: uuid::Uuid) -> Result<(), Box<dyn std::error::Error>> {
-/// use myc_gateway::nats::secrets::{fetch, Kind};
-/// let password = fetch(&client, Kind::Secret, tenant, "db-password").await?;
-/// # Ok(()) }
-/// ```
-pub async fn fetch(
-    client: &async_nats::Client,
-    kind: Kind,
-    tenant: Uuid,
-    name: &str,
-) -> Result<zeroize::Zeroizing<Vec<u8>>, FetchError> {
-    check_name(name).map_err(|e| FetchError::Malformed(e.to_string()))?;
-    let prefix = match kind {
-        Kind::Secret => SECRETS_PREFIX,
-        Kind::Integration => INTEGRATIONS_PREFIX,
-    };
-    let reply = client
-        .request(format!("{prefix}.{tenant}.{name}"), Bytes::new())
-        .await
-        .map_err(|e| FetchError::Request(e.to_string()))?;
-    let body: serde_json::Value = serde_json::from_slice(&reply.payload)
-        .map_err(|_| FetchError::Gateway("the answer is not JSON".into()))?;
-    if body["ok"] == true {
-        let value = body["value"]
-            .as_str()
-            .ok_or_else(|| FetchError::Gateway("the answer has no value".into()))?;
-        return match body["encoding"].as_str() {
-            Some("base64") => base64::engine::general_purpose::STANDARD
-                .decode(value)
-                .map(zeroize::Zeroizing::new)
-                .map_err(|_| FetchError::Gateway("bad base64 value".into())),
-            _ => Ok(zeroize::Zeroizing::new(value.as_bytes().to_vec())),
-        };
-    }
-    let message = body["error"]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    Err(match body["error"]["code"].as_u64() {
-        Some(400) => FetchError::Malformed(message),
-        Some(403) => FetchError::NotAllowed(message),
-        Some(404) => FetchError::NotFound(message),
-        _ => FetchError::Gateway(message),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn subjects() {
-        let t = Uuid::from_u128(7);
+    fn stored_names() {
         assert_eq!(
-            parse_subject(&format!("mycelium.secrets.{t}.db-password")),
-            Some((Kind::Secret, t, "db-password"))
-        );
-        assert_eq!(
-            parse_subject(&format!("mycelium.integrations.{t}.stripe.key")),
-            Some((Kind::Integration, t, "stripe.key"))
-        );
-        for bad in [
-            "mycelium.secrets".to_owned(),
-            format!("mycelium.secrets.{t}"),
-            format!("mycelium.secrets.{t}."),
-            "mycelium.secrets.not-a-uuid.x".to_owned(),
-            format!("mycelium.other.{t}.x"),
-            format!("mycelium.secrets.{t}.{}", "x".repeat(200)),
-        ] {
-            assert_eq!(parse_subject(&bad), None, "{bad}");
-        }
-        assert_eq!(
-            Kind::split(&Kind::Integration.stored_name("a")),
+            split_stored(&stored_name(Kind::Integration, "a")),
             Some((Kind::Integration, "a"))
         );
-        assert_eq!(Kind::split("telegram/bot_token"), None);
+        assert_eq!(split_stored("telegram/bot_token"), None);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use super::{Error, Store};
 use crate::config::SecretsSettings;
 
 /// Longest secret name, in bytes.
-pub const MAX_NAME_LEN: usize = 128;
+pub use myc_natsauth::secrets::MAX_NAME_LEN;
 
 /// Sealed values over a [`Store`].
 #[derive(Clone)]
@@ -36,19 +36,7 @@ impl<S> std::fmt::Debug for SecretVault<S> {
 
 /// Checks a secret name: 1–128 bytes of ASCII letters, digits, `-`, `_`, `.` or `/`.
 pub fn check_name(name: &str) -> Result<(), Error> {
-    let ok = !name.is_empty()
-        && name.len() <= MAX_NAME_LEN
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'));
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::Invalid(format!(
-            "secret name {:?} must be 1-{MAX_NAME_LEN} ASCII letters, digits, '-', '_', '.' or '/'",
-            name.chars().take(40).collect::<String>()
-        )))
-    }
+    myc_natsauth::secrets::check_name(name).map_err(|e| Error::Invalid(e.to_string()))
 }
 
 impl<S: Store> SecretVault<S> {
