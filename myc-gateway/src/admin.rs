@@ -97,13 +97,9 @@ pub fn parse_scoped_role(text: &str) -> Result<ScopedRole, AdminError> {
 
 /// Parses `read` / `write` (or `0` / `1`).
 pub fn parse_permission(text: &str) -> Result<Permission, AdminError> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "read" | "0" => Ok(Permission::Read),
-        "write" | "1" => Ok(Permission::Write),
-        other => Err(AdminError::Invalid(format!(
-            "permission {other:?} is neither read nor write"
-        ))),
-    }
+    let text = text.trim().to_ascii_lowercase();
+    text.parse::<Permission>()
+        .map_err(|_| AdminError::Invalid(format!("permission {text:?} is neither read nor write")))
 }
 
 /// What to put in a connection string.

@@ -84,7 +84,7 @@ impl LicensedResource {
             self.acc_id.simple(),
             self.role_id.simple()
         );
-        url_form::percent_encode(&self.role, b"", &mut out);
+        url_form::percent_encode(&self.role, url_form::UNRESERVED, &mut out);
         let _ = write!(
             out,
             ":{}&s={}&v={}&n=",
@@ -108,7 +108,7 @@ impl LicensedResource {
                     if i > 0 {
                         out.push(',');
                     }
-                    url_form::percent_encode(flag, b"", &mut out);
+                    url_form::percent_encode(flag, url_form::UNRESERVED, &mut out);
                 }
             }
         }

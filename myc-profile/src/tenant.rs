@@ -27,7 +27,11 @@ impl TenantOwnership {
     pub fn to_url(&self) -> String {
         let mut out = String::with_capacity(96 + self.name.len() * 2);
         let _ = write!(out, "tid/{}?since=", self.id.simple());
-        url_form::percent_encode(&self.since.to_rfc3339(), b":", &mut out);
+        url_form::percent_encode(
+            &self.since.to_rfc3339(),
+            url_form::UNRESERVED_COLON,
+            &mut out,
+        );
         out.push_str("&name=");
         url_form::encode_name(&self.name, &mut out);
         out

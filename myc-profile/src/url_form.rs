@@ -6,6 +6,7 @@
 //! would alter; our parser form-decodes like upstream and additionally reads a space as the `+`
 //! that was meant wherever a space cannot occur (base64, timestamps).
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use std::borrow::Cow;
 
 use base64::Engine as _;
@@ -149,18 +150,20 @@ fn hex_val(b: u8) -> Option<u8> {
     }
 }
 
-/// Percent-encodes every byte except RFC 3986 unreserved characters and those in `keep`.
-pub(crate) fn percent_encode(input: &str, keep: &[u8], out: &mut String) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for b in input.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || keep.contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0xf)]));
-        }
-    }
+/// RFC 3986 unreserved characters stay; every other byte is percent-encoded.
+pub(crate) const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+/// [`UNRESERVED`] and `:` (timestamps).
+pub(crate) const UNRESERVED_COLON: &AsciiSet = &UNRESERVED.remove(b':');
+/// [`UNRESERVED`], `/` and `=` (base64).
+pub(crate) const UNRESERVED_BASE64: &AsciiSet = &UNRESERVED.remove(b'/').remove(b'=');
+
+/// Percent-encodes `input` (uppercase hex) with `set`, appending to `out`.
+pub(crate) fn percent_encode(input: &str, set: &'static AsciiSet, out: &mut String) {
+    out.extend(utf8_percent_encode(input, set));
 }
 
 /// Parses a UUID written as 32 hex digits (upstream's writer) or hyphenated.
@@ -191,7 +194,7 @@ pub(crate) fn decode_name(param: &'static str, value: &str) -> Result<String, Ur
 }
 
 pub(crate) fn encode_name(name: &str, out: &mut String) {
-    percent_encode(&STANDARD.encode(name.as_bytes()), b"/=", out);
+    percent_encode(&STANDARD.encode(name.as_bytes()), UNRESERVED_BASE64, out);
 }
 
 pub(crate) fn parse_bit(param: &'static str, value: &str) -> Result<bool, UrlFormError> {
@@ -221,7 +224,7 @@ mod tests {
     fn percent_encoding_round_trips_through_form_decoding() {
         for s in ["a+b", "x y&z=1", "ção", "%41", "a/b=c"] {
             let mut out = String::new();
-            percent_encode(s, b"", &mut out);
+            percent_encode(s, UNRESERVED, &mut out);
             assert_eq!(form_decode(&out), s);
         }
     }
