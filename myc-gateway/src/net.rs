@@ -5,60 +5,37 @@ use std::net::IpAddr;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-/// An IP network (`10.0.0.0/8`, `::1/128`, or a bare address).
+/// An IP network (`10.0.0.0/8`, `::1/128`, or a bare address): [`ipnet::IpNet`], with
+/// IPv4-mapped IPv6 addresses (`::ffff:10.0.0.1`) matched as the IPv4 address they carry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct IpNet {
-    addr: IpAddr,
-    prefix: u8,
-}
+pub struct IpNet(ipnet::IpNet);
 
 impl std::str::FromStr for IpNet {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, String> {
-        let (addr, prefix) = match text.split_once('/') {
-            Some((a, p)) => (a, Some(p)),
-            None => (text, None),
-        };
-        let addr: IpAddr = addr
-            .trim()
-            .parse()
-            .map_err(|_| format!("{text:?} is not an IP address or CIDR"))?;
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let prefix = match prefix {
-            None => max,
-            Some(p) => p
-                .parse::<u8>()
-                .ok()
-                .filter(|p| *p <= max)
-                .ok_or_else(|| format!("{text:?} has an invalid prefix length"))?,
-        };
-        Ok(Self { addr, prefix })
+        let trimmed = text.trim();
+        if trimmed.contains('/') {
+            trimmed.parse::<ipnet::IpNet>().map(Self).map_err(|_| {
+                if trimmed.split_once('/').is_some_and(|(a, _)| a.parse::<IpAddr>().is_ok()) {
+                    format!("{text:?} has an invalid prefix length")
+                } else {
+                    format!("{text:?} is not an IP address or CIDR")
+                }
+            })
+        } else {
+            trimmed
+                .parse::<IpAddr>()
+                .map(|addr| Self(addr.into()))
+                .map_err(|_| format!("{text:?} is not an IP address or CIDR"))
+        }
     }
 }
 
 impl IpNet {
     /// Whether `ip` is inside (IPv4-mapped IPv6 addresses count as IPv4).
     pub fn contains(&self, ip: IpAddr) -> bool {
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-            v4 => v4,
-        };
-        match (self.addr, ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u32::from(net) & mask == u32::from(ip) & mask
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u128::from(net) & mask == u128::from(ip) & mask
-            }
-            _ => false,
-        }
+        self.0.contains(&ip.to_canonical())
     }
 }
 
