@@ -22,7 +22,7 @@ use tower::util::BoxCloneSyncService;
 
 use crate::config::{Config, Protocol};
 use crate::net::{IpNet, any_contains, client_ip, remove_hop_by_hop};
-use crate::proxy::{HealthChecks, Proxy, Target, Upstream, Wire, error_response};
+use crate::proxy::{HealthChecks, Proxy, Target, Upstream, Wire};
 use crate::routing::RouteError;
 
 /// A route's service: the auth layer straight over the forwarder (no boxing besides the
@@ -67,11 +67,7 @@ impl Service<Request<Body>> for Forward {
         let to = self.0.clone();
         Box::pin(async move {
             let Some(routed) = request.extensions_mut().remove::<Routed>() else {
-                return Ok(error_response(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "MYG00500",
-                    "unrouted request",
-                ));
+                return Ok(crate::error_code::GatewayCode::Internal.response("unrouted request"));
             };
             let target = Target {
                 upstream: &to.upstream,
@@ -551,11 +547,8 @@ async fn dispatch(gateway: &Gateway, peer: SocketAddr, request: Request<Body>) -
         }
         if path == gateway.config.metrics_path {
             if !ops_allowed(gateway, peer, &request) {
-                return error_response(
-                    StatusCode::FORBIDDEN,
-                    "MYG00403",
-                    "metrics are not served to this client",
-                );
+                return crate::error_code::GatewayCode::Forbidden
+                    .response("metrics are not served to this client");
             }
             return text(
                 StatusCode::OK,
@@ -626,20 +619,14 @@ async fn forward_routed(
                 )
             }
             Err(RouteError::UnsafePath(why)) => {
-                return error_response(
-                    StatusCode::BAD_REQUEST,
-                    "MYG00400",
-                    &format!("unsafe path: {why}"),
-                );
+                return crate::error_code::GatewayCode::BadRequest
+                    .response(&format!("unsafe path: {why}"));
             }
             Err(RouteError::MethodNotAllowed) => {
-                return error_response(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    "MYG00405",
-                    "method not allowed",
-                );
+                return crate::error_code::GatewayCode::MethodNotAllowed
+                    .response("method not allowed");
             }
-            Err(_) => return error_response(StatusCode::NOT_FOUND, "MYG00404", "no route"),
+            Err(_) => return crate::error_code::GatewayCode::NotFound.response("no route"),
         };
     // Hop-by-hop headers, and every header `Connection` names, are the client's to lose, and
     // go before authentication: the identity headers injected next can never be named away.
@@ -659,11 +646,7 @@ async fn forward_routed(
         .insert(myc_tower::client_addr::ClientAddr(client));
     let allowed = &gateway.allowed[service_index];
     if !allowed.is_empty() && !allowed.allows(client) {
-        return error_response(
-            StatusCode::FORBIDDEN,
-            "MYG00403",
-            "source address not allowed",
-        );
+        return crate::error_code::GatewayCode::Forbidden.response("source address not allowed");
     }
     let path_and_query = match query {
         Some(q) => format!("{upstream_path}?{q}"),

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod app;
 pub mod config;
 pub mod demo;
+pub mod error_code;
 pub mod grpc_status;
 pub mod logging;
 pub mod metrics;

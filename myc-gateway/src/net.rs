@@ -17,7 +17,10 @@ impl std::str::FromStr for IpNet {
         let trimmed = text.trim();
         if trimmed.contains('/') {
             trimmed.parse::<ipnet::IpNet>().map(Self).map_err(|_| {
-                if trimmed.split_once('/').is_some_and(|(a, _)| a.parse::<IpAddr>().is_ok()) {
+                if trimmed
+                    .split_once('/')
+                    .is_some_and(|(a, _)| a.parse::<IpAddr>().is_ok())
+                {
                     format!("{text:?} has an invalid prefix length")
                 } else {
                     format!("{text:?} is not an IP address or CIDR")

@@ -170,11 +170,8 @@ impl Proxy {
                         injected_header = Some(header.clone());
                     }
                     Err(_) => {
-                        return error_response(
-                            StatusCode::INTERNAL_SERVER_ERROR,
-                            "MYG00500",
-                            "secret is not a valid header value",
-                        );
+                        return crate::error_code::GatewayCode::Internal
+                            .response("secret is not a valid header value");
                     }
                 }
             }
@@ -190,7 +187,7 @@ impl Proxy {
             // Origin form: the connection is already to the host.
             Ok(path_and_query) => Uri::from(path_and_query),
             Err(_) => {
-                return error_response(StatusCode::BAD_REQUEST, "MYG00400", "invalid upstream URI");
+                return crate::error_code::GatewayCode::BadRequest.response("invalid upstream URI");
             }
         };
         *request.uri_mut() = uri;
@@ -198,14 +195,11 @@ impl Proxy {
         let mut tried: Vec<std::sync::Arc<Host>> = Vec::new();
         loop {
             let Some(host) = target.upstream.pick(&tried) else {
-                return error_response(
-                    StatusCode::BAD_GATEWAY,
-                    "MYG00502",
-                    "no upstream host available",
-                );
+                return crate::error_code::GatewayCode::BadGateway
+                    .response("no upstream host available");
             };
             let Some(mut upstream_request) = request.take() else {
-                return error_response(StatusCode::BAD_GATEWAY, "MYG00502", "upstream unreachable");
+                return crate::error_code::GatewayCode::BadGateway.response("upstream unreachable");
             };
             upstream_request
                 .headers_mut()
@@ -214,11 +208,8 @@ impl Proxy {
                 .await
             {
                 Err(_) => {
-                    return error_response(
-                        StatusCode::GATEWAY_TIMEOUT,
-                        "MYG00504",
-                        "upstream timed out",
-                    );
+                    return crate::error_code::GatewayCode::GatewayTimeout
+                        .response("upstream timed out");
                 }
                 Ok(Ok(mut response)) => {
                     target.upstream.succeeded(&host.name);
@@ -265,15 +256,12 @@ impl Proxy {
                         request = unsent;
                         continue;
                     }
-                    return error_response(
-                        StatusCode::BAD_GATEWAY,
-                        "MYG00502",
-                        "upstream unreachable",
-                    );
+                    return crate::error_code::GatewayCode::BadGateway
+                        .response("upstream unreachable");
                 }
                 Ok(Err((SendError::Exchange(e), _))) => {
                     tracing::warn!(upstream = %host.name, error = %e, "upstream exchange failed");
-                    return error_response(StatusCode::BAD_GATEWAY, "MYG00502", "upstream failed");
+                    return crate::error_code::GatewayCode::BadGateway.response("upstream failed");
                 }
             }
         }

@@ -13,7 +13,7 @@
 //! - An `Expect` other than `100-continue` is answered 417.
 
 use axum::body::Body;
-use http::{Request, Response, StatusCode, Version};
+use http::{Request, Response, Version};
 
 /// Why a head is refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -33,12 +33,13 @@ pub enum HeadError {
 impl HeadError {
     /// The response that refuses the head (and closes the connection).
     pub fn into_response(self) -> Response<Body> {
-        let (status, code) = match self {
-            Self::Host => (StatusCode::BAD_REQUEST, "MYG00400"),
-            Self::Coding => (StatusCode::NOT_IMPLEMENTED, "MYG00501"),
-            Self::Expectation => (StatusCode::EXPECTATION_FAILED, "MYG00417"),
+        use crate::error_code::GatewayCode;
+        let code = match self {
+            Self::Host => GatewayCode::BadRequest,
+            Self::Coding => GatewayCode::NotImplemented,
+            Self::Expectation => GatewayCode::ExpectationFailed,
         };
-        let mut response = crate::proxy::error_response(status, code, &self.to_string());
+        let mut response = code.response(&self.to_string());
         response.headers_mut().insert(
             http::header::CONNECTION,
             http::HeaderValue::from_static("close"),

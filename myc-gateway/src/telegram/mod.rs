@@ -41,7 +41,6 @@ use zeroize::Zeroizing;
 
 use crate::admin::{IssueRequest, issue_connection_string};
 use crate::config::{AuthSettings, TelegramSettings};
-use crate::proxy::error_response;
 use crate::store::{self, SecretVault, SqlStore, Store};
 
 /// The header Telegram sends the webhook secret in.
@@ -84,15 +83,16 @@ impl From<store::Error> for TelegramError {
 impl TelegramError {
     /// The JSON error response (`{"message", "code"}`).
     pub fn response(&self) -> Response<Body> {
-        let (status, code) = match self {
-            Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "MYG00400"),
-            Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "MYG00401"),
-            Self::NotFound(_) => (StatusCode::NOT_FOUND, "MYG00404"),
-            Self::Conflict(_) => (StatusCode::CONFLICT, "MYG00409"),
-            Self::NotConfigured(_) => (StatusCode::UNPROCESSABLE_ENTITY, "MYG00422"),
-            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "MYG00500"),
+        use crate::error_code::GatewayCode;
+        let code = match self {
+            Self::BadRequest(_) => GatewayCode::BadRequest,
+            Self::Unauthorized(_) => GatewayCode::Unauthorized,
+            Self::NotFound(_) => GatewayCode::NotFound,
+            Self::Conflict(_) => GatewayCode::Conflict,
+            Self::NotConfigured(_) => GatewayCode::NotConfigured,
+            Self::Internal(_) => GatewayCode::Internal,
         };
-        error_response(status, code, &self.to_string())
+        code.response(&self.to_string())
     }
 }
 
