@@ -14,7 +14,6 @@ use std::time::Duration;
 use axum::body::Body;
 use http::uri::{PathAndQuery, Scheme};
 use http::{Request, Response, Uri, Version};
-use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
@@ -110,7 +109,10 @@ impl Connector {
         &self,
         host: &Arc<Host>,
         mut request: Request<Body>,
-    ) -> Result<Response<Incoming>, (SendError, Option<Request<Body>>)> {
+    ) -> Result<Response<Body>, (SendError, Option<Request<Body>>)> {
+        if host.wire == Wire::Http1 {
+            return send_http1(host, request).await;
+        }
         let (scheme, version, client) = match host.wire {
             Wire::Http1 => (Scheme::HTTP, Version::HTTP_11, &self.http1),
             Wire::Http2 => (Scheme::HTTP, Version::HTTP_2, &self.http2),
@@ -135,7 +137,7 @@ impl Connector {
         loop {
             let replay = replayable.then(|| copy(&request));
             match client.request(request).await {
-                Ok(response) => return Ok(response),
+                Ok(response) => return Ok(response.map(Body::new)),
                 Err(e) if e.is_connect() => {
                     return Err((SendError::Connect(error_chain(&e)), replay));
                 }
@@ -165,6 +167,35 @@ fn closed_unanswered(e: &hyper_util::client::legacy::Error) -> bool {
         source = cause.source();
     }
     false
+}
+
+/// [`Connector::send`] to a plain HTTP/1.1 host, on its own pool ([`super::h1_pool`]).
+async fn send_http1(
+    host: &Arc<Host>,
+    mut request: Request<Body>,
+) -> Result<Response<Body>, (SendError, Option<Request<Body>>)> {
+    let replayable =
+        super::idempotent(request.method()) && http_body::Body::is_end_stream(request.body());
+    while let Some(sender) = host.pool.take() {
+        let replay = replayable.then(|| copy(&request));
+        match super::h1_pool::send(sender, host, request).await {
+            Ok(response) => return Ok(response),
+            // The upstream closed the pooled connection just as it was reused: nothing came
+            // back, so a replayable request goes on the next connection.
+            Err(e) if e.is_incomplete_message() || e.is_canceled() => match replay {
+                Some(again) => request = again,
+                None => return Err((SendError::Exchange(error_chain(&e)), None)),
+            },
+            Err(e) => return Err((SendError::Exchange(error_chain(&e)), None)),
+        }
+    }
+    let sender = match super::h1_pool::connect(host, CONNECT_TIMEOUT).await {
+        Ok(sender) => sender,
+        Err(e) => return Err((SendError::Connect(e), replayable.then_some(request))),
+    };
+    super::h1_pool::send(sender, host, request)
+        .await
+        .map_err(|e| (SendError::Exchange(error_chain(&e)), None))
 }
 
 /// A body-less request's copy (method, URI, version, headers).

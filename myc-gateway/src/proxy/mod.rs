@@ -7,6 +7,7 @@
 //! the upstream accepts with `101` becomes a byte stream both ways ([`upgrade`]).
 
 pub mod client;
+mod h1_pool;
 mod health;
 pub mod upgrade;
 mod upstream;
@@ -246,7 +247,7 @@ impl Proxy {
                         parts.headers.insert(http::header::UPGRADE, protocol);
                         upgrade::bridge(client, upstream, self.idle_upgraded);
                     }
-                    return Response::from_parts(parts, Body::new(incoming));
+                    return Response::from_parts(parts, incoming);
                 }
                 Ok(Err((SendError::Connect(e), unsent))) => {
                     tracing::warn!(upstream = %host.name, error = %e, "upstream connect failed");

@@ -33,6 +33,8 @@ pub struct Host {
     pub tls_name: Option<rustls::pki_types::ServerName<'static>>,
     /// How it is spoken to.
     pub wire: Wire,
+    /// Idle HTTP/1.1 connections (plain hosts).
+    pub(crate) pool: super::h1_pool::IdlePool,
 }
 
 impl Host {
@@ -58,6 +60,7 @@ impl Host {
             host_header,
             tls_name,
             wire,
+            pool: super::h1_pool::IdlePool::default(),
         })
     }
 }
