@@ -4,7 +4,8 @@
 //! ways. Every request goes to [`App::handle`] with the connection's peer address, after the
 //! checks of [`head`] (what hyper accepts but a proxy must not pass on).
 //!
-//! Limits: a request head must arrive within [`HEADER_READ_TIMEOUT`] and fit
+//! Limits: a TLS handshake and a request head must each complete within
+//! [`HEADER_READ_TIMEOUT`]; a head must fit
 //! [`MAX_HEAD_BYTES`] with at most [`MAX_HEADERS`] fields (HTTP/1.1); an HTTP/2 connection
 //! carries at most [`H2_MAX_CONCURRENT_STREAMS`] streams at once, a header list of at most
 //! [`MAX_HEAD_BYTES`], and is closed after [`H2_MAX_PENDING_ACCEPT_RESETS`] streams reset
@@ -150,9 +151,11 @@ pub async fn serve_with(
                 let (builder, app) = (builder.clone(), app.clone());
                 let watcher = graceful.watcher();
                 tokio::spawn(async move {
-                    match acceptor.accept(stream).await {
-                        Ok(stream) => tls::serve_tls(&builder, watcher, stream, peer, app),
-                        Err(e) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                    // A client that never finishes its handshake gets the head's time limit.
+                    match tokio::time::timeout(HEADER_READ_TIMEOUT, acceptor.accept(stream)).await {
+                        Ok(Ok(stream)) => tls::serve_tls(&builder, watcher, stream, peer, app),
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                     }
                 });
             }
