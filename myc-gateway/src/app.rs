@@ -315,11 +315,14 @@ pub fn build(
     } else {
         None
     };
-    let proxy = Arc::new(Proxy::new(
-        std::time::Duration::from_secs(config.gateway_timeout),
-        trusted.clone(),
-        tls,
-    ));
+    let proxy = Arc::new(
+        Proxy::new(
+            std::time::Duration::from_secs(config.gateway_timeout),
+            trusted.clone(),
+            tls,
+        )
+        .with_upgrade_idle(config.upgrade_idle),
+    );
     let mut health = HealthChecks::new(config.health.clone(), proxy.connector().clone());
     let mut upstreams = Vec::new();
     for reserved in [&config.health_path, &config.metrics_path] {

@@ -684,3 +684,44 @@ async fn slow_heads_do_not_starve_other_clients() {
     println!("slow heads: 300 connections; RSS +{grown} KiB");
     assert!(grown < 64 * 1024, "RSS grew by {grown} KiB");
 }
+
+/// An upgraded connection on which nothing moves is closed after `upgrade_idle_secs`.
+#[tokio::test]
+async fn a_silent_websocket_is_closed_after_the_idle_timeout() {
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let upstream = websocket_upstream().await;
+    let gateway = Gateway::start(
+        "[gateway]\nupgrade_idle_secs = 1",
+        &format!(
+            "[[ws]]\nhost = \"{upstream}\"\n[[ws.path]]\ngroup = \"public\"\npath = \"/ws\"\nmethods = [\"GET\"]\n"
+        ),
+        None,
+    );
+    let request = format!("{}/ws", gateway.base.replace("http://", "ws://"))
+        .into_client_request()
+        .unwrap();
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    assert_eq!(
+        ws.next().await.unwrap().unwrap(),
+        Message::text("profile: false")
+    );
+    // Traffic keeps it open past the timeout...
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        ws.send(Message::text("ping")).await.unwrap();
+        assert_eq!(ws.next().await.unwrap().unwrap(), Message::text("ping"));
+    }
+    // ...silence closes it.
+    let started = std::time::Instant::now();
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(Ok(_)) = ws.next().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the silent connection stayed open");
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+}

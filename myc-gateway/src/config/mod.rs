@@ -245,6 +245,9 @@ struct RawGateway {
     /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C (30).
     #[serde(default)]
     shutdown_grace_secs: Option<u64>,
+    /// Seconds an upgraded connection (WebSocket) may carry nothing before it is closed (300).
+    #[serde(default)]
+    upgrade_idle_secs: Option<u64>,
 }
 
 /// `[gateway.ops]`.
@@ -627,6 +630,8 @@ pub struct Config {
     /// How long in-flight requests may take to finish once a shutdown starts
     /// (`[gateway] shutdown_grace_secs`, default 30).
     pub shutdown_grace: std::time::Duration,
+    /// How long an upgraded connection may stay silent (`[gateway] upgrade_idle_secs`, 300).
+    pub upgrade_idle: std::time::Duration,
     /// `[gateway.auth]`, secrets resolved.
     pub auth: AuthSettings,
     /// Trusted proxy networks (`[gateway] trusted_proxies`).
@@ -1066,6 +1071,9 @@ impl Config {
             logging,
             shutdown_grace: std::time::Duration::from_secs(
                 gateway.shutdown_grace_secs.unwrap_or(30),
+            ),
+            upgrade_idle: std::time::Duration::from_secs(
+                gateway.upgrade_idle_secs.unwrap_or(300).max(1),
             ),
             auth,
             trusted_proxies,

@@ -120,6 +120,13 @@ impl Proxy {
         }
     }
 
+    /// How long an upgraded connection may carry nothing before it is closed
+    /// ([`upgrade::IDLE_TIMEOUT`] by default).
+    pub fn with_upgrade_idle(mut self, idle: Duration) -> Self {
+        self.idle_upgraded = idle;
+        self
+    }
+
     pub(crate) fn connector(&self) -> &Connector {
         &self.connector
     }

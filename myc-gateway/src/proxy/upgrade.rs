@@ -2,7 +2,7 @@
 //! routed, authenticated and given its identity headers like any other; when the upstream
 //! answers `101 Switching Protocols`, the client's and the upstream's connections are joined
 //! and bytes flow both ways until either side closes (the other is then shut down too) or
-//! nothing moves for [`IDLE_TIMEOUT`].
+//! nothing moves for [`IDLE_TIMEOUT`] (`[gateway] upgrade_idle_secs`).
 
 use std::pin::Pin;
 use std::sync::Arc;
