@@ -14,6 +14,8 @@ pub mod profile;
 mod refusal_log;
 mod request_id;
 pub mod resolver;
+#[cfg(feature = "telegram")]
+pub mod telegram;
 #[cfg(feature = "tls")]
 pub mod tls;
 pub mod token_cache;

@@ -18,7 +18,7 @@
 //!   (`{"connectionString", "expiresAt"}`). 401 invalid or stale, 404 not linked or not a member
 //!   of the tenant, 422 tenant not configured.
 
-pub mod init_data;
+pub use myc_tower::telegram as init_data;
 pub mod update;
 
 use std::sync::Arc;

@@ -1,7 +1,11 @@
 //! Telegram Mini App `initData` verification: the data-check string (every field but `hash`,
 //! sorted by key, `key=value` joined by newlines) must carry the HMAC-SHA256 under the key
 //! HMAC-SHA256("WebAppData", bot token), compared in constant time, and `auth_date` must be
-//! recent.
+//! recent. An identity source for Telegram bots and Mini Apps: a verified [`TelegramUser`] is
+//! what a service maps to an account (the gateway asserts it to the [`AuthLayer`] as an
+//! [`AssertedIdentity`](crate::auth::AssertedIdentity)).
+//!
+//! [`AuthLayer`]: crate::auth::AuthLayer
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -20,6 +24,7 @@ pub struct TelegramUser {
 
 /// Why `initData` was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum InitDataError {
     /// Not a well-formed `initData` string.
     #[error("malformed initData: {0}")]
@@ -36,7 +41,7 @@ pub enum InitDataError {
 /// most `max_age_secs` old.
 ///
 /// ```
-/// use myc_gateway::telegram::init_data::{verify, InitDataError};
+/// use myc_tower::telegram::{verify, InitDataError};
 /// let err = verify("auth_date=1&hash=00", "123:abc", 2, 60).unwrap_err();
 /// assert!(matches!(err, InitDataError::Malformed(_) | InitDataError::BadSignature));
 /// ```
