@@ -19,6 +19,7 @@ pub fn shared_dir() -> PathBuf {
 }
 
 pub mod nats;
+pub mod process;
 #[cfg(feature = "tls")]
 pub mod tls;
 

@@ -7,15 +7,7 @@ use myc_natsauth::claims::{Account, Claims};
 use myc_natsauth::spec::{ResolverKind, Seeds, Site, Spec};
 use myc_testkit::nats::{self, NatsServer, ServerKind};
 
-/// A child process killed (and reaped) on drop.
-pub(crate) struct Kill(pub(crate) std::process::Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+pub(crate) use myc_testkit::process::Kill;
 
 /// Generates the site `spec` describes into `dir/site` (seeds in `dir/seeds`: the code path of
 /// `myc-nats init`) and starts nats-server 2.15 with its config.
@@ -34,25 +26,14 @@ pub(crate) fn account_key(site: &Path, name: &str) -> String {
     Claims::<Account>::decode(&jwt).unwrap().sub
 }
 
-/// Waits for `myc-gateway serve` to print its address; returns `http://addr`.
+/// Waits for `myc-gateway serve` to print its address; returns its URL.
 pub(crate) fn listening(child: &mut Kill) -> String {
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.0.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    line.trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-        .to_owned()
+    myc_testkit::process::first_line_after(child, "listening on ")
 }
 
 /// A fresh directory under the system's temp dir.
 pub(crate) fn temp_dir(prefix: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("{prefix}-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    myc_testkit::process::temp_dir(prefix)
 }
 
 /// Runs `myc-gateway ARGS --config DIR/gateway.toml` with `env`; its stdout, trimmed. Panics
