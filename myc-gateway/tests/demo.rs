@@ -5,14 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-struct Kill(std::process::Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use myc_testkit::process::Kill;
 
 #[test]
 fn demo_starts_and_its_printed_commands_succeed() {
