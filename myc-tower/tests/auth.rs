@@ -929,6 +929,12 @@ async fn an_inactive_account_is_refused_on_every_group() {
     for path in ["/authn", "/protected", "/viewing", "/accounting"] {
         assert_eq!(env.with_token(path, &fresh).await.0, 403, "{path}");
     }
+    // Once known disabled, the account costs no store query on any route.
+    let before = env.store.resolved.load(Ordering::SeqCst);
+    for path in ["/authn", "/protected", "/viewing", "/accounting"] {
+        assert_eq!(env.with_token(path, &fresh).await.0, 403, "{path}");
+    }
+    assert_eq!(env.store.resolved.load(Ordering::SeqCst), before);
     // What this process cached of bob holds for the profile TTL (a change made elsewhere)...
     assert_eq!(env.with_token("/authn", &warm).await.0, 200);
     // ...and a change made here, announced by forgetting the account, applies at once.

@@ -569,6 +569,10 @@ impl Authenticator {
             }
             None => {
                 tracing::Span::current().record("profile_cache_hit", false);
+                // A disabled account known within the TTL is refused without a store query.
+                if let Some(standing) = self.cached_standing(&email_key(email)) {
+                    standing.check()?;
+                }
                 self.load_profile_header(email, scope, key).await?
             }
         };

@@ -173,6 +173,8 @@ pub(crate) type Issued = Arc<Mutex<HashMap<(Uuid, [u8; 32]), IssuedToken>>>;
 pub(crate) struct Store {
     pub(crate) profiles: Arc<Mutex<HashMap<String, Profile>>>,
     pub(crate) tokens: Issued,
+    /// Profile resolutions asked of the store.
+    pub(crate) resolved: Arc<AtomicU64>,
 }
 
 impl Store {
@@ -212,6 +214,7 @@ impl Store {
         Self {
             profiles: Arc::new(Mutex::new(profiles)),
             tokens: Arc::new(Mutex::new(HashMap::new())),
+            resolved: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -260,7 +263,10 @@ impl ProfileResolver for Store {
         query: ProfileQuery<'a>,
     ) -> BoxFuture<'a, Result<Option<Profile>, StoreError>> {
         let email = query.email;
-        Box::pin(async move { Ok(self.profiles.lock().unwrap().get(email).cloned()) })
+        Box::pin(async move {
+            self.resolved.fetch_add(1, Ordering::SeqCst);
+            Ok(self.profiles.lock().unwrap().get(email).cloned())
+        })
     }
 }
 
