@@ -147,10 +147,16 @@ impl NatsServer {
         };
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            // Ready is our server saying so and accepting: a connection alone could reach
+            // another process that took the same free port meanwhile.
+            let exited = server.child.try_wait()?;
+            if exited.is_none()
+                && server.log().contains("Server is ready")
+                && TcpStream::connect(("127.0.0.1", port)).is_ok()
+            {
                 return Ok(server);
             }
-            if let Some(status) = server.child.try_wait()? {
+            if let Some(status) = exited {
                 let mut err = String::new();
                 if let Some(mut stderr) = server.child.stderr.take() {
                     let _ = io::Read::read_to_string(&mut stderr, &mut err);
