@@ -62,6 +62,7 @@ pub fn mint_token(auth: &AuthSettings, email: &str, ttl_secs: u64) -> Result<Str
         "iat": now,
         "exp": now.saturating_add(ttl_secs),
     });
+    myc_tower::jwt::backend::install_default();
     jsonwebtoken::encode(
         &header,
         &claims,

@@ -90,6 +90,7 @@ fn token(secret: &[u8], email: &str) -> Result<String, DemoError> {
     let mut header = Header::new(Algorithm::HS256);
     header.kid = Some("demo".into());
     let exp = jsonwebtoken::get_current_timestamp() + 3600;
+    myc_tower::jwt::backend::install_default();
     jsonwebtoken::encode(
         &header,
         &json!({"iss": "mycelium", "aud": "demo", "sub": email, "email": email, "exp": exp}),

@@ -831,6 +831,7 @@ async fn secrets(command: SecretsCommand) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    myc_tower::jwt::backend::install_default();
     // `serve` logs and sizes its runtime as its configuration says; other commands log
     // `info` to stderr.
     let (logging, workers) = match &cli.command {

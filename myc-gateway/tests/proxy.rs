@@ -76,6 +76,7 @@ fn token(email: &str) -> String {
     let mut header = Header::new(Algorithm::HS256);
     header.kid = Some("v1".into());
     let exp = jsonwebtoken::get_current_timestamp() + 600;
+    myc_tower::jwt::backend::install_default();
     jsonwebtoken::encode(
         &header,
         &json!({"iss": "mycelium", "aud": "gateway", "email": email, "exp": exp}),

@@ -437,6 +437,7 @@ async fn negative_tokens_are_refused() {
                 kid: Some("v1".into()),
                 ..jsonwebtoken::Header::new(Algorithm::HS256)
             };
+            myc_tower::jwt::backend::install_default();
             jsonwebtoken::encode(
                 &header,
                 &c,

@@ -124,6 +124,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         + 3600;
     let mut header = Header::new(Algorithm::HS256);
     header.kid = Some("demo".into());
+    myc_tower::jwt::backend::install_default();
     let token = jsonwebtoken::encode(
         &header,
         &serde_json::json!({"iss": "mycelium", "aud": "demo", "sub": email, "email": email, "exp": exp}),

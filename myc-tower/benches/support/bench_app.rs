@@ -70,6 +70,7 @@ pub(crate) fn app(mode: &str) -> (Router, String) {
     });
     let mut header = Header::new(alg);
     header.kid = Some("k".into());
+    myc_tower::jwt::backend::install_default();
     let token = jsonwebtoken::encode(
         &header,
         &serde_json::json!({"iss": "mycelium", "aud": "bench", "email": "bench@example.com",

@@ -13,6 +13,7 @@
 //! the string some providers send) is refused unless its [`EmailPolicy`] accepts unverified
 //! addresses, and a provider limited to domains may assert addresses in those domains only.
 
+pub mod backend;
 #[cfg(feature = "fetcher")]
 pub mod fetch;
 pub mod header;
@@ -229,6 +230,13 @@ impl JwtVerifier {
 
     /// Verifies `token`.
     pub async fn verify(&self, token: &str) -> Result<Identity, AuthError> {
+        if backend::install_default().is_none() {
+            tracing::error!(
+                "no JWT crypto provider: enable myc-tower's `aws-lc` or `rust-crypto` feature \
+                 or call jwt::backend::install_custom"
+            );
+            return Err(AuthError::Internal);
+        }
         let head = header::parse(token).map_err(|e| AuthError::InvalidToken(e.to_string()))?;
         let issuer = header::peek_issuer(token)
             .ok_or_else(|| AuthError::InvalidToken("missing issuer".into()))?;

@@ -71,6 +71,7 @@ pub(crate) fn mint(alg: Algorithm, key: &str, kid: Option<&str>, claims: &Value)
     };
     let mut header = Header::new(alg);
     header.kid = kid.map(str::to_owned);
+    myc_tower::jwt::backend::install_default();
     jsonwebtoken::encode(&header, claims, &encoding).unwrap()
 }
 
