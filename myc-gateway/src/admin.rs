@@ -84,25 +84,6 @@ pub fn vault(config: &Config, store: SqlStore) -> Result<SecretVault<SqlStore>, 
     Ok(SecretVault::new(store, secrets))
 }
 
-/// Parses `slug` or `slug:read|write` (read by default).
-pub fn parse_scoped_role(text: &str) -> Result<ScopedRole, AdminError> {
-    let (slug, permission) = match text.split_once(':') {
-        Some((slug, perm)) => (slug, parse_permission(perm)?),
-        None => (text, Permission::Read),
-    };
-    if slug.is_empty() {
-        return Err(AdminError::Invalid(format!("role {text:?} has no slug")));
-    }
-    Ok(ScopedRole::new(slug, permission))
-}
-
-/// Parses `read` / `write` (or `0` / `1`).
-pub fn parse_permission(text: &str) -> Result<Permission, AdminError> {
-    let text = text.trim().to_ascii_lowercase();
-    text.parse::<Permission>()
-        .map_err(|_| AdminError::Invalid(format!("permission {text:?} is neither read nor write")))
-}
-
 /// What to put in a connection string.
 #[derive(Clone, Debug)]
 pub struct IssueRequest<'a> {

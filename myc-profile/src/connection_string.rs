@@ -219,6 +219,43 @@ impl ScopedRole {
     }
 }
 
+/// Error returned when text is not a scoped role.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidScopedRole {
+    /// Nothing before the `:`.
+    #[error("role {0:?} has no slug")]
+    NoSlug(String),
+    /// The slug holds a character the wire format reserves (`,`, `:`, `;`, `=`) or whitespace.
+    #[error("role slug {0:?} holds a reserved character or whitespace")]
+    Slug(String),
+    /// After the `:` is neither `read` nor `write`.
+    #[error(transparent)]
+    Permission(#[from] crate::permission::InvalidPermission),
+}
+
+/// `slug` (read) or `slug:read` / `slug:write`, as a CLI or form takes it.
+impl std::str::FromStr for ScopedRole {
+    type Err = InvalidScopedRole;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let (slug, permission) = match text.split_once(':') {
+            Some((slug, permission)) => (slug, permission.parse()?),
+            None => (text, Permission::Read),
+        };
+        if slug.is_empty() {
+            return Err(InvalidScopedRole::NoSlug(text.to_owned()));
+        }
+        if slug
+            .chars()
+            .any(|c| matches!(c, ',' | ':' | ';' | '=') || c.is_whitespace() || c.is_control())
+        {
+            return Err(InvalidScopedRole::Slug(slug.to_owned()));
+        }
+        Ok(Self::new(slug, permission))
+    }
+}
+
 /// The claims of a connection string.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConnectionString {

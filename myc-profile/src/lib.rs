@@ -21,7 +21,9 @@ pub mod url_form;
 
 pub use access::{Access, AccessError, DenialReason, FilterStep};
 pub use codec::{HeaderError, ProfileDecoder, ProfileEncoder};
-pub use connection_string::{ConnectionString, ConnectionStringError, HmacKeyring};
+pub use connection_string::{
+    ConnectionString, ConnectionStringError, HmacKeyring, InvalidScopedRole,
+};
 pub use email::EmailError;
 pub use error::Error;
 pub use license::{LicensedResource, LicensedResources};

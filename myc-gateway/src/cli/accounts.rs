@@ -1,0 +1,71 @@
+//! `accounts`: create, deactivate, activate.
+
+use clap::Subcommand;
+use myc_gateway::store::{NewAccount, Store};
+
+use super::context::Context;
+use super::error::CliError;
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum AccountsCommand {
+    /// Create the seed (staff and manager) account.
+    CreateSeedAccount {
+        /// The owner's e-mail.
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// Create a user account.
+    Create {
+        /// The owner's e-mail.
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// Deactivate an account: refused on every route (connection strings at once, JWTs
+    /// within the running gateway's profile TTL).
+    Deactivate {
+        /// The owner's e-mail.
+        #[arg(long)]
+        email: String,
+    },
+    /// Activate an account again.
+    Activate {
+        /// The owner's e-mail.
+        #[arg(long)]
+        email: String,
+    },
+}
+
+pub(crate) async fn run(command: AccountsCommand, cx: &Context) -> Result<(), CliError> {
+    let store = cx.store().await?;
+    let account = match command {
+        AccountsCommand::CreateSeedAccount { email, name } => {
+            store
+                .create_account(NewAccount::seed(&email, &name))
+                .await?
+        }
+        AccountsCommand::Create { email, name } => {
+            let new = NewAccount {
+                name: &name,
+                ..NewAccount::user(&email)
+            };
+            store.create_account(new).await?
+        }
+        AccountsCommand::Deactivate { email } => return set_active(&store, &email, false).await,
+        AccountsCommand::Activate { email } => return set_active(&store, &email, true).await,
+    };
+    println!("account {} ({})", account.id, account.email);
+    Ok(())
+}
+
+async fn set_active(store: &impl Store, email: &str, active: bool) -> Result<(), CliError> {
+    let account = store.set_account_active(email, active).await?;
+    let state = if active { "active" } else { "inactive" };
+    println!("account {} ({}) {state}", account.id, account.email);
+    Ok(())
+}

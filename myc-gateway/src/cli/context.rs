@@ -1,0 +1,53 @@
+//! What every command shares: the global `--config` and what it opens.
+
+use std::path::{Path, PathBuf};
+
+use myc_gateway::admin;
+use myc_gateway::config::Config;
+use myc_gateway::store::{SecretVault, SqlStore};
+
+use super::error::CliError;
+
+/// The global arguments.
+pub(crate) struct Context {
+    config: Option<PathBuf>,
+}
+
+impl Context {
+    pub(crate) fn new(config: Option<PathBuf>) -> Self {
+        Self { config }
+    }
+
+    /// The `--config` path (a usage error without it).
+    pub(crate) fn config_path(&self) -> Result<&Path, CliError> {
+        self.config.as_deref().ok_or(CliError::MissingConfig)
+    }
+
+    /// The loaded configuration; its warnings are logged.
+    pub(crate) fn config(&self) -> Result<Config, CliError> {
+        let path = self.config_path()?;
+        let loaded = Config::load(path)?;
+        for warning in &loaded.warnings {
+            tracing::warn!("{}: {warning}", path.display());
+        }
+        Ok(loaded)
+    }
+
+    /// The configured store.
+    pub(crate) async fn store(&self) -> Result<SqlStore, CliError> {
+        Ok(admin::open_store(&self.config()?).await?)
+    }
+
+    /// The configuration, with the sealed-secrets vault over its store.
+    pub(crate) async fn vault(&self) -> Result<(Config, SecretVault<SqlStore>), CliError> {
+        let config = self.config()?;
+        let store = admin::open_store(&config).await?;
+        let vault = admin::vault(&config, store)?;
+        Ok((config, vault))
+    }
+}
+
+/// `-` for nothing, else the value.
+pub(crate) fn show<T: std::fmt::Display>(value: Option<T>) -> String {
+    value.map_or_else(|| "-".to_owned(), |v| v.to_string())
+}
