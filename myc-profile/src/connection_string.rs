@@ -526,6 +526,28 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
+    #[test]
+    fn scoped_roles_from_text() {
+        let ok = |t: &str| t.parse::<ScopedRole>().unwrap();
+        assert_eq!(
+            ok("reporter"),
+            ScopedRole::new("reporter", Permission::Read)
+        );
+        assert_eq!(
+            ok("reporter:write"),
+            ScopedRole::new("reporter", Permission::Write)
+        );
+        assert_eq!(
+            ok("a-b_c.d:1"),
+            ScopedRole::new("a-b_c.d", Permission::Write)
+        );
+        for bad in [
+            "", ":read", "r:", "r:admin", "a b", "a,b:read", "a=b", "a;b", "r:read:x",
+        ] {
+            assert!(bad.parse::<ScopedRole>().is_err(), "{bad:?}");
+        }
+    }
+
     fn keys() -> HmacKeyring {
         HmacKeyring::new(2, [(1, "hmac-secret-v1"), (2, "hmac-secret-v2")]).unwrap()
     }
