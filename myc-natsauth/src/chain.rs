@@ -23,8 +23,72 @@ use crate::claims::{Account, Claims, Operator, SigningKey, User, UserPermissionL
 use crate::creds::Creds;
 use crate::{Error, Result};
 
-fn chain_err(message: impl Into<String>) -> Error {
-    Error::Chain(message.into())
+/// Why a trust chain or a connection was refused; each case is one the server refuses too.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChainError {
+    /// The client did not sign the nonce and the user is not a bearer user.
+    #[error("the client did not sign the nonce and the user is not a bearer user")]
+    NonceNotSigned,
+    /// The client address is outside the user's `src` CIDRs.
+    #[error("{0} is outside the user's source CIDRs")]
+    SourceNotAllowed(std::net::IpAddr),
+    /// The connection type is not in the user's `allowed_connection_types`.
+    #[error("connection type {0} is not allowed")]
+    ConnectionType(String),
+    /// The user's time windows name a time zone other than UTC or local.
+    #[error("time zone {0} cannot be evaluated here")]
+    TimeZone(String),
+    /// The connection is outside the user's time windows.
+    #[error("outside the user's allowed time windows")]
+    OutsideTimeWindows,
+    /// The operator JWT is not signed by the operator.
+    #[error("the operator JWT is not self-signed")]
+    OperatorNotSelfSigned,
+    /// An account JWT is signed by neither the operator nor its signing keys.
+    #[error("account {0} is not signed by the operator or its signing keys")]
+    AccountNotSignedByOperator(String),
+    /// The user's account is not among the known accounts.
+    #[error("unknown account {0}")]
+    UnknownAccount(String),
+    /// The account JWT has expired.
+    #[error("the account JWT has expired")]
+    AccountExpired,
+    /// Strict signing-key usage: the account's identity key signed the user.
+    #[error("strict signing key usage: users must be signed by an account signing key")]
+    StrictSigningKeys,
+    /// The user is signed by a key that is not its account's.
+    #[error("user is signed by {signer}, not a key of account {account}")]
+    ForeignSigner {
+        /// The user JWT's issuer.
+        signer: String,
+        /// The account.
+        account: String,
+    },
+    /// A user signed by a signing key lacks `issuer_account`.
+    #[error("a user signed by a signing key must name its account in issuer_account")]
+    IssuerAccountMissing,
+    /// The user JWT has expired.
+    #[error("the user JWT has expired")]
+    UserExpired,
+    /// The user JWT's `nbf` is in the future.
+    #[error("the user JWT is not valid yet")]
+    UserNotYetValid,
+    /// The account revoked the user.
+    #[error("the user is revoked")]
+    UserRevoked,
+    /// A user of a scoped signing key carries permissions or limits of its own.
+    #[error("users of a scoped signing key must carry no permissions or limits")]
+    ScopedUserHasPermissions,
+    /// The account disallows bearer users.
+    #[error("the account disallows bearer users")]
+    BearerNotAllowed,
+    /// A scope template names a tag the user or account lacks.
+    #[error("template tag {0} not present")]
+    TemplateTagMissing(String),
+    /// A scope template uses an unknown function.
+    #[error("unknown template function {0}")]
+    TemplateFunction(String),
 }
 
 /// Which key signed a user.
@@ -121,32 +185,21 @@ impl VerifiedUser {
     pub fn admits(&self, ctx: &ConnectionContext, now: i64) -> Result<()> {
         let limits = &self.effective;
         if !ctx.signed_nonce && !limits.bearer_token {
-            return Err(chain_err(
-                "the client did not sign the nonce and the user is not a bearer user",
-            ));
+            return Err(ChainError::NonceNotSigned.into());
         }
         if !limits.src.is_empty() && !limits.src.iter().any(|c| cidr_contains(c, ctx.ip)) {
-            return Err(chain_err(format!(
-                "{} is outside the user's source CIDRs",
-                ctx.ip
-            )));
+            return Err(ChainError::SourceNotAllowed(ctx.ip).into());
         }
         if !limits.allowed_connection_types.is_empty()
             && !limits
                 .allowed_connection_types
                 .contains(&ctx.connection_type)
         {
-            return Err(chain_err(format!(
-                "connection type {} is not allowed",
-                ctx.connection_type
-            )));
+            return Err(ChainError::ConnectionType(ctx.connection_type.to_string()).into());
         }
         if !limits.times.is_empty() {
             if !(limits.times_location.is_empty() || limits.times_location == "UTC") {
-                return Err(chain_err(format!(
-                    "time zone {} cannot be evaluated here",
-                    limits.times_location
-                )));
+                return Err(ChainError::TimeZone(limits.times_location.clone()).into());
             }
             let now_s = now.rem_euclid(86_400);
             let inside = limits.times.iter().any(|t| {
@@ -157,7 +210,7 @@ impl VerifiedUser {
                 }
             });
             if !inside {
-                return Err(chain_err("outside the user's allowed time windows"));
+                return Err(ChainError::OutsideTimeWindows.into());
             }
         }
         Ok(())
@@ -176,7 +229,7 @@ impl TrustChain {
     pub fn new(operator_jwt: &str) -> Result<Self> {
         let operator = Claims::<Operator>::decode(operator_jwt)?;
         if operator.iss != operator.sub {
-            return Err(chain_err("the operator JWT is not self-signed"));
+            return Err(ChainError::OperatorNotSelfSigned.into());
         }
         Ok(Self {
             operator,
@@ -197,10 +250,7 @@ impl TrustChain {
         let by_identity = account.iss == op.sub;
         let by_signing_key = op.nats.signing_keys.contains(&account.iss);
         if !(by_signing_key || (by_identity && !op.nats.strict_signing_key_usage)) {
-            return Err(chain_err(format!(
-                "account {} is not signed by the operator or its signing keys",
-                account.sub
-            )));
+            return Err(ChainError::AccountNotSignedByOperator(account.sub.clone()).into());
         }
         let key = account.sub.clone();
         Ok(self.accounts.entry(key).insert_entry(account).into_mut())
@@ -222,17 +272,15 @@ impl TrustChain {
         let account = self
             .accounts
             .get(account_key)
-            .ok_or_else(|| chain_err(format!("unknown account {account_key}")))?;
+            .ok_or_else(|| Error::from(ChainError::UnknownAccount(account_key.to_string())))?;
         if account.is_expired(now) {
-            return Err(chain_err("the account JWT has expired"));
+            return Err(ChainError::AccountExpired.into());
         }
         let signer = if claims.iss == account.sub {
             // Under strict signing-key usage the server does not accept the account's identity
             // key as a user signer; users must be signed by one of its signing keys.
             if self.operator.nats.strict_signing_key_usage {
-                return Err(chain_err(
-                    "strict signing key usage: users must be signed by an account signing key",
-                ));
+                return Err(ChainError::StrictSigningKeys.into());
             }
             Signer::Account
         } else {
@@ -243,40 +291,37 @@ impl TrustChain {
                     role: scope.role.clone(),
                 },
                 None => {
-                    return Err(chain_err(format!(
-                        "user is signed by {}, not a key of account {}",
-                        claims.iss, account.sub
-                    )));
+                    return Err(ChainError::ForeignSigner {
+                        signer: claims.iss.clone(),
+                        account: account.sub.clone(),
+                    }
+                    .into());
                 }
             }
         };
         if !matches!(signer, Signer::Account) && claims.nats.issuer_account != account.sub {
-            return Err(chain_err(
-                "a user signed by a signing key must name its account in issuer_account",
-            ));
+            return Err(ChainError::IssuerAccountMissing.into());
         }
         if claims.is_expired(now) {
-            return Err(chain_err("the user JWT has expired"));
+            return Err(ChainError::UserExpired.into());
         }
         if claims.is_not_yet_valid(now) {
-            return Err(chain_err("the user JWT is not valid yet"));
+            return Err(ChainError::UserNotYetValid.into());
         }
         if account.nats.is_revoked(&claims.sub, claims.iat) {
-            return Err(chain_err("the user is revoked"));
+            return Err(ChainError::UserRevoked.into());
         }
         let effective = match (&signer, account.nats.signing_key(&claims.iss)) {
             (Signer::Scoped { .. }, Some(SigningKey::Scoped(scope))) => {
                 if !claims.nats.limits.is_empty() {
-                    return Err(chain_err(
-                        "users of a scoped signing key must carry no permissions or limits",
-                    ));
+                    return Err(ChainError::ScopedUserHasPermissions.into());
                 }
                 expand_template(&scope.template, &claims, account)?
             }
             _ => claims.nats.limits.clone(),
         };
         if effective.bearer_token && account.nats.limits.disallow_bearer {
-            return Err(chain_err("the account disallows bearer users"));
+            return Err(ChainError::BearerNotAllowed.into());
         }
         Ok(VerifiedUser {
             account: account.sub.clone(),
@@ -311,7 +356,7 @@ fn expand_template(
                 let tag = |tags: &[String], name: &str| {
                     tags.iter()
                         .find_map(|t| t.strip_prefix(&format!("{name}:")).map(str::to_owned))
-                        .ok_or_else(|| chain_err(format!("template tag {name} not present")))
+                        .ok_or_else(|| Error::from(ChainError::TemplateTagMissing(name.to_owned())))
                 };
                 match inner {
                     "name()" => Ok(user.name.clone()),
@@ -329,7 +374,7 @@ fn expand_template(
                         {
                             tag(&user.nats.tags, name)
                         } else {
-                            Err(chain_err(format!("unknown template function {inner}")))
+                            Err(ChainError::TemplateFunction(inner.to_owned()).into())
                         }
                     }
                 }

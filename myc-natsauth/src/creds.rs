@@ -8,6 +8,27 @@ use crate::claims::{Claims, User};
 use crate::keys::{KeyKind, Nkey, write_private};
 use crate::{Error, Result};
 
+/// Why a creds file was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CredsError {
+    /// The text is not one JWT block and one seed block.
+    #[error("expected a JWT block and a seed block")]
+    Blocks,
+    /// The seed block holds another kind of seed.
+    #[error("the seed is not a user seed (SU…)")]
+    NotUserSeed,
+    /// The seed does not decode.
+    #[error("seed: {0}")]
+    Seed(Box<Error>),
+    /// The JWT does not decode as a user JWT.
+    #[error("JWT: {0}")]
+    Jwt(Box<Error>),
+    /// The seed's public key is not the JWT's subject.
+    #[error("the seed does not belong to the JWT's subject")]
+    SeedNotSubject,
+}
+
 /// A parsed creds file. The seed is zeroized on drop.
 pub struct Creds {
     /// The user JWT.
@@ -75,17 +96,16 @@ impl Creds {
             i += 1;
         }
         let [jwt, seed] = tokens[..] else {
-            return Err(Error::Creds("expected a JWT block and a seed block".into()));
+            return Err(CredsError::Blocks.into());
         };
         if !seed.starts_with("SU") {
-            return Err(Error::Creds("the seed is not a user seed (SU…)".into()));
+            return Err(CredsError::NotUserSeed.into());
         }
-        let user = Nkey::from_seed(KeyKind::User, seed).map_err(|e| Error::Creds(e.to_string()))?;
-        let claims = Claims::<User>::decode(jwt).map_err(|e| Error::Creds(format!("JWT: {e}")))?;
+        let user =
+            Nkey::from_seed(KeyKind::User, seed).map_err(|e| CredsError::Seed(Box::new(e)))?;
+        let claims = Claims::<User>::decode(jwt).map_err(|e| CredsError::Jwt(Box::new(e)))?;
         if claims.sub != user.public_key() {
-            return Err(Error::Creds(
-                "the seed does not belong to the JWT's subject".into(),
-            ));
+            return Err(CredsError::SeedNotSubject.into());
         }
         Ok(Self {
             jwt: jwt.to_owned(),

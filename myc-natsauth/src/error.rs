@@ -43,15 +43,21 @@ pub enum Error {
     /// `nats.version` is newer than 2.
     #[error("unsupported claims version {0}")]
     Version(i64),
-    /// A validation rule failed (see [`crate::validate`]).
+    /// Validation found errors (see [`crate::validate`]); the error findings, in order.
+    #[error("{}", Findings(.0))]
+    Invalid(Vec<crate::validate::Finding>),
+    /// A site spec is not acceptable (see [`crate::spec`]).
     #[error("{0}")]
-    Invalid(String),
+    Spec(String),
     /// The trust chain does not hold (see [`crate::chain`]).
     #[error("trust chain: {0}")]
-    Chain(String),
+    Chain(#[from] crate::chain::ChainError),
     /// A creds file could not be parsed.
     #[error("creds: {0}")]
-    Creds(String),
+    Creds(#[from] crate::creds::CredsError),
+    /// The self-renewing client was closed; its key is gone.
+    #[error("credentials closed")]
+    Closed,
     /// A file could not be written or read.
     #[error("{path}: {message}")]
     Io {
@@ -60,6 +66,20 @@ pub enum Error {
         /// What happened.
         message: String,
     },
+}
+
+struct Findings<'a>(&'a [crate::validate::Finding]);
+
+impl std::fmt::Display for Findings<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, finding) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{}: {}", finding.code, finding.message)?;
+        }
+        Ok(())
+    }
 }
 
 /// This crate's result type.

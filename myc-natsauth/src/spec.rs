@@ -68,7 +68,7 @@ use crate::{Error, KeyKind, Nkey, Result, creds, jwt, permissions};
 pub const SYSTEM_ACCOUNT: &str = "SYS";
 
 fn spec_err(message: impl Into<String>) -> Error {
-    Error::Invalid(message.into())
+    Error::Spec(message.into())
 }
 
 /// A site spec.

@@ -62,18 +62,17 @@ impl Report {
         self.findings.iter().all(|f| f.severity != Severity::Error)
     }
 
-    /// `Err` with every error message joined, or `Ok`.
+    /// `Err` with the error findings ([`Error::Invalid`]), or `Ok`.
     pub fn into_result(self) -> Result<()> {
-        let errors: Vec<String> = self
+        let errors: Vec<Finding> = self
             .findings
-            .iter()
+            .into_iter()
             .filter(|f| f.severity == Severity::Error)
-            .map(|f| format!("{}: {}", f.code, f.message))
             .collect();
         if errors.is_empty() {
             Ok(())
         } else {
-            Err(Error::Invalid(errors.join("; ")))
+            Err(Error::Invalid(errors))
         }
     }
 }

@@ -2,8 +2,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use myc_natsauth::claims::{Claims, User};
-use myc_natsauth::creds::{self, Creds};
-use myc_natsauth::{KeyKind, Nkey};
+use myc_natsauth::creds::{self, Creds, CredsError};
+use myc_natsauth::{Error, KeyKind, Nkey};
 
 fn user_jwt() -> (Nkey, String) {
     let account = Nkey::generate(KeyKind::Account).unwrap();
@@ -51,22 +51,30 @@ fn crlf_and_whitespace_are_tolerated() {
 fn mismatches_and_garbage_are_errors() {
     let (user, token) = user_jwt();
     let (other, _) = user_jwt();
-    assert!(
-        Creds::parse(&creds::format(&token, &other.seed().unwrap())).is_err(),
+    let refusal = |text: &str| match Creds::parse(text) {
+        Err(Error::Creds(why)) => why,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        refusal(&creds::format(&token, &other.seed().unwrap())),
+        CredsError::SeedNotSubject,
         "seed of another user"
     );
     let account = Nkey::generate(KeyKind::Account).unwrap();
-    assert!(
-        Creds::parse(&creds::format(&token, &account.seed().unwrap())).is_err(),
-        "not a user seed"
+    assert_eq!(
+        refusal(&creds::format(&token, &account.seed().unwrap())),
+        CredsError::NotUserSeed
     );
     let tampered = token.replacen('e', "f", 1);
     assert!(
-        Creds::parse(&creds::format(&tampered, &user.seed().unwrap())).is_err(),
+        matches!(
+            refusal(&creds::format(&tampered, &user.seed().unwrap())),
+            CredsError::Jwt(_)
+        ),
         "tampered JWT"
     );
     for text in ["", "hello", "-----BEGIN NATS USER JWT-----\n", &token] {
-        assert!(Creds::parse(text).is_err(), "{text:?}");
+        assert_eq!(refusal(text), CredsError::Blocks, "{text:?}");
     }
 }
 

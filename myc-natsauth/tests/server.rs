@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_nats::{Client, ConnectErrorKind};
 use common::*;
 use futures::StreamExt;
-use myc_natsauth::chain::Signer;
+use myc_natsauth::chain::{ChainError, Signer};
 use myc_natsauth::claims::{
     Account, Activation, Claims, Export, ExportType, Import, SigningKey, User,
     UserPermissionLimits, UserScope,
@@ -256,13 +256,17 @@ async fn expiry_not_before_and_revocation() {
         );
         assert!(connect(&server, &valid).await.is_ok(), "{kind:?}: valid");
         let verdicts = [
-            chain_ok(&chain, &expired),
-            chain_ok(&chain, &early),
-            chain_ok(&chain, &valid),
+            chain_refusal(&chain, &expired),
+            chain_refusal(&chain, &early),
+            chain_refusal(&chain, &valid),
         ];
         assert_eq!(
             verdicts,
-            [false, false, true],
+            [
+                Some(ChainError::UserExpired),
+                Some(ChainError::UserNotYetValid),
+                None
+            ],
             "the chain verifier agrees with the server"
         );
 
@@ -274,7 +278,11 @@ async fn expiry_not_before_and_revocation() {
             refused(connect(&server, &revoked).await),
             "{kind:?}: revoked"
         );
-        assert!(!chain_ok(&chain, &revoked), "chain agrees: revoked");
+        assert_eq!(
+            chain_refusal(&chain, &revoked),
+            Some(ChainError::UserRevoked),
+            "chain agrees: revoked"
+        );
         // Reissued after the revocation time: accepted again.
         let token = claims.encode_at(site.key(app), now + 6).unwrap();
         let reissued = creds::format(&token, &revoked_user.seed().unwrap()).to_string();
@@ -378,8 +386,9 @@ async fn plain_and_scoped_signing_keys() {
             connect(&server, &bad).await.is_err(),
             "{kind:?}: scoped users must not carry limits"
         );
-        assert!(
-            !chain_ok(&chain, &bad),
+        assert_eq!(
+            chain_refusal(&chain, &bad),
+            Some(ChainError::ScopedUserHasPermissions),
             "chain agrees: scoped user with limits"
         );
         // A key the account does not list is refused by both.
@@ -390,7 +399,10 @@ async fn plain_and_scoped_signing_keys() {
             "{kind:?}: unknown signing key"
         );
         assert!(
-            !chain_ok(&chain, &unknown),
+            matches!(
+                chain_refusal(&chain, &unknown),
+                Some(ChainError::ForeignSigner { .. })
+            ),
             "chain agrees: unknown signing key"
         );
     }

@@ -246,10 +246,10 @@ impl Shared {
         let key = self
             .key
             .read()
-            .map_err(|_| Error::Invalid("key lock poisoned".into()))?;
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match key.as_ref() {
             Some(key) => creds::write(&self.config.creds_file, &current.jwt, key),
-            None => Err(Error::Invalid("credentials closed".into())),
+            None => Err(Error::Closed),
         }
     }
 

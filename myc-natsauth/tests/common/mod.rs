@@ -90,9 +90,19 @@ impl Site {
 
 /// What the chain verifier says about a creds file.
 pub(crate) fn chain_ok(chain: &TrustChain, creds_text: &str) -> bool {
-    chain
-        .verify_creds(&Creds::parse(creds_text).unwrap(), jwt::now())
-        .is_ok()
+    chain_refusal(chain, creds_text).is_none()
+}
+
+/// Why the chain refuses these creds (`None`: it accepts them); any other error fails the test.
+pub(crate) fn chain_refusal(
+    chain: &TrustChain,
+    creds_text: &str,
+) -> Option<myc_natsauth::chain::ChainError> {
+    match chain.verify_creds(&Creds::parse(creds_text).unwrap(), jwt::now()) {
+        Ok(_) => None,
+        Err(myc_natsauth::Error::Chain(why)) => Some(why),
+        Err(other) => panic!("not a chain refusal: {other}"),
+    }
 }
 
 /// Creds for a new user of `account`, configured by `f`, signed by `signer` (default: the account).
