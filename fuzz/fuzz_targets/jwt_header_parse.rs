@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use myc_tower::jwt::header::{MAX_KID_LEN, parse};
+use myc_tower::internal::jwt_header::{MAX_KID_LEN, parse};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };

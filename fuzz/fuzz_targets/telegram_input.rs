@@ -3,7 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use myc_gateway::telegram::{init_data, update};
+use myc_gateway::internal::telegram_sender_id;
+use myc_gateway::telegram::init_data;
 
 const BOT: &str = "7123456789:AAFexampleBotTokenForTests_1234567890";
 
@@ -13,6 +14,6 @@ fuzz_target!(|data: &[u8]| {
     // typed error.
     let _ = init_data::verify(text, BOT, 1_764_500_100, 86_400);
     if let Ok(value) = serde_json::from_str::<serde_json::Value>(text) {
-        let _ = update::sender_id(&value);
+        let _ = telegram_sender_id(&value);
     }
 });

@@ -19,3 +19,9 @@ pub mod server;
 pub mod sources;
 pub mod store;
 pub mod telegram;
+
+/// Entry points for the fuzz targets; not a stable API.
+#[doc(hidden)]
+pub mod internal {
+    pub use crate::telegram::update::sender_id as telegram_sender_id;
+}

@@ -22,5 +22,16 @@ pub mod token_cache;
 
 pub use error::AuthError;
 
+/// Entry points for the fuzz targets and benches; not a stable API.
+#[doc(hidden)]
+pub mod internal {
+    /// The strict JWT header parser the verifier runs first.
+    pub mod jwt_header {
+        pub use crate::jwt::header::{
+            HeaderError, JwtHeader, MAX_HEADER_SEGMENT, MAX_KID_LEN, parse,
+        };
+    }
+}
+
 /// A boxed, sendable future (the traits here are object safe).
 pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;

@@ -5,7 +5,7 @@
 //! - **Webhooks** (`identitySource = "telegram"` routes, the tenant id as the last path
 //!   segment, e.g. `/auth/telegram/webhook/{tenant}`): `X-Telegram-Bot-Api-Secret-Token` is
 //!   compared with the tenant's webhook secret in constant time and removed, the update's sender
-//!   (`message.from`, `callback_query.from`, … see [`update`]) is looked up among linked
+//!   (`message.from`, `callback_query.from`, …) is looked up among linked
 //!   accounts, and the route's group is applied to that account as to any caller (its profile
 //!   is injected). 422 tenant not configured, 401 bad secret or unlinked sender, 400 no sender.
 //! - **Linking** (`POST /auth/telegram/link`, authenticated, `x-mycelium-tenant-id` names the
@@ -19,7 +19,7 @@
 //!   of the tenant, 422 tenant not configured.
 
 pub use myc_tower::telegram as init_data;
-pub mod update;
+pub(crate) mod update;
 
 use std::sync::Arc;
 

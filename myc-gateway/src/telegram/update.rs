@@ -26,7 +26,7 @@ const USER_KINDS: [&str; 3] = ["poll_answer", "message_reaction", "purchased_pai
 /// The Telegram user id of an update's sender, if it has one.
 ///
 /// ```
-/// use myc_gateway::telegram::update::sender_id;
+/// use myc_gateway::internal::telegram_sender_id as sender_id;
 /// let update = serde_json::json!({"update_id": 1, "callback_query": {"id": "q", "from": {"id": 42}}});
 /// assert_eq!(sender_id(&update), Some(42));
 /// assert_eq!(sender_id(&serde_json::json!({"update_id": 2, "poll": {}})), None);

@@ -52,7 +52,7 @@ struct RawHeader {
 /// Parses the header of a compact JWS.
 ///
 /// ```
-/// use myc_tower::jwt::header::{parse, HeaderError};
+/// use myc_tower::internal::jwt_header::{parse, HeaderError};
 /// // {"alg":"none"}
 /// assert_eq!(parse("eyJhbGciOiJub25lIn0.e30."), Err(HeaderError::Algorithm("none".into())));
 /// ```

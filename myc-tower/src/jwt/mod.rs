@@ -1,7 +1,7 @@
 //! JWT verification for the gateway's own tokens ([`InternalIssuer`]) and external OIDC
 //! providers ([`OidcProvider`], keys from a [`jwks::JwksCache`]).
 //!
-//! Rules: the header is parsed strictly first ([`header::parse`]: `alg: none`, unknown
+//! Rules: the header is parsed strictly first (`alg: none`, unknown
 //! algorithms, `crit`, malformed `kid`s refused); each issuer has an algorithm allow-list; a
 //! remote JWKS never supplies symmetric keys and a JWK's own `alg` must match the header (no
 //! HS/RS confusion); `exp` is required, `nbf` checked, both with a configurable leeway (60 s);
@@ -16,7 +16,7 @@
 pub mod backend;
 #[cfg(feature = "fetcher")]
 pub mod fetch;
-pub mod header;
+pub(crate) mod header;
 pub mod jwks;
 pub mod userinfo;
 
