@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use myc_gateway::routing::{Addressing, MethodSet, RouteSpec, RouteTable, normalize};
+use myc_tower::routing::{Addressing, MethodSet, RouteSpec, RouteTable, normalize};
 
 fn tables() -> &'static [RouteTable; 2] {
     static TABLES: OnceLock<[RouteTable; 2]> = OnceLock::new();

@@ -1,4 +1,4 @@
-//! The gateway as one service, [`App`]: every request is routed by the [`RouteTable`](crate::routing::RouteTable), checked
+//! The gateway as one service, [`App`]: every request is routed by the [`RouteTable`](myc_tower::routing::RouteTable), checked
 //! against the service's `allowedSources` (client address, never `Host`), authenticated and
 //! authorized by the route's [`AuthLayer`], and forwarded by the [`Proxy`]. The gateway's own
 //! endpoints (health, metrics) and mounted routers (the Telegram endpoints, the credential
@@ -21,9 +21,10 @@ use tower::ServiceExt;
 use tower::util::BoxCloneSyncService;
 
 use crate::config::{Config, Protocol};
-use crate::net::{IpNet, any_contains, client_ip, remove_hop_by_hop};
+use crate::proxy::forwarding::remove_hop_by_hop;
 use crate::proxy::{HealthChecks, Proxy, Target, Upstream, Wire};
-use crate::routing::RouteError;
+use myc_tower::client_addr::{IpNet, any_contains, client_ip};
+use myc_tower::routing::RouteError;
 
 /// A route's service: the auth layer straight over the forwarder (no boxing besides the
 /// forwarder's one future), or a composed service (the Telegram webhook check first).
@@ -333,7 +334,7 @@ pub fn build(
                     route.pattern, route.service
                 )));
             }
-            if crate::routing::wildmatch(&route.pattern, reserved) {
+            if myc_tower::routing::wildmatch(&route.pattern, reserved) {
                 tracing::warn!(
                     route = %route.pattern,
                     service = %route.service,

@@ -98,7 +98,7 @@ fn warn_shadowed(config: &Config, fixed: &[&str], owner: &str) {
             .table
             .routes()
             .iter()
-            .filter(|r| crate::routing::wildmatch(&r.pattern, path))
+            .filter(|r| myc_tower::routing::wildmatch(&r.pattern, path))
         {
             tracing::warn!(
                 route = %route.pattern,

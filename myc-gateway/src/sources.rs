@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use std::sync::RwLock;
 use std::time::Duration;
 
-use crate::net::{IpNet, any_contains};
+use myc_tower::client_addr::{IpNet, any_contains};
 
 /// How often host names are resolved again.
 pub const REFRESH: Duration = Duration::from_secs(60);

@@ -16,9 +16,7 @@ async fn echo_upstream() -> String {
             "has_profile": headers.contains_key("x-mycelium-profile"),
         }))
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(axum::serve(listener, app).into_future());
+    let addr = myc_testkit::http::serve(app).await;
     addr.to_string()
 }
 
@@ -61,9 +59,7 @@ async fn an_allowed_origin_reads_a_protected_route_and_another_is_blocked() {
             }),
         );
         async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            tokio::spawn(axum::serve(listener, app).into_future());
+            let addr = myc_testkit::http::serve(app).await;
             format!("http://{addr}")
         }
     };

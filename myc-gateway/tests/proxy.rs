@@ -20,9 +20,7 @@ const SECRET: &[u8] = b"gateway-test-secret-of-32-bytes-or-more!";
 /// An upstream that echoes method, path, query and headers, and counts requests.
 async fn upstream(name: &'static str) -> (String, Arc<AtomicU64>) {
     let (app, hits) = echo_app(name);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(axum::serve(listener, app).into_future());
+    let addr = myc_testkit::http::serve(app).await;
     (addr.to_string(), hits)
 }
 
@@ -407,9 +405,7 @@ async fn upstream_with_health(name: &'static str) -> (String, Arc<std::sync::ato
             }),
         )
         .fallback(move || async move { axum::Json(json!({ "upstream": name })) });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(axum::serve(listener, app).into_future());
+    let addr = myc_testkit::http::serve(app).await;
     (addr.to_string(), healthy)
 }
 

@@ -26,9 +26,7 @@ async fn upstream() -> String {
             "has_profile": headers.contains_key("x-mycelium-profile"),
         }))
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(axum::serve(listener, app).into_future());
+    let addr = myc_testkit::http::serve(app).await;
     addr.to_string()
 }
 

@@ -33,9 +33,7 @@ async fn upstream() -> (String, Arc<AtomicU64>) {
         format!("{method} {uri} {}", String::from_utf8_lossy(&body))
     }
     let app = Router::new().fallback(echo).with_state(hits.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(axum::serve(listener, app).into_future());
+    let addr = myc_testkit::http::serve(app).await;
     (addr.to_string(), hits)
 }
 

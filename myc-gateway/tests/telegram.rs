@@ -64,9 +64,7 @@ async fn echo() -> String {
             }))
         },
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(axum::serve(listener, app).into_future());
+    let addr = myc_testkit::http::serve(app).await;
     addr.to_string()
 }
 

@@ -4,6 +4,7 @@
 //!   the same run.
 //! - [`shared_dir`]: where `shared/` (interop vectors) lives beside the repository.
 //! - [`nats`]: real nats-server processes with generated configs.
+//! - `http` (feature `http`): an axum router served on loopback in the background.
 //! - `tls` (feature `tls`): an axum router behind rustls with a test CA.
 #![forbid(unsafe_code)]
 // Test support: a missing server binary must fail the test loudly, never skip it.
@@ -18,6 +19,8 @@ pub fn shared_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
 }
 
+#[cfg(feature = "http")]
+pub mod http;
 pub mod nats;
 pub mod process;
 #[cfg(feature = "tls")]

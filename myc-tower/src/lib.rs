@@ -12,8 +12,10 @@ pub mod jwt;
 mod narrow;
 pub mod profile;
 mod refusal_log;
+mod refused;
 mod request_id;
 pub mod resolver;
+pub mod routing;
 #[cfg(feature = "telegram")]
 pub mod telegram;
 #[cfg(feature = "tls")]

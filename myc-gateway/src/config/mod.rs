@@ -36,8 +36,8 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use zeroize::Zeroizing;
 
-use crate::routing::{Addressing, MethodSet, RouteError, RouteSpec, RouteTable};
 pub use auth::{AuthSettings, HmacKeys, InternalKey, Provider};
+use myc_tower::routing::{Addressing, MethodSet, RouteError, RouteSpec, RouteTable};
 pub use nats::{AllowRule, IssuerSettings, NatsSettings, RenewingSettings, Requester, TenantScope};
 pub use store::{SQLITE_FILE, SecretsSettings, StoreLocation, StoreSettings};
 pub use value::ValueSource;
@@ -278,7 +278,7 @@ struct RawOps {
 #[derive(Clone)]
 pub struct OpsSettings {
     /// Client networks that may read them (the client address through trusted proxies).
-    pub allowed_sources: Vec<crate::net::IpNet>,
+    pub allowed_sources: Vec<myc_tower::client_addr::IpNet>,
     /// A bearer token that also may.
     pub token: Option<Zeroizing<String>>,
     /// Whether readiness shows details (to those allowed).
@@ -305,11 +305,11 @@ impl RawOps {
         let sources = self.allowed_sources.as_deref().unwrap_or(&default);
         let mut allowed_sources = Vec::new();
         for (i, source) in sources.iter().enumerate() {
-            allowed_sources.push(
-                source
-                    .parse()
-                    .map_err(|m| (format!("gateway.ops.allowed_sources[{i}]"), m))?,
-            );
+            allowed_sources.push(source.parse().map_err(
+                |m: myc_tower::client_addr::InvalidNetwork| {
+                    (format!("gateway.ops.allowed_sources[{i}]"), m.to_string())
+                },
+            )?);
         }
         let token = match &self.token {
             None => None,
@@ -635,7 +635,7 @@ pub struct Config {
     /// `[gateway.auth]`, secrets resolved.
     pub auth: AuthSettings,
     /// Trusted proxy networks (`[gateway] trusted_proxies`).
-    pub trusted_proxies: Vec<crate::net::IpNet>,
+    pub trusted_proxies: Vec<myc_tower::client_addr::IpNet>,
     /// The identity store (`[gateway] data_dir`, `[gateway.store]`).
     pub store: StoreSettings,
     /// `[gateway.secrets]`, if configured (sealed secrets, DEKs, `kek rotate`).
@@ -772,7 +772,9 @@ impl Config {
             .enumerate()
             .map(|(i, s)| {
                 s.parse()
-                    .map_err(|m| error(&format!("gateway.trusted_proxies[{i}]"), m))
+                    .map_err(|m: myc_tower::client_addr::InvalidNetwork| {
+                        error(&format!("gateway.trusted_proxies[{i}]"), m.to_string())
+                    })
             })
             .collect::<Result<Vec<_>, _>>()?;
         if gateway.health.interval_ms == 0 || gateway.health.timeout_ms == 0 {
@@ -973,7 +975,7 @@ impl Config {
             for (i, route) in raw.path.into_iter().enumerate() {
                 let rkey = format!("{key}.path[{i}]");
                 let methods = MethodSet::parse(&route.methods)
-                    .map_err(|m| error(&format!("{rkey}.methods"), m))?;
+                    .map_err(|m| error(&format!("{rkey}.methods"), m.to_string()))?;
                 if let Some(secret) = &route.secret_name
                     && !secrets.contains_key(secret)
                 {

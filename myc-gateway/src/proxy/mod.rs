@@ -7,6 +7,7 @@
 //! the upstream accepts with `101` becomes a byte stream both ways ([`upgrade`]).
 
 pub mod client;
+pub mod forwarding;
 mod h1_pool;
 mod health;
 pub mod upgrade;
@@ -26,7 +27,8 @@ use self::client::{Connector, SendError};
 pub use self::health::HealthChecks;
 pub use self::upstream::{Host, Upstream, Wire};
 use crate::config::SecretInjection;
-use crate::net::{IpNet, rebuild_forwarding, remove_hop_by_hop};
+use forwarding::{rebuild_forwarding, remove_hop_by_hop};
+use myc_tower::client_addr::IpNet;
 
 /// Forwards requests to upstream hosts.
 #[derive(Clone, Debug)]

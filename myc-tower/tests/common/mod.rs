@@ -123,9 +123,7 @@ impl Jwks {
 
 /// Serves `app` on 127.0.0.1:0; returns `http://addr`.
 pub(crate) async fn serve(app: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(axum::serve(listener, app).into_future());
+    let addr = myc_testkit::http::serve(app).await;
     format!("http://{addr}")
 }
 

@@ -6,7 +6,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use http::{HeaderMap, HeaderValue};
-use myc_gateway::net::{IpNet, client_ip, forwarded_entry};
+use myc_tower::client_addr::{IpNet, client_ip, forwarded_entry};
 use proptest::prelude::*;
 
 /// One chain entry as text, and the address it stands for (`None`: unreadable).

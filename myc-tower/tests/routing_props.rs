@@ -1,7 +1,7 @@
 //! Property tests of the routing primitives against brute force.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use myc_gateway::routing::{normalize, patterns_intersect, wildmatch};
+use myc_tower::routing::{normalize, patterns_intersect, wildmatch};
 use proptest::prelude::*;
 
 fn texts(max: usize) -> Vec<String> {

@@ -1,38 +1,12 @@
-//! Routing: which route of which service a request belongs to.
-//!
-//! - Paths are checked before matching: dot segments (`.`/`..`, raw or percent-encoded),
-//!   encoded slashes and backslashes (`%2f`, `%5c`), raw backslashes and NUL are refused with
-//!   [`RouteError::UnsafePath`] (400). Matching runs on the percent-decoded path, so
-//!   `/%61dmin` cannot dodge an `/admin*` route.
-//! - Patterns are wildmatch over the path: `*` any run (including `/`), `?` one character,
-//!   case-sensitive; the query and the method do not take part in matching the pattern.
-//! - When several routes match, the most specific wins (more literal characters, then fewer
-//!   wildcards); two routes that can match the same path and the same method with equal
-//!   specificity are ambiguous, an error when the table is built (upstream answered 500 at
-//!   request time).
-//! - [`Addressing::ServicePrefix`] reproduces upstream's `/{service}/{rest}` addressing: the
-//!   first segment names the service, patterns match `rest`, and the prefix is stripped once.
-//!
-//! ```
-//! use myc_gateway::routing::{Addressing, MethodSet, RouteSpec, RouteTable};
-//! let table = RouteTable::build(
-//!     Addressing::FullPath,
-//!     vec![
-//!         RouteSpec::new("billing", "/invoices/*", MethodSet::parse(&["READ"]).unwrap(), 0),
-//!         RouteSpec::new("billing", "/invoices/export", MethodSet::parse(&["GET"]).unwrap(), 1),
-//!     ],
-//! ).unwrap();
-//! let hit = table.find(&http::Method::GET, "/invoices/export").unwrap();
-//! assert_eq!(hit.route.key, 1); // the literal route is more specific
-//! assert!(table.find(&http::Method::GET, "/invoices/../admin").is_err());
-//! ```
+//! The route table: routes, their methods, and the most specific match for a request.
 
 use std::borrow::Cow;
 
 use http::Method;
 
-/// Longest accepted request path (bytes).
-pub const MAX_PATH_LEN: usize = 8 * 1024;
+use super::path::normalize;
+use super::pattern::{patterns_intersect, wildmatch};
+
 /// Longest accepted route pattern.
 pub const MAX_PATTERN_LEN: usize = 1024;
 
@@ -45,6 +19,11 @@ pub enum Addressing {
     /// Upstream's `/{service}/{rest}`: patterns match `rest`, the prefix is stripped once.
     ServicePrefix,
 }
+
+/// A method name [`MethodSet::parse`] does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown method {0:?}")]
+pub struct UnknownMethod(pub String);
 
 /// The methods a route accepts, in upstream's vocabulary.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,7 +49,7 @@ impl MethodSet {
     /// Parses `GET HEAD PATCH POST PUT DELETE CONNECT OPTIONS TRACE ALL READ WRITE NONE`
     /// (upper case). `NONE` anywhere denies everything; `ALL` allows every known method but
     /// `CONNECT`, which must be listed explicitly.
-    pub fn parse<S: AsRef<str>>(names: &[S]) -> Result<Self, String> {
+    pub fn parse<S: AsRef<str>>(names: &[S]) -> Result<Self, UnknownMethod> {
         let mut set = Self {
             methods: Vec::new(),
             all: false,
@@ -84,7 +63,7 @@ impl MethodSet {
                 "WRITE" => set.extend([Method::POST, Method::PUT, Method::PATCH, Method::DELETE]),
                 other => match KNOWN.iter().find(|m| m.as_str() == other) {
                     Some(m) => set.extend([m.clone()]),
-                    None => return Err(format!("unknown method {other:?}")),
+                    None => return Err(UnknownMethod(other.to_owned())),
                 },
             }
         }
@@ -178,6 +157,33 @@ pub enum RouteError {
     Pattern(String, &'static str),
 }
 
+impl RouteError {
+    /// A stable machine-readable code (myc-tower's `MYT…` family).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::UnsafePath(_) => "MYT00420",
+            Self::NotFound => "MYT00421",
+            Self::MethodNotAllowed => "MYT00422",
+            Self::Ambiguous(..) | Self::Pattern(..) => "MYT00500",
+        }
+    }
+
+    /// The HTTP status: 400, 404, 405; 500 for the table's own errors.
+    pub fn status(&self) -> http::StatusCode {
+        match self {
+            Self::UnsafePath(_) => http::StatusCode::BAD_REQUEST,
+            Self::NotFound => http::StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => http::StatusCode::METHOD_NOT_ALLOWED,
+            Self::Ambiguous(..) | Self::Pattern(..) => http::StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The JSON response `{"message", "code"}`.
+    pub fn into_response<B: From<String>>(self) -> http::Response<B> {
+        crate::refused::json(self.status(), self.code(), &self.to_string())
+    }
+}
+
 /// A matched route.
 #[derive(Debug)]
 pub struct Match<'a> {
@@ -193,144 +199,6 @@ pub struct Match<'a> {
 pub struct RouteTable {
     addressing: Addressing,
     routes: Vec<RouteSpec>,
-}
-
-fn hex(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
-/// Percent-decodes `path`, refusing what could change its segment structure.
-pub fn normalize(path: &str) -> Result<String, RouteError> {
-    if path.len() > MAX_PATH_LEN {
-        return Err(RouteError::UnsafePath("path too long"));
-    }
-    if !path.starts_with('/') {
-        return Err(RouteError::UnsafePath("path must start with /"));
-    }
-    let bytes = path.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b == b'%' {
-            let (Some(h), Some(l)) = (
-                bytes.get(i + 1).copied().and_then(hex),
-                bytes.get(i + 2).copied().and_then(hex),
-            ) else {
-                return Err(RouteError::UnsafePath("bad percent-encoding"));
-            };
-            let decoded = h * 16 + l;
-            match decoded {
-                b'/' | b'\\' => return Err(RouteError::UnsafePath("encoded slash")),
-                0 => return Err(RouteError::UnsafePath("NUL")),
-                _ => out.push(decoded),
-            }
-            i += 3;
-        } else {
-            if b == b'\\' || b == 0 {
-                return Err(RouteError::UnsafePath("backslash or NUL"));
-            }
-            out.push(b);
-            i += 1;
-        }
-    }
-    let decoded =
-        String::from_utf8(out).map_err(|_| RouteError::UnsafePath("path is not UTF-8"))?;
-    if decoded.split('/').any(is_dot_segment) {
-        return Err(RouteError::UnsafePath("dot segment"));
-    }
-    Ok(decoded)
-}
-
-/// Whether some server behind the gateway could take a decoded segment for `.` or `..`:
-/// path parameters cut (`..;jsessionid=x`, Tomcat, Jetty and Spring drop them), surrounding
-/// whitespace and control characters trimmed (`..%20`, `..%09`), Unicode compatibility forms
-/// folded by NFKC (fullwidth `．．`, the one-dot leader `․`).
-fn is_dot_segment(segment: &str) -> bool {
-    use unicode_normalization::UnicodeNormalization as _;
-    let dots = |s: &str| {
-        let s = s.trim_matches(|c: char| c.is_whitespace() || c.is_control());
-        s == "." || s == ".."
-    };
-    let segment = segment.split(';').next().unwrap_or_default();
-    if segment.is_ascii() {
-        return dots(segment);
-    }
-    dots(segment) || dots(&segment.nfkc().collect::<String>())
-}
-
-/// Wildmatch: `*` any run (including `/`), `?` one character.
-pub fn wildmatch(pattern: &str, text: &str) -> bool {
-    if pattern.is_ascii() && text.is_ascii() {
-        // Bytes are characters: no allocation on the request path.
-        return wildmatch_units(pattern.as_bytes(), text.as_bytes(), b'*', b'?');
-    }
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    wildmatch_units(&p, &t, '*', '?')
-}
-
-/// Iterative matching with a single backtrack point: linear-ish, no exponential blow-up.
-fn wildmatch_units<T: PartialEq + Copy>(p: &[T], t: &[T], star_unit: T, any: T) -> bool {
-    let (mut pi, mut ti) = (0, 0);
-    let (mut star, mut mark) = (None, 0);
-    while ti < t.len() {
-        if pi < p.len() && p[pi] != star_unit && (p[pi] == any || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == star_unit {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == star_unit)
-}
-
-/// Whether some text matches both patterns.
-pub fn patterns_intersect(a: &str, b: &str) -> bool {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    // reach[i][j]: a[..i] and b[..j] can be consumed by a common prefix of text.
-    let mut reach = vec![vec![false; b.len() + 1]; a.len() + 1];
-    reach[0][0] = true;
-    for i in 0..=a.len() {
-        for j in 0..=b.len() {
-            if !reach[i][j] {
-                continue;
-            }
-            // A star may match the empty string.
-            if i < a.len() && a[i] == '*' {
-                reach[i + 1][j] = true;
-            }
-            if j < b.len() && b[j] == '*' {
-                reach[i][j + 1] = true;
-            }
-            // Both consume one character of the text.
-            if i < a.len() && j < b.len() {
-                let (x, y) = (a[i], b[j]);
-                let same_char = x == y || x == '?' || y == '?' || x == '*' || y == '*';
-                if same_char {
-                    // A star that consumes a character stays in place.
-                    let ni = if x == '*' { i } else { i + 1 };
-                    let nj = if y == '*' { j } else { j + 1 };
-                    if (ni, nj) != (i, j) {
-                        reach[ni][nj] = true;
-                    }
-                }
-            }
-        }
-    }
-    reach[a.len()][b.len()]
 }
 
 impl RouteTable {
