@@ -13,6 +13,7 @@
 //! Without `[api.logging]` the gateway logs `info` lines to stderr (stdout carries the
 //! commands' output, such as `listening on …`).
 
+use crate::config::KeyError;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -100,11 +101,11 @@ impl Default for LoggingSettings {
 
 impl RawLogging {
     /// Resolves paths against `base`; errors are (key, message).
-    pub(crate) fn resolve(self, base: &Path) -> Result<LoggingSettings, (String, String)> {
+    pub(crate) fn resolve(self, base: &Path) -> Result<LoggingSettings, KeyError> {
         let level = self.level.unwrap_or_else(|| "info".into());
         tracing_subscriber::EnvFilter::builder()
             .parse(&level)
-            .map_err(|e| ("api.logging.level".to_owned(), e.to_string()))?;
+            .map_err(|e| KeyError::new("api.logging.level", e.to_string()))?;
         let mut collector_requested = false;
         let target = match self.target {
             None => LogTarget::Stderr,
@@ -112,8 +113,8 @@ impl RawLogging {
                 "stdout" => LogTarget::Stdout,
                 "stderr" => LogTarget::Stderr,
                 other => {
-                    return Err((
-                        "api.logging.target".into(),
+                    return Err(KeyError::new(
+                        "api.logging.target",
                         format!(
                             "{other:?}: expected \"stdout\", \"stderr\" or {{ file = {{ path = … }} }}"
                         ),
@@ -132,9 +133,9 @@ impl RawLogging {
                 LogTarget::Stderr
             }
             Some(RawTarget::Table(_)) => {
-                return Err((
-                    "api.logging.target".into(),
-                    "set exactly one of file or collector".into(),
+                return Err(KeyError::new(
+                    "api.logging.target",
+                    "set exactly one of file or collector",
                 ));
             }
         };

@@ -24,6 +24,7 @@
 //! keys = [{ version = 2, secret = { env = "MYC_HMAC_V2" } }]
 //! ```
 
+use super::KeyError;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -198,7 +199,7 @@ impl RawAuth {
         self,
         base: &Path,
         env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<AuthSettings, (String, String)> {
+    ) -> Result<AuthSettings, KeyError> {
         let mut settings = AuthSettings {
             leeway_secs: self.leeway_secs.unwrap_or(60),
             ..AuthSettings::default()
@@ -207,7 +208,7 @@ impl RawAuth {
             let mut keys = Vec::new();
             for (i, key) in internal.keys.into_iter().enumerate() {
                 let k = format!("gateway.auth.internal.keys[{i}]");
-                let alg = algorithm(&key.alg).map_err(|m| (format!("{k}.alg"), m))?;
+                let alg = algorithm(&key.alg).map_err(|m| KeyError::new(format!("{k}.alg"), m))?;
                 keys.push(match alg {
                     jsonwebtoken::Algorithm::HS256
                     | jsonwebtoken::Algorithm::HS384
@@ -215,17 +216,14 @@ impl RawAuth {
                         let secret = key
                             .secret
                             .ok_or_else(|| {
-                                (
-                                    format!("{k}.secret"),
-                                    "an HMAC key needs a secret".to_owned(),
-                                )
+                                KeyError::new(format!("{k}.secret"), "an HMAC key needs a secret")
                             })?
                             .resolve(base, env)
-                            .map_err(|m| (format!("{k}.secret"), m))?;
+                            .map_err(|m| KeyError::new(format!("{k}.secret"), m))?;
                         if secret.len() < 32 {
-                            return Err((
+                            return Err(KeyError::new(
                                 format!("{k}.secret"),
-                                "HMAC secrets need at least 32 bytes".into(),
+                                "HMAC secrets need at least 32 bytes",
                             ));
                         }
                         InternalKey::Hmac {
@@ -238,17 +236,17 @@ impl RawAuth {
                         kid: key.kid,
                         public_key: key.public_key_hex.as_deref().and_then(hex32).ok_or_else(
                             || {
-                                (
+                                KeyError::new(
                                     format!("{k}.public_key_hex"),
-                                    "64 hex characters expected".to_owned(),
+                                    "64 hex characters expected",
                                 )
                             },
                         )?,
                     },
                     _ => {
-                        return Err((
+                        return Err(KeyError::new(
                             format!("{k}.alg"),
-                            "internal keys are HS256/HS384/HS512 or EdDSA".into(),
+                            "internal keys are HS256/HS384/HS512 or EdDSA",
                         ));
                     }
                 });
@@ -262,20 +260,20 @@ impl RawAuth {
                 .iter()
                 .map(|a| algorithm(a))
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|m| (format!("{k}.algorithms"), m))?;
+                .map_err(|m| KeyError::new(format!("{k}.algorithms"), m))?;
             if algorithms
                 .iter()
                 .any(|a| a.family() == jsonwebtoken::AlgorithmFamily::Hmac)
             {
-                return Err((
+                return Err(KeyError::new(
                     format!("{k}.algorithms"),
-                    "external providers sign with public keys; HS* is refused".into(),
+                    "external providers sign with public keys; HS* is refused",
                 ));
             }
             for (d, domain) in p.email_domains.iter().enumerate() {
                 let probe = format!("x@{domain}");
                 if myc_profile::email::canonical(&probe).is_err() {
-                    return Err((
+                    return Err(KeyError::new(
                         format!("{k}.email_domains[{d}]"),
                         format!("{domain:?} is not an ASCII host name (write IDNs as xn--…)"),
                     ));
@@ -297,7 +295,7 @@ impl RawAuth {
             let mut keys = Vec::new();
             for (i, key) in cs.keys.into_iter().enumerate() {
                 let secret = key.secret.resolve(base, env).map_err(|m| {
-                    (
+                    KeyError::new(
                         format!("gateway.auth.connection_strings.keys[{i}].secret"),
                         m,
                     )

@@ -24,6 +24,7 @@
 //! ```
 
 mod auth;
+mod error;
 mod nats;
 mod store;
 mod value;
@@ -37,22 +38,11 @@ use serde::de::IgnoredAny;
 use zeroize::Zeroizing;
 
 pub use auth::{AuthSettings, HmacKeys, InternalKey, Provider};
+pub use error::{ConfigError, KeyError};
 use myc_tower::routing::{Addressing, MethodSet, RouteError, RouteSpec, RouteTable};
 pub use nats::{AllowRule, IssuerSettings, NatsSettings, RenewingSettings, Requester, TenantScope};
 pub use store::{SQLITE_FILE, SecretsSettings, StoreLocation, StoreSettings};
 pub use value::ValueSource;
-
-/// A configuration error: the file, the key and what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}: {key}: {message}")]
-pub struct ConfigError {
-    /// The config file.
-    pub file: String,
-    /// The key (dotted path; `[i]` for array items).
-    pub key: String,
-    /// What is wrong.
-    pub message: String,
-}
 
 /// Largest accepted config file.
 pub const MAX_CONFIG_BYTES: usize = 4 * 1024 * 1024;
@@ -300,14 +290,14 @@ impl RawOps {
         &self,
         base: &Path,
         env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<OpsSettings, (String, String)> {
+    ) -> Result<OpsSettings, KeyError> {
         let default = ["127.0.0.0/8".to_owned(), "::1/128".to_owned()];
         let sources = self.allowed_sources.as_deref().unwrap_or(&default);
         let mut allowed_sources = Vec::new();
         for (i, source) in sources.iter().enumerate() {
             allowed_sources.push(source.parse().map_err(
                 |m: myc_tower::client_addr::InvalidNetwork| {
-                    (format!("gateway.ops.allowed_sources[{i}]"), m.to_string())
+                    KeyError::new(format!("gateway.ops.allowed_sources[{i}]"), m.to_string())
                 },
             )?);
         }
@@ -316,11 +306,11 @@ impl RawOps {
             Some(source) => {
                 let token = source
                     .resolve(base, env)
-                    .map_err(|m| ("gateway.ops.token".to_owned(), m))?;
+                    .map_err(|m| KeyError::new("gateway.ops.token", m))?;
                 if token.len() < 16 {
-                    return Err((
-                        "gateway.ops.token".into(),
-                        "an ops token needs at least 16 characters".into(),
+                    return Err(KeyError::new(
+                        "gateway.ops.token",
+                        "an ops token needs at least 16 characters",
                     ));
                 }
                 Some(token)
@@ -698,13 +688,17 @@ impl Config {
         base: &Path,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
-        let error = |key: &str, message: String| ConfigError {
-            file: file.to_owned(),
-            key: key.to_owned(),
-            message,
-        };
+        Self::resolve(text, base, env).map_err(|e| ConfigError::in_file(file, e))
+    }
+
+    /// Each section's resolver in turn; the first error wins.
+    fn resolve(
+        text: &str,
+        base: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, KeyError> {
         if text.len() > MAX_CONFIG_BYTES {
-            return Err(error(
+            return Err(KeyError::new(
                 "(file)",
                 format!("larger than {MAX_CONFIG_BYTES} bytes"),
             ));
@@ -712,7 +706,7 @@ impl Config {
         let text = preprocess(text);
         let root: toml::Table = text
             .parse()
-            .map_err(|e: toml::de::Error| error("(syntax)", e.message().to_owned()))?;
+            .map_err(|e: toml::de::Error| KeyError::new("(syntax)", e.message().to_owned()))?;
         let mut warnings = Vec::new();
         for key in root.keys() {
             if !KNOWN_SECTIONS.contains(&key.as_str()) {
@@ -726,30 +720,29 @@ impl Config {
                 if path.starts_with("services.") {
                     path = path.replacen("[0]", "", 1);
                 }
-                error(&format!("api.{path}"), e.into_inner().message().to_owned())
+                KeyError::new(format!("api.{path}"), e.into_inner().message().to_owned())
             })?,
-            None => return Err(error("api", "missing [api] section".into())),
+            None => return Err(KeyError::new("api", "missing [api] section")),
         };
         for key in api.other.keys() {
             warnings.push(format!("api.{key} is not used by this gateway; ignored"));
         }
         let cors = Cors::parse(api.allowed_origins.take().unwrap_or_default())
-            .map_err(|(i, message)| error(&format!("api.allowedOrigins[{i}]"), message))?;
+            .map_err(|(i, message)| KeyError::new(format!("api.allowedOrigins[{i}]"), message))?;
         let logging = api
             .logging
             .take()
             .map(|raw| raw.resolve(base))
-            .transpose()
-            .map_err(|(key, message)| error(&key, message))?
+            .transpose()?
             .unwrap_or_default();
         if api.service_workers == Some(0) {
-            return Err(error("api.serviceWorkers", "must be at least 1".into()));
+            return Err(KeyError::new("api.serviceWorkers", "must be at least 1"));
         }
         let gateway: RawGateway = match root.get("gateway") {
             Some(value) => serde_path_to_error::deserialize(value.clone()).map_err(|e| {
                 let path = e.path().to_string();
-                error(
-                    &format!("gateway.{path}"),
+                KeyError::new(
+                    format!("gateway.{path}"),
                     e.into_inner().message().to_owned(),
                 )
             })?,
@@ -759,7 +752,7 @@ impl Config {
             None | Some("path") => Addressing::FullPath,
             Some("service-prefix") => Addressing::ServicePrefix,
             Some(other) => {
-                return Err(error(
+                return Err(KeyError::new(
                     "gateway.addressing",
                     format!("{other:?} is neither \"path\" nor \"service-prefix\""),
                 ));
@@ -773,26 +766,22 @@ impl Config {
             .map(|(i, s)| {
                 s.parse()
                     .map_err(|m: myc_tower::client_addr::InvalidNetwork| {
-                        error(&format!("gateway.trusted_proxies[{i}]"), m.to_string())
+                        KeyError::new(format!("gateway.trusted_proxies[{i}]"), m.to_string())
                     })
             })
             .collect::<Result<Vec<_>, _>>()?;
         if gateway.health.interval_ms == 0 || gateway.health.timeout_ms == 0 {
-            return Err(error(
+            return Err(KeyError::new(
                 "gateway.health",
-                "interval_ms and timeout_ms must be positive".into(),
+                "interval_ms and timeout_ms must be positive",
             ));
         }
-        let auth = gateway
-            .auth
-            .resolve(base, env)
-            .map_err(|(key, message)| error(&key, message))?;
-        let store = store::resolve_store(gateway.data_dir.as_deref(), &gateway.store, base, env)
-            .map_err(|(key, message)| error(&key, message))?;
+        let auth = gateway.auth.resolve(base, env)?;
+        let store = store::resolve_store(gateway.data_dir.as_deref(), &gateway.store, base, env)?;
         let server_tls = match (api.tls.take(), &gateway.tls.cert, &gateway.tls.key) {
             (Some(RawApiTls::Word(word)), None, None) if word == "disabled" => None,
             (Some(RawApiTls::Word(word)), _, _) if word != "disabled" => {
-                return Err(error(
+                return Err(KeyError::new(
                     "api.tls",
                     format!("{word:?}: expected \"disabled\" or [api.tls.define]"),
                 ));
@@ -809,12 +798,12 @@ impl Config {
             }),
             (None, None, None) => None,
             (None, _, _) => {
-                return Err(error("gateway.tls", "cert and key go together".into()));
+                return Err(KeyError::new("gateway.tls", "cert and key go together"));
             }
             (Some(_), _, _) => {
-                return Err(error(
+                return Err(KeyError::new(
                     "gateway.tls",
-                    "set the certificate in [api.tls.define] or [gateway.tls], not both".into(),
+                    "set the certificate in [api.tls.define] or [gateway.tls], not both",
                 ));
             }
         };
@@ -823,23 +812,17 @@ impl Config {
                 let tls = tls.clone();
                 move || tls.load()
             }))
-            .map_err(|e| error("api.tls", e.to_string()))?;
+            .map_err(|e| KeyError::new("api.tls", e.to_string()))?;
         }
-        let ops = gateway
-            .ops
-            .resolve(base, env)
-            .map_err(|(key, message)| error(&key, message))?;
+        let ops = gateway.ops.resolve(base, env)?;
         let nats = match root.get("nats") {
             Some(value) => {
                 let raw: nats::RawNats =
                     serde_path_to_error::deserialize(value.clone()).map_err(|e| {
                         let path = e.path().to_string();
-                        error(&format!("nats.{path}"), e.into_inner().message().to_owned())
+                        KeyError::new(format!("nats.{path}"), e.into_inner().message().to_owned())
                     })?;
-                Some(
-                    nats::resolve(&raw, base, env)
-                        .map_err(|(key, message)| error(&key, message))?,
-                )
+                Some(nats::resolve(&raw, base, env)?)
             }
             None => None,
         };
@@ -847,14 +830,14 @@ impl Config {
         for (i, file) in gateway.tls.extra_roots.iter().enumerate() {
             let path = base.join(file);
             let pem = std::fs::read(&path).map_err(|e| {
-                error(
-                    &format!("gateway.tls.extra_roots[{i}]"),
+                KeyError::new(
+                    format!("gateway.tls.extra_roots[{i}]"),
                     format!("cannot read {}: {e}", path.display()),
                 )
             })?;
             if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
-                return Err(error(
-                    &format!("gateway.tls.extra_roots[{i}]"),
+                return Err(KeyError::new(
+                    format!("gateway.tls.extra_roots[{i}]"),
                     format!("{} holds no PEM certificate", path.display()),
                 ));
             }
@@ -864,21 +847,20 @@ impl Config {
             .secrets
             .as_ref()
             .map(|raw| store::resolve_secrets(raw, base, env))
-            .transpose()
-            .map_err(|(key, message)| error(&key, message))?;
+            .transpose()?;
         let telegram = match &gateway.telegram {
             None => None,
             Some(raw) => {
                 if secrets.is_none() {
-                    return Err(error(
+                    return Err(KeyError::new(
                         "gateway.telegram",
-                        "bot tokens are stored sealed: configure [gateway.secrets]".into(),
+                        "bot tokens are stored sealed: configure [gateway.secrets]",
                     ));
                 }
                 if auth.connection_strings.is_none() {
-                    return Err(error(
+                    return Err(KeyError::new(
                         "gateway.telegram",
-                        "login issues connection strings: configure [gateway.auth.connection_strings]".into(),
+                        "login issues connection strings: configure [gateway.auth.connection_strings]",
                     ));
                 }
                 let settings = TelegramSettings {
@@ -886,9 +868,9 @@ impl Config {
                     login_ttl_secs: raw.login_ttl_secs.unwrap_or(86_400),
                 };
                 if settings.max_auth_age_secs == 0 || settings.login_ttl_secs < 60 {
-                    return Err(error(
+                    return Err(KeyError::new(
                         "gateway.telegram",
-                        "max_auth_age_secs must be positive and login_ttl_secs at least 60".into(),
+                        "max_auth_age_secs must be positive and login_ttl_secs at least 60",
                     ));
                 }
                 Some(settings)
@@ -899,7 +881,7 @@ impl Config {
         for (name, mut defs) in api.services {
             let key = format!("api.services.{name}");
             if defs.len() != 1 {
-                return Err(error(&key, "service defined more than once".into()));
+                return Err(KeyError::new(&key, "service defined more than once"));
             }
             let raw = defs.remove(0);
             let service_index = services.len();
@@ -908,19 +890,19 @@ impl Config {
             }
             let hosts = match (raw.host, raw.hosts) {
                 (Some(_), Some(_)) => {
-                    return Err(error(&key, "set host or hosts, not both".into()));
+                    return Err(KeyError::new(&key, "set host or hosts, not both"));
                 }
                 (Some(Hosts::One(h)), None) | (None, Some(Hosts::One(h))) => vec![h],
                 (Some(Hosts::Many(h)), None) | (None, Some(Hosts::Many(h))) => h,
-                (None, None) => return Err(error(&format!("{key}.host"), "missing".into())),
+                (None, None) => return Err(KeyError::new(format!("{key}.host"), "missing")),
             };
             for (i, host) in hosts.iter().enumerate() {
                 let ok = host
                     .rsplit_once(':')
                     .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok_and(|p| p > 0));
                 if !ok {
-                    return Err(error(
-                        &format!("{key}.hosts[{i}]"),
+                    return Err(KeyError::new(
+                        format!("{key}.hosts[{i}]"),
                         format!("{host:?} must be host:port"),
                     ));
                 }
@@ -932,17 +914,16 @@ impl Config {
                 let injection = match (secret.query_parameter, secret.authorization_header) {
                     (Some(q), None) => SecretInjection::Query {
                         name: q.name,
-                        token: q
-                            .token
-                            .resolve(base, env)
-                            .map_err(|m| error(&format!("{skey}.queryParameter.token"), m))?,
+                        token: q.token.resolve(base, env).map_err(|m| {
+                            KeyError::new(format!("{skey}.queryParameter.token"), m)
+                        })?,
                     },
                     (None, Some(h)) => {
                         let header_name = h.header_name.unwrap_or_else(|| "Authorization".into());
                         let header =
                             http::HeaderName::from_bytes(header_name.as_bytes()).map_err(|_| {
-                                error(
-                                    &format!("{skey}.authorizationHeader.headerName"),
+                                KeyError::new(
+                                    format!("{skey}.authorizationHeader.headerName"),
                                     format!("{header_name:?} is not a header name"),
                                 )
                             })?;
@@ -953,20 +934,20 @@ impl Config {
                                 .prefix
                                 .map_or_else(|| "Bearer".into(), |p| p.trim().to_owned()),
                             token: h.token.resolve(base, env).map_err(|m| {
-                                error(&format!("{skey}.authorizationHeader.token"), m)
+                                KeyError::new(format!("{skey}.authorizationHeader.token"), m)
                             })?,
                         }
                     }
                     _ => {
-                        return Err(error(
-                            &skey,
-                            "set exactly one of queryParameter or authorizationHeader".into(),
+                        return Err(KeyError::new(
+                            skey,
+                            "set exactly one of queryParameter or authorizationHeader",
                         ));
                     }
                 };
                 if secrets.insert(secret.name.clone(), injection).is_some() {
-                    return Err(error(
-                        &skey,
+                    return Err(KeyError::new(
+                        skey,
                         format!("secret {:?} defined twice", secret.name),
                     ));
                 }
@@ -975,18 +956,18 @@ impl Config {
             for (i, route) in raw.path.into_iter().enumerate() {
                 let rkey = format!("{key}.path[{i}]");
                 let methods = MethodSet::parse(&route.methods)
-                    .map_err(|m| error(&format!("{rkey}.methods"), m.to_string()))?;
+                    .map_err(|m| KeyError::new(format!("{rkey}.methods"), m.to_string()))?;
                 if let Some(secret) = &route.secret_name
                     && !secrets.contains_key(secret)
                 {
-                    return Err(error(
-                        &format!("{rkey}.secretName"),
+                    return Err(KeyError::new(
+                        format!("{rkey}.secretName"),
                         format!("secret {secret:?} is not defined in [[{name}.secret]]"),
                     ));
                 }
                 if route.identity_source.is_some() && allowed_sources.is_empty() {
-                    return Err(error(
-                        &format!("{rkey}.identitySource"),
+                    return Err(KeyError::new(
+                        format!("{rkey}.identitySource"),
                         format!("identitySource needs allowedSources on service {name:?}"),
                     ));
                 }
@@ -994,16 +975,16 @@ impl Config {
                     None => None,
                     Some(toml::Value::String(v)) if v == "telegram" => {
                         if route.group == SecurityGroup::Public {
-                            return Err(error(
-                                &format!("{rkey}.identitySource"),
-                                "a telegram route needs a group that takes an identity (authenticated, protected, protectedByRoles)".into(),
+                            return Err(KeyError::new(
+                                format!("{rkey}.identitySource"),
+                                "a telegram route needs a group that takes an identity (authenticated, protected, protectedByRoles)",
                             ));
                         }
                         Some(IdentitySource::Telegram)
                     }
                     Some(other) => {
-                        return Err(error(
-                            &format!("{rkey}.identitySource"),
+                        return Err(KeyError::new(
+                            format!("{rkey}.identitySource"),
                             format!("{other} is not a known identity source (\"telegram\")"),
                         ));
                     }
@@ -1048,14 +1029,14 @@ impl Config {
                 .unwrap_or_else(|| "api.services".into())
         };
         let table = RouteTable::build(addressing, specs).map_err(|e| match e {
-            RouteError::Ambiguous(a, b) => error(
-                &key_of(&a),
+            RouteError::Ambiguous(a, b) => KeyError::new(
+                key_of(&a),
                 format!(
                     "overlaps {} ({b:?}) with the same methods and specificity",
                     key_of(&b)
                 ),
             ),
-            other => error("api.services", other.to_string()),
+            other => KeyError::new("api.services", other.to_string()),
         })?;
         Ok(Self {
             listen_ip: api.service_ip.unwrap_or_else(|| "127.0.0.1".into()),

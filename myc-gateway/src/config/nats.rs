@@ -34,6 +34,7 @@
 //! nats_url = "nats://nats.example.com:4222"  # handed to nodes (default: the first server)
 //! ```
 
+use super::KeyError;
 use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
@@ -205,13 +206,13 @@ pub(super) fn resolve(
     raw: &RawNats,
     base: &Path,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<NatsSettings, (String, String)> {
+) -> Result<NatsSettings, KeyError> {
     if raw.servers.is_empty() {
-        return Err(("nats.servers".into(), "name at least one server".into()));
+        return Err(KeyError::new("nats.servers", "name at least one server"));
     }
     for (i, url) in raw.servers.iter().enumerate() {
         if !(url.starts_with("nats://") || url.starts_with("tls://")) {
-            return Err((
+            return Err(KeyError::new(
                 format!("nats.servers[{i}]"),
                 format!("{url:?} must start with nats:// or tls://"),
             ));
@@ -221,8 +222,8 @@ pub(super) fn resolve(
     if let Some(path) = &creds
         && !path.is_file()
     {
-        return Err((
-            "nats.creds".into(),
+        return Err(KeyError::new(
+            "nats.creds",
             format!("{} is not a readable file", path.display()),
         ));
     }
@@ -231,9 +232,9 @@ pub(super) fn resolve(
         .clone()
         .unwrap_or_else(|| "myc-gateway".into());
     if queue_group.is_empty() || queue_group.contains(|c: char| c.is_whitespace() || c == '.') {
-        return Err((
-            "nats.queue_group".into(),
-            "one subject token: no spaces or dots".into(),
+        return Err(KeyError::new(
+            "nats.queue_group",
+            "one subject token: no spaces or dots",
         ));
     }
     let secrets = match &raw.secrets {
@@ -247,7 +248,7 @@ pub(super) fn resolve(
                     RawAccountRef::Jwt { jwt } => {
                         let path = base.join(jwt);
                         let text = std::fs::read_to_string(&path).map_err(|e| {
-                            (
+                            KeyError::new(
                                 format!("{key}.account"),
                                 format!("cannot read {}: {e}", path.display()),
                             )
@@ -256,7 +257,10 @@ pub(super) fn resolve(
                             text.trim(),
                         )
                         .map_err(|e| {
-                            (format!("{key}.account"), format!("{}: {e}", path.display()))
+                            KeyError::new(
+                                format!("{key}.account"),
+                                format!("{}: {e}", path.display()),
+                            )
                         })?
                         .sub
                     }
@@ -266,7 +270,7 @@ pub(super) fn resolve(
                 } else if myc_natsauth::is_public_key(myc_natsauth::KeyKind::Account, &account) {
                     Requester::Account(account)
                 } else {
-                    return Err((
+                    return Err(KeyError::new(
                         format!("{key}.account"),
                         format!("{account:?} is neither \"local\" nor an account public key"),
                     ));
@@ -280,7 +284,7 @@ pub(super) fn resolve(
                             .enumerate()
                             .map(|(j, t)| {
                                 Uuid::parse_str(t).map_err(|_| {
-                                    (
+                                    KeyError::new(
                                         format!("{key}.tenants[{j}]"),
                                         format!("{t:?} is not a tenant id"),
                                     )
@@ -298,25 +302,24 @@ pub(super) fn resolve(
         None => None,
         Some(r) => {
             if creds.is_some() {
-                return Err((
-                    "nats.renewing".into(),
-                    "use either creds or [nats.renewing], not both".into(),
+                return Err(KeyError::new(
+                    "nats.renewing",
+                    "use either creds or [nats.renewing], not both",
                 ));
             }
             let url = crate::nats::renewing::IssuerUrl::parse(&r.issuer_url)
-                .map_err(|m| ("nats.renewing.issuer_url".to_owned(), m))?;
+                .map_err(|m| KeyError::new("nats.renewing.issuer_url", m))?;
             if !url.https && !url.is_loopback() && !r.accept_insecure_http {
-                return Err((
-                    "nats.renewing.issuer_url".into(),
+                return Err(KeyError::new(
+                    "nats.renewing.issuer_url",
                     "use https:// (over http:// the node token travels in clear text; \
-                     accept_insecure_http = true allows it)"
-                        .into(),
+                     accept_insecure_http = true allows it)",
                 ));
             }
             let node_token = r
                 .node_token
                 .resolve(base, env)
-                .map_err(|m| ("nats.renewing.node_token".to_owned(), m))?;
+                .map_err(|m| KeyError::new("nats.renewing.node_token", m))?;
             Some(RenewingSettings {
                 issuer_url: r.issuer_url.clone(),
                 node_id: r.node_id.clone(),
@@ -329,20 +332,17 @@ pub(super) fn resolve(
         None => None,
         Some(issuer) => {
             if !myc_natsauth::is_public_key(KeyKind::Account, &issuer.account) {
-                return Err((
-                    "nats.issuer.account".into(),
-                    "must be an account public key (A…)".into(),
+                return Err(KeyError::new(
+                    "nats.issuer.account",
+                    "must be an account public key (A…)",
                 ));
             }
             let seed = issuer
                 .signing_key
                 .resolve(base, env)
-                .map_err(|m| ("nats.issuer.signing_key".to_owned(), m))?;
+                .map_err(|m| KeyError::new("nats.issuer.signing_key", m))?;
             let signing_key = Nkey::from_seed(KeyKind::Account, seed.trim()).map_err(|_| {
-                (
-                    "nats.issuer.signing_key".to_owned(),
-                    "not an account seed (SA…)".to_owned(),
-                )
+                KeyError::new("nats.issuer.signing_key", "not an account seed (SA…)")
             })?;
             Some(IssuerSettings {
                 account: issuer.account.clone(),

@@ -14,6 +14,7 @@
 //! kek_version = 1                                # raise, then `myc-gateway kek rotate`
 //! ```
 
+use super::KeyError;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -97,26 +98,26 @@ pub(super) fn resolve_store(
     raw: &RawStore,
     base: &Path,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<StoreSettings, (String, String)> {
+) -> Result<StoreSettings, KeyError> {
     let max_connections = raw.max_connections.unwrap_or(8);
     if max_connections == 0 {
-        return Err((
-            "gateway.store.max_connections".into(),
-            "must be at least 1".into(),
+        return Err(KeyError::new(
+            "gateway.store.max_connections",
+            "must be at least 1",
         ));
     }
     let location = match &raw.database_url {
         Some(source) => {
             let url = source
                 .resolve(base, env)
-                .map_err(|m| ("gateway.store.database_url".to_owned(), m))?;
+                .map_err(|m| KeyError::new("gateway.store.database_url", m))?;
             if !(url.starts_with("postgres://")
                 || url.starts_with("postgresql://")
                 || url.starts_with("sqlite:"))
             {
-                return Err((
-                    "gateway.store.database_url".into(),
-                    "must start with postgres://, postgresql:// or sqlite:".into(),
+                return Err(KeyError::new(
+                    "gateway.store.database_url",
+                    "must start with postgres://, postgresql:// or sqlite:",
                 ));
             }
             StoreLocation::Url(url)
@@ -133,18 +134,18 @@ pub(super) fn resolve_secrets(
     raw: &RawSecrets,
     base: &Path,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<SecretsSettings, (String, String)> {
+) -> Result<SecretsSettings, KeyError> {
     let key = "gateway.secrets.master_key".to_owned();
     let text = raw
         .master_key
         .resolve(base, env)
-        .map_err(|m| (key.clone(), m))?;
-    let master = MasterKey::from_text(&text).map_err(|e| (key, e.to_string()))?;
+        .map_err(|m| KeyError::new(key.clone(), m))?;
+    let master = MasterKey::from_text(&text).map_err(|e| KeyError::new(key, e.to_string()))?;
     let kek_version = raw.kek_version.unwrap_or(1);
     if kek_version == 0 {
-        return Err((
-            "gateway.secrets.kek_version".into(),
-            "versions start at 1".into(),
+        return Err(KeyError::new(
+            "gateway.secrets.kek_version",
+            "versions start at 1",
         ));
     }
     Ok(SecretsSettings {
