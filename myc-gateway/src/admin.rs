@@ -27,29 +27,37 @@ pub enum AdminError {
 }
 
 /// Why a token could not be minted.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("tokens mint: {0}")]
-pub struct MintError(pub String);
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MintError {
+    /// The configuration has no internal issuer.
+    #[error("tokens mint: no [gateway.auth.internal] section")]
+    NoInternalIssuer,
+    /// The internal issuer has only EdDSA public keys.
+    #[error("tokens mint: no HMAC key to sign with (EdDSA keys are public keys here)")]
+    NoSigningKey,
+    /// The subject is not an e-mail address.
+    #[error("tokens mint: {0:?} is not an e-mail address")]
+    NotAnEmail(String),
+    /// Signing failed.
+    #[error("tokens mint: {0}")]
+    Sign(#[from] jsonwebtoken::errors::Error),
+}
 
 /// Mints an internal JWT for `email`, valid `ttl_secs`, with the first HMAC key of
 /// `[gateway.auth.internal]` (its `kid` in the header). EdDSA-only configurations hold no
 /// private key, so they cannot mint.
 pub fn mint_token(auth: &AuthSettings, email: &str, ttl_secs: u64) -> Result<String, MintError> {
-    let (issuer, audiences, keys) = auth
-        .internal
-        .as_ref()
-        .ok_or_else(|| MintError("no [gateway.auth.internal] section".into()))?;
+    let (issuer, audiences, keys) = auth.internal.as_ref().ok_or(MintError::NoInternalIssuer)?;
     let (kid, alg, secret) = keys
         .iter()
         .find_map(|k| match k {
             InternalKey::Hmac { kid, alg, secret } => Some((kid, alg, secret)),
             InternalKey::Ed25519 { .. } => None,
         })
-        .ok_or_else(|| {
-            MintError("no HMAC key to sign with (EdDSA keys are public keys here)".into())
-        })?;
+        .ok_or(MintError::NoSigningKey)?;
     if email.is_empty() || !email.contains('@') {
-        return Err(MintError(format!("{email:?} is not an e-mail address")));
+        return Err(MintError::NotAnEmail(email.to_owned()));
     }
     let mut header = jsonwebtoken::Header::new(*alg);
     header.kid = kid.clone();
@@ -68,7 +76,7 @@ pub fn mint_token(auth: &AuthSettings, email: &str, ttl_secs: u64) -> Result<Str
         &claims,
         &jsonwebtoken::EncodingKey::from_secret(secret),
     )
-    .map_err(|e| MintError(e.to_string()))
+    .map_err(MintError::Sign)
 }
 
 /// Opens (creating and migrating) the store of `config`.

@@ -113,10 +113,36 @@ struct Gateway {
     store: Option<ReadyCheck>,
 }
 
-/// Why the gateway could not be assembled.
+/// Why the gateway could not be assembled from a valid configuration.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct BuildError(pub String);
+#[non_exhaustive]
+pub enum BuildError {
+    /// The TLS client of HTTPS upstreams could not be built.
+    #[error("HTTPS upstreams: {0}")]
+    UpstreamTls(String),
+    /// A route takes the path of one of the gateway's own endpoints.
+    #[error(
+        "route {pattern:?} of service {service:?} is the gateway's own {reserved}; set [gateway] health_path / metrics_path elsewhere"
+    )]
+    ReservedPath {
+        /// The route's pattern.
+        pattern: String,
+        /// Its service.
+        service: String,
+        /// The endpoint's path.
+        reserved: String,
+    },
+    /// A service's setting is not usable (`api.services.NAME.KEY: message`).
+    #[error("api.services.{service}.{key}: {message}")]
+    Service {
+        /// The service.
+        service: String,
+        /// The key within it (`hosts`, `allowedSources`, `path[2]`).
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+}
 
 /// The assembled gateway: the service to serve and the health checks to start.
 #[derive(Debug)]
@@ -311,7 +337,7 @@ pub fn build(
         let roots: Vec<&[u8]> = config.tls_roots.iter().map(Vec::as_slice).collect();
         Some(
             myc_tower::tls::client_config(&roots)
-                .map_err(|e| BuildError(format!("HTTPS upstreams: {e}")))?,
+                .map_err(|e| BuildError::UpstreamTls(e.to_string()))?,
         )
     } else {
         None
@@ -329,10 +355,11 @@ pub fn build(
     for reserved in [&config.health_path, &config.metrics_path] {
         for route in config.table.routes() {
             if route.pattern == *reserved {
-                return Err(BuildError(format!(
-                    "route {:?} of service {:?} is the gateway's own {reserved}; set [gateway] health_path / metrics_path elsewhere",
-                    route.pattern, route.service
-                )));
+                return Err(BuildError::ReservedPath {
+                    pattern: route.pattern.clone(),
+                    service: route.service.clone(),
+                    reserved: reserved.clone(),
+                });
             }
             if myc_tower::routing::wildmatch(&route.pattern, reserved) {
                 tracing::warn!(
@@ -347,8 +374,12 @@ pub fn build(
     let mut routes = Vec::new();
     for service in &config.services {
         let sources =
-            crate::sources::AllowedSources::parse(&service.allowed_sources).map_err(|e| {
-                BuildError(format!("api.services.{}.allowedSources: {e}", service.name))
+            crate::sources::AllowedSources::parse(&service.allowed_sources).map_err(|message| {
+                BuildError::Service {
+                    service: service.name.clone(),
+                    key: "allowedSources".into(),
+                    message,
+                }
             })?;
         allowed.push(Arc::new(sources));
         let upstream = Arc::new(
@@ -360,7 +391,11 @@ pub fn build(
                     Protocol::Http2 | Protocol::Grpc => Wire::Http2,
                 },
             )
-            .map_err(|e| BuildError(format!("api.services.{}.hosts: {e}", service.name)))?,
+            .map_err(|message| BuildError::Service {
+                service: service.name.clone(),
+                key: "hosts".into(),
+                message,
+            })?,
         );
         upstreams.push(upstream.clone());
         if let Some(path) = &service.health_check_path {
@@ -372,11 +407,14 @@ pub fn build(
                 && service.protocol == Protocol::Http
                 && !route.accept_insecure_routing
             {
-                return Err(BuildError(format!(
-                    "api.services.{}.path[{r}]: injecting secret {:?} over plain HTTP needs acceptInsecureRouting = true",
-                    service.name,
-                    route.secret.as_deref().unwrap_or_default()
-                )));
+                return Err(BuildError::Service {
+                    service: service.name.clone(),
+                    key: format!("path[{r}]"),
+                    message: format!(
+                        "injecting secret {:?} over plain HTTP needs acceptInsecureRouting = true",
+                        route.secret.as_deref().unwrap_or_default()
+                    ),
+                });
             }
             let secret = route
                 .secret
@@ -393,11 +431,10 @@ pub fn build(
             match route.identity_source {
                 None => services.push(RouteService::Direct(layered)),
                 Some(crate::config::IdentitySource::Telegram) => {
-                    let telegram = extras.telegram.clone().ok_or_else(|| {
-                        BuildError(format!(
-                            "api.services.{}.path[{r}]: identitySource = \"telegram\" needs [gateway.telegram]",
-                            service.name
-                        ))
+                    let telegram = extras.telegram.clone().ok_or_else(|| BuildError::Service {
+                        service: service.name.clone(),
+                        key: format!("path[{r}]"),
+                        message: "identitySource = \"telegram\" needs [gateway.telegram]".into(),
                     })?;
                     // The webhook check runs first and hands the auth layer the sender's identity.
                     let webhook = tower::service_fn(move |request: Request<Body>| {

@@ -17,13 +17,54 @@ use crate::app::ReadyCheck;
 use crate::config::{AuthSettings, Config, InternalKey};
 use crate::store::{SqlStore, Store};
 
-/// Why the gateway could not start.
+/// Why the gateway could not start, or stopped serving.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct ServeError(pub String);
-
-fn err(e: impl std::fmt::Display) -> ServeError {
-    ServeError(e.to_string())
+#[non_exhaustive]
+pub enum ServeError {
+    /// The configuration file is invalid.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// `api.serviceIp` and `api.servicePort` do not form a socket address.
+    #[error("{file}: api.serviceIp/servicePort do not form an address")]
+    ListenAddress {
+        /// The configuration file.
+        file: String,
+    },
+    /// The identity store could not be opened.
+    #[error(transparent)]
+    Store(#[from] crate::store::Error),
+    /// An internal issuer key is not usable.
+    #[error("[gateway.auth.internal]: {0}")]
+    InternalKey(myc_tower::AuthError),
+    /// The HTTP client of the identity providers could not be built.
+    #[error("identity providers: {0}")]
+    Fetcher(#[from] myc_tower::jwt::jwks::FetchError),
+    /// The connection-string keys are not usable.
+    #[error("[gateway.auth.connection_strings]: {0}")]
+    Keyring(#[from] myc_profile::ConnectionStringError),
+    /// The served certificate could not be loaded.
+    #[error("TLS: {0}")]
+    Tls(#[from] crate::server::tls::TlsError),
+    /// The routes and services could not be assembled.
+    #[error(transparent)]
+    Build(#[from] crate::app::BuildError),
+    /// A NATS service could not start.
+    #[error(transparent)]
+    Nats(#[from] crate::nats::NatsError),
+    /// A NATS service needs a section that is missing.
+    #[error("[nats.secrets] serves sealed secrets: configure [gateway.secrets] (master_key)")]
+    SecretsWithoutMasterKey,
+    /// The listening socket could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Serving failed.
+    #[error("serving: {0}")]
+    Io(#[from] std::io::Error),
 }
 
 /// The authenticator `settings` describe, with profiles and connection strings from `store`.
@@ -47,7 +88,7 @@ pub fn authenticator(
                 }
             })
             .collect::<Result<Vec<_>, _>>()
-            .map_err(err)?;
+            .map_err(ServeError::InternalKey)?;
         jwt = jwt.internal(InternalIssuer {
             issuer: issuer.clone(),
             audiences: audiences.clone(),
@@ -56,7 +97,7 @@ pub fn authenticator(
     }
     if !settings.providers.is_empty() {
         let roots: Vec<&[u8]> = tls_roots.iter().map(Vec::as_slice).collect();
-        let fetcher = Arc::new(HttpFetcher::with_roots(&roots).map_err(err)?);
+        let fetcher = Arc::new(HttpFetcher::with_roots(&roots)?);
         for p in &settings.providers {
             jwt = jwt.provider(OidcProvider {
                 issuer: p.issuer.clone(),
@@ -83,8 +124,7 @@ pub fn authenticator(
         let keyring = HmacKeyring::new(
             hmac.primary,
             hmac.keys.iter().map(|(v, s)| (*v, s.as_bytes())),
-        )
-        .map_err(err)?;
+        )?;
         auth = auth.with_connection_strings(keyring, store);
     }
     Ok(auth)
@@ -124,11 +164,11 @@ pub async fn serve(
     listen: Option<SocketAddr>,
     ready: impl FnOnce(&str),
 ) -> Result<(), ServeError> {
-    let config = Config::load(config_path).map_err(err)?;
+    let config = Config::load(config_path)?;
     for warning in &config.warnings {
         tracing::warn!("{}: {warning}", config_path.display());
     }
-    let store = Arc::new(SqlStore::open(&config.store).await.map_err(err)?);
+    let store = Arc::new(SqlStore::open(&config.store).await?);
     let nats_services = start_nats(&config, &store).await?;
     let auth = Arc::new(authenticator(
         &config.auth,
@@ -139,11 +179,8 @@ pub async fn serve(
         Some(addr) => addr,
         None => format!("{}:{}", config.listen_ip, config.listen_port)
             .parse()
-            .map_err(|_| {
-                ServeError(format!(
-                    "{}: api.serviceIp/servicePort do not form an address",
-                    config_path.display()
-                ))
+            .map_err(|_| ServeError::ListenAddress {
+                file: config_path.display().to_string(),
             })?,
     };
     let issuer = match config.nats.as_ref().and_then(|n| n.issuer.as_ref()) {
@@ -154,7 +191,10 @@ pub async fn serve(
                 "the NATS credential issuer",
             );
             tracing::info!(account = %settings.account, "NATS credential issuer at {}", crate::nats::issuer::ISSUER_PATH);
-            Some(crate::nats::issuer::router(settings, SqlStore::clone(&store)).map_err(err)?)
+            Some(crate::nats::issuer::router(
+                settings,
+                SqlStore::clone(&store),
+            )?)
         }
         None => None,
     };
@@ -181,13 +221,10 @@ pub async fn serve(
     let config_grace = config.shutdown_grace;
     let tls = match &config.server_tls {
         None => None,
-        Some(source) => Some(
-            crate::server::tls::Acceptor::new(Box::new({
-                let source = source.clone();
-                move || source.load()
-            }))
-            .map_err(err)?,
-        ),
+        Some(source) => Some(crate::server::tls::Acceptor::new(Box::new({
+            let source = source.clone();
+            move || source.load()
+        }))?),
     };
     let reloader = match (&tls, &config.server_tls) {
         (Some(acceptor), Some(source)) => Some(tokio::spawn(reload_certificates(
@@ -196,7 +233,7 @@ pub async fn serve(
         ))),
         _ => None,
     };
-    let mut built = crate::app::build(config, auth, extras).map_err(err)?;
+    let mut built = crate::app::build(config, auth, extras)?;
     if let Some(routes) = telegram_routes {
         built.app = built.app.mount(&crate::telegram::ENDPOINTS, routes);
     }
@@ -208,8 +245,11 @@ pub async fn serve(
     let resolver = crate::sources::resolve_and_refresh(built.sources.clone()).await;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
-        .map_err(|e| ServeError(format!("cannot listen on {listen}: {e}")))?;
-    let bound = listener.local_addr().map_err(err)?;
+        .map_err(|source| ServeError::Listen {
+            addr: listen,
+            source,
+        })?;
+    let bound = listener.local_addr()?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(%bound, scheme, "myc-gateway serving");
     ready(&format!("{scheme}://{bound}"));
@@ -220,7 +260,7 @@ pub async fn serve(
         let _ = signalled.send(());
     });
     let result = tokio::select! {
-        result = serving => result.map_err(err),
+        result = serving => result.map_err(ServeError::Io),
         () = async {
             if grace_starts.await.is_ok() {
                 tokio::time::sleep(grace).await;
@@ -272,27 +312,20 @@ pub async fn start_nats(config: &Config, store: &Arc<SqlStore>) -> Result<NatsRu
     let mut running = NatsRunning::default();
     // The issuer needs no connection of its own; the secrets service does.
     if let Some(rules) = &nats.secrets {
-        let connection = crate::nats::connect(nats, &config.tls_roots, "myc-gateway")
-            .await
-            .map_err(err)?;
+        let connection = crate::nats::connect(nats, &config.tls_roots, "myc-gateway").await?;
         let client = connection.client.clone();
-        let secrets = config.secrets.clone().ok_or_else(|| {
-            ServeError(
-                "[nats.secrets] serves sealed secrets: configure [gateway.secrets] (master_key)"
-                    .into(),
-            )
-        })?;
+        let secrets = config
+            .secrets
+            .clone()
+            .ok_or(ServeError::SecretsWithoutMasterKey)?;
         let vault = crate::store::SecretVault::new(SqlStore::clone(store), secrets);
         let service = Arc::new(crate::nats::secrets::SecretsService::new(
             vault,
             rules.clone(),
         ));
-        running.tasks.push(
-            service
-                .serve(client.clone(), &nats.queue_group)
-                .await
-                .map_err(err)?,
-        );
+        running
+            .tasks
+            .push(service.serve(client.clone(), &nats.queue_group).await?);
         running.connection = Some(connection);
         tracing::info!(queue_group = %nats.queue_group, "serving tenant secrets over NATS");
     }

@@ -65,18 +65,13 @@ pub fn router<S: Store + Clone + Send + Sync + 'static>(
     settings: &IssuerSettings,
     store: S,
 ) -> Result<Router, super::NatsError> {
-    let seed = settings
-        .signing_key
-        .seed()
-        .map_err(|e| super::NatsError(e.to_string()))?;
-    let signing_key =
-        Nkey::from_seed(KeyKind::Account, &seed).map_err(|e| super::NatsError(e.to_string()))?;
+    let seed = settings.signing_key.seed()?;
+    let signing_key = Nkey::from_seed(KeyKind::Account, &seed)?;
     let issuer = Issuer::new(
         StoreNodes(store),
         settings.account.clone(),
         signing_key,
         settings.nats_url.clone(),
-    )
-    .map_err(|e| super::NatsError(e.to_string()))?;
+    )?;
     Ok(std::sync::Arc::new(issuer).router())
 }

@@ -16,10 +16,45 @@ use async_nats::ServerAddr;
 
 use crate::config::NatsSettings;
 
-/// Why the NATS connection failed.
+/// Why a NATS connection or service could not start.
 #[derive(Debug, thiserror::Error)]
-#[error("nats: {0}")]
-pub struct NatsError(pub String);
+#[non_exhaustive]
+pub enum NatsError {
+    /// A `nats.servers` entry is not a server address.
+    #[error("nats: {server}: {source}")]
+    ServerAddress {
+        /// The entry.
+        server: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// `nats.renewing.issuer_url` cannot be used.
+    #[error("nats: nats.renewing.issuer_url: {0}")]
+    IssuerUrl(String),
+    /// No credentials could be obtained from the issuer.
+    #[error("nats: credentials from the issuer: {0}")]
+    Credentials(#[from] myc_natsauth::client::ClientError),
+    /// The creds file could not be read.
+    #[error("nats: {path}: {source}")]
+    CredsFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// No server accepted the connection.
+    #[error("nats: {0}")]
+    Connect(#[from] async_nats::ConnectError),
+    /// A service's subscription failed.
+    #[error("nats: {0}")]
+    Subscribe(#[from] async_nats::SubscribeError),
+    /// The server did not confirm the subscriptions.
+    #[error("nats: {0}")]
+    Flush(#[from] async_nats::client::FlushError),
+    /// The issuer's signing key or claims are not usable.
+    #[error("nats: issuer: {0}")]
+    Issuer(#[from] myc_natsauth::Error),
+}
 
 /// A connection and, with `[nats.renewing]`, the credentials that keep it authenticated
 /// (renewal stops when this is dropped).
@@ -52,7 +87,10 @@ pub async fn connect(
         .iter()
         .map(|s| {
             s.parse::<ServerAddr>()
-                .map_err(|e| NatsError(format!("{s}: {e}")))
+                .map_err(|source| NatsError::ServerAddress {
+                    server: s.clone(),
+                    source,
+                })
         })
         .collect::<Result<Vec<_>, _>>()?;
     if let Some(renewing) = &settings.renewing {
@@ -62,16 +100,11 @@ pub async fn connect(
             NodeIdentity::new(renewing.node_id.clone(), renewing.node_token.as_str()),
             tls_roots,
         )
-        .map_err(|e| NatsError(format!("nats.renewing.issuer_url: {e}")))?;
+        .map_err(NatsError::IssuerUrl)?;
         let credentials =
-            RenewingCredentials::start(ClientConfig::in_dir(&renewing.state_dir), source)
-                .await
-                .map_err(|e| NatsError(format!("credentials from the issuer: {e}")))?;
+            RenewingCredentials::start(ClientConfig::in_dir(&renewing.state_dir), source).await?;
         let options = credentials.connect_options().name(name);
-        let client = options
-            .connect(servers)
-            .await
-            .map_err(|e| NatsError(e.to_string()))?;
+        let client = options.connect(servers).await?;
         credentials.follow(client.clone());
         return Ok(Connection {
             client,
@@ -83,12 +116,12 @@ pub async fn connect(
         options = options
             .credentials_file(creds)
             .await
-            .map_err(|e| NatsError(format!("{}: {e}", creds.display())))?;
+            .map_err(|source| NatsError::CredsFile {
+                path: creds.clone(),
+                source,
+            })?;
     }
-    let client = options
-        .connect(servers)
-        .await
-        .map_err(|e| NatsError(e.to_string()))?;
+    let client = options.connect(servers).await?;
     Ok(Connection {
         client,
         renewing: None,

@@ -193,20 +193,14 @@ impl<S: Store + Send + Sync + 'static> SecretsService<S> {
         client: async_nats::Client,
         queue_group: &str,
     ) -> Result<tokio::task::JoinHandle<()>, super::NatsError> {
-        let err = |e: async_nats::SubscribeError| super::NatsError(e.to_string());
         let secrets = client
             .queue_subscribe(format!("{SECRETS_PREFIX}.>"), queue_group.to_owned())
-            .await
-            .map_err(err)?;
+            .await?;
         let integrations = client
             .queue_subscribe(format!("{INTEGRATIONS_PREFIX}.>"), queue_group.to_owned())
-            .await
-            .map_err(err)?;
+            .await?;
         // The subscriptions are registered once the server has seen them.
-        client
-            .flush()
-            .await
-            .map_err(|e| super::NatsError(e.to_string()))?;
+        client.flush().await?;
         let mut requests = futures::stream::select(secrets, integrations);
         // At most this many requests in flight per replica; beyond it the subscription is
         // read no faster than answers go out (the server buffers, then drops for slow consumers).
