@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use myc_gateway::nats::secrets::{parse_subject, requester};
-use myc_gateway::store::check_name;
+use myc_gateway::vault::check_name;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };

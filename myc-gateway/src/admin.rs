@@ -8,9 +8,9 @@ use uuid::Uuid;
 
 use crate::config::{AuthSettings, Config, InternalKey};
 use crate::store::{
-    self, ConnectionStringRecord, GuestLink, NewAccount, NewConnectionString, SecretVault,
-    SqlStore, Store,
+    self, ConnectionStringRecord, GuestLink, NewAccount, NewConnectionString, SqlStore, Store,
 };
+use crate::vault::SecretVault;
 
 /// Why an admin operation failed.
 #[derive(Debug, thiserror::Error)]

@@ -15,8 +15,9 @@ pub mod proxy;
 pub mod serve;
 pub mod server;
 pub mod sources;
-pub mod store;
+pub use myc_directory::store;
 pub mod telegram;
+pub mod vault;
 
 /// Entry points for the fuzz targets; not a stable API.
 #[doc(hidden)]

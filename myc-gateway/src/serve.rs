@@ -200,7 +200,7 @@ pub async fn serve(
     };
     let telegram = match (&config.telegram, &config.secrets) {
         (Some(settings), Some(secrets)) => Some(Arc::new(crate::telegram::Telegram::new(
-            crate::store::SecretVault::new(SqlStore::clone(&store), secrets.clone()),
+            crate::vault::SecretVault::new(SqlStore::clone(&store), secrets.clone()),
             config.auth.clone(),
             *settings,
         ))),
@@ -318,7 +318,7 @@ pub async fn start_nats(config: &Config, store: &Arc<SqlStore>) -> Result<NatsRu
             .secrets
             .clone()
             .ok_or(ServeError::SecretsWithoutMasterKey)?;
-        let vault = crate::store::SecretVault::new(SqlStore::clone(store), secrets);
+        let vault = crate::vault::SecretVault::new(SqlStore::clone(store), secrets);
         let service = Arc::new(crate::nats::secrets::SecretsService::new(
             vault,
             rules.clone(),

@@ -6,7 +6,8 @@ use std::path::Path;
 use std::process::Command;
 
 use myc_gateway::config::Config;
-use myc_gateway::store::{SecretVault, SqlStore, Store};
+use myc_gateway::store::{SqlStore, Store};
+use myc_gateway::vault::SecretVault;
 use uuid::Uuid;
 
 const MASTER: &str = "5f0c6a3c9d4e2b1a8f7e6d5c4b3a29181716151413121110f0e0d0c0b0a09080";

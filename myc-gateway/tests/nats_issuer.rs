@@ -350,7 +350,7 @@ tenants = ["*"]
         .await
         .unwrap()
         .id;
-    myc_gateway::store::SecretVault::new(
+    myc_gateway::vault::SecretVault::new(
         myc_gateway::store::SqlStore::clone(&store),
         config.secrets.clone().unwrap(),
     )

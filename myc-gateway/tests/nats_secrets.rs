@@ -12,7 +12,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use myc_gateway::config::Config;
 use myc_gateway::nats::secrets::{FetchError, Kind, SecretsService, fetch, stored_name};
-use myc_gateway::store::{SecretVault, SqlStore, Store};
+use myc_gateway::store::{SqlStore, Store};
+use myc_gateway::vault::SecretVault;
 use myc_natsauth::spec::Spec;
 use myc_testkit::nats::{NatsServer, TempDir};
 use serde_json::Value;

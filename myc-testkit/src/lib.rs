@@ -4,6 +4,7 @@
 //!   the same run.
 //! - [`shared_dir`]: where `shared/` (interop vectors) lives beside the repository.
 //! - [`nats`]: real nats-server processes with generated configs.
+//! - `db` (feature `db`): a PostgreSQL schema per store test.
 //! - `http` (feature `http`): an axum router served on loopback in the background.
 //! - `tls` (feature `tls`): an axum router behind rustls with a test CA.
 #![forbid(unsafe_code)]
@@ -19,6 +20,8 @@ pub fn shared_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"))
 }
 
+#[cfg(feature = "db")]
+pub mod db;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod nats;

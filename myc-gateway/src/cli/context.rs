@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use myc_gateway::admin;
 use myc_gateway::config::Config;
-use myc_gateway::store::{SecretVault, SqlStore};
+use myc_gateway::store::SqlStore;
+use myc_gateway::vault::SecretVault;
 
 use super::error::CliError;
 

@@ -15,17 +15,14 @@
 //! ```
 
 use super::KeyError;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use myc_crypto::MasterKey;
 use serde::Deserialize;
-use zeroize::Zeroizing;
 
 use super::ValueSource;
-
-/// The SQLite file name inside the data directory.
-pub const SQLITE_FILE: &str = "myc-gateway.sqlite3";
+pub use myc_directory::store::{SQLITE_FILE, StoreLocation, StoreSettings};
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -42,36 +39,6 @@ pub(super) struct RawSecrets {
     master_key: ValueSource,
     #[serde(default)]
     kek_version: Option<u32>,
-}
-
-/// Where the identity store is.
-#[derive(Clone, PartialEq, Eq)]
-pub enum StoreLocation {
-    /// The embedded default: a SQLite file (created and migrated on first start).
-    Sqlite(PathBuf),
-    /// A database URL (`postgres://…`, or `sqlite://…`); may hold a password.
-    Url(Zeroizing<String>),
-}
-
-impl std::fmt::Debug for StoreLocation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Sqlite(path) => write!(f, "Sqlite({})", path.display()),
-            Self::Url(url) => {
-                let scheme = url.split("://").next().unwrap_or("?");
-                write!(f, "Url({scheme}://<redacted>)")
-            }
-        }
-    }
-}
-
-/// `[gateway.store]`, resolved.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StoreSettings {
-    /// Where.
-    pub location: StoreLocation,
-    /// Pool size (8).
-    pub max_connections: u32,
 }
 
 /// `[gateway.secrets]`, resolved.

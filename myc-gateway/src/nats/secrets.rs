@@ -33,7 +33,8 @@ use futures::StreamExt;
 use uuid::Uuid;
 
 use crate::config::{AllowRule, Requester, TenantScope};
-use crate::store::{SecretVault, Store};
+use crate::store::Store;
+use crate::vault::SecretVault;
 
 pub use myc_natsauth::secrets::{
     FetchError, INTEGRATIONS_PREFIX, Kind, Reply, SECRETS_PREFIX, fetch, parse_subject,

@@ -41,7 +41,8 @@ use zeroize::Zeroizing;
 
 use crate::admin::{IssueRequest, issue_connection_string};
 use crate::config::{AuthSettings, TelegramSettings};
-use crate::store::{self, SecretVault, SqlStore, Store};
+use crate::store::{self, SqlStore, Store};
+use crate::vault::SecretVault;
 
 /// The header Telegram sends the webhook secret in.
 pub const SECRET_TOKEN_HEADER: &str = "x-telegram-bot-api-secret-token";

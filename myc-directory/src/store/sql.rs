@@ -15,7 +15,7 @@ use super::{
     Account, ConnectionStringRecord, Error, GuestLink, GuestRole, NewAccount, NewConnectionString,
     NodeRecord, Store, Tenant, normalize_email, schema,
 };
-use crate::config::{StoreLocation, StoreSettings};
+use super::{StoreLocation, StoreSettings};
 
 /// Which database a [`SqlStore`] talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -21,8 +21,8 @@
 //! | `myc_nodes` | nodes the NATS credential issuer serves: SHA-256 of the node token, permissions, JWT lifetime, revocation |
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), myc_gateway::store::Error> {
-//! use myc_gateway::store::{NewAccount, SqlStore, Store};
+//! # async fn demo() -> Result<(), myc_directory::store::Error> {
+//! use myc_directory::store::{NewAccount, SqlStore, Store};
 //! use myc_profile::Permission;
 //!
 //! let store = SqlStore::connect("sqlite://data/gateway.sqlite3?mode=rwc", 4).await?;
@@ -36,8 +36,8 @@
 mod import;
 mod resolve;
 mod schema;
+mod settings;
 mod sql;
-mod vault;
 
 use std::future::Future;
 
@@ -51,8 +51,8 @@ pub use import::{
     AccountEntry, DirectoryFile, GuestRoleEntry, ImportReport, LicenceEntry, MAX_DIRECTORY_BYTES,
     TenantEntry,
 };
+pub use settings::{SQLITE_FILE, StoreLocation, StoreSettings};
 pub use sql::{Backend, SqlStore};
-pub use vault::{MAX_NAME_LEN, SecretVault, check_name};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]

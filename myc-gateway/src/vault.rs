@@ -13,8 +13,8 @@ use myc_crypto::{DekStore, Envelope, Insert, KekRing, MemoryDekStore, RewrapRepo
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use super::{Error, Store};
 use crate::config::SecretsSettings;
+use crate::store::{Error, Store};
 
 /// Longest secret name, in bytes.
 pub use myc_natsauth::secrets::MAX_NAME_LEN;

@@ -4,12 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use myc_crypto::MasterKey;
-use myc_gateway::config::{SecretsSettings, StoreLocation, StoreSettings};
-use myc_gateway::store::{
-    DirectoryFile, Error, NewAccount, NewConnectionString, SecretVault, SqlStore, Store,
+use myc_directory::store::{
+    DirectoryFile, Error, NewAccount, NewConnectionString, SqlStore, Store, StoreLocation,
+    StoreSettings,
 };
 use myc_profile::Permission;
 use myc_tower::resolver::{
@@ -32,7 +30,7 @@ enum Reopen {
 
 enum Cleanup {
     Dir(PathBuf),
-    Schema(String, String),
+    Schema(myc_testkit::db::PgSchema),
 }
 
 impl Fixture {
@@ -47,14 +45,7 @@ impl Fixture {
         self.store.close().await;
         match self.cleanup {
             Cleanup::Dir(dir) => std::fs::remove_dir_all(dir).unwrap(),
-            Cleanup::Schema(url, schema) => {
-                let admin = sqlx::PgPool::connect(&url).await.unwrap();
-                sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-                    .execute(&admin)
-                    .await
-                    .unwrap();
-                admin.close().await;
-            }
+            Cleanup::Schema(schema) => schema.drop_schema().await,
         }
     }
 }
@@ -80,41 +71,13 @@ async fn sqlite() -> Fixture {
     }
 }
 
-fn pg_url() -> String {
-    std::env::var("MYC_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres:postgres@127.0.0.1:5432/test".into())
-}
-
 async fn postgres() -> Fixture {
-    let url = pg_url();
-    let schema = format!("myc_t_{}", Uuid::new_v4().simple());
-    let admin = sqlx::PgPool::connect(&url)
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at {url} (run scripts/setup): {e}"));
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&admin)
-        .await
-        .unwrap();
-    admin.close().await;
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let scoped = format!("{url}{sep}options=-c%20search_path%3D{schema}");
-    let store = SqlStore::connect(&scoped, 4).await.unwrap();
+    let schema = myc_testkit::db::PgSchema::create().await;
+    let store = SqlStore::connect(&schema.url, 4).await.unwrap();
     Fixture {
         store,
-        reopen: Reopen::Url(scoped),
-        cleanup: Cleanup::Schema(url, schema),
-    }
-}
-
-fn secrets(version: u32) -> SecretsSettings {
-    SecretsSettings {
-        master: Arc::new(
-            MasterKey::from_text(
-                "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
-            )
-            .unwrap(),
-        ),
-        kek_version: version,
+        reopen: Reopen::Url(schema.url.clone()),
+        cleanup: Cleanup::Schema(schema),
     }
 }
 
@@ -391,87 +354,6 @@ async fn connection_strings(f: &Fixture) {
     );
 }
 
-async fn sealed_secrets_and_kek_rotation(f: &Fixture) {
-    let vault = SecretVault::new(f.store.clone(), secrets(1));
-    let tenant = Uuid::new_v4();
-    vault.put(tenant, "webhook", b"s3cr3t-value").await.unwrap();
-    vault.put(tenant, "bot/token", b"other").await.unwrap();
-    assert_eq!(
-        &*vault.get(tenant, "webhook").await.unwrap().unwrap(),
-        b"s3cr3t-value"
-    );
-    assert!(vault.get(tenant, "missing").await.unwrap().is_none());
-    assert!(matches!(
-        vault.put(tenant, "bad name", b"x").await,
-        Err(Error::Invalid(_))
-    ));
-    // One DEK for the scope, created on first use; the stored value is not the plaintext.
-    assert_eq!(f.store.deks(Some(tenant)).await.unwrap().len(), 1);
-    let stored = f
-        .store
-        .get_sealed(tenant, "webhook")
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(!stored.windows(12).any(|w| w == b"s3cr3t-value"));
-    // A value moved to another name or scope does not open.
-    f.store.put_sealed(tenant, "moved", &stored).await.unwrap();
-    assert!(matches!(
-        vault.get(tenant, "moved").await,
-        Err(Error::Crypto(_))
-    ));
-    assert_eq!(
-        f.store.sealed_names(tenant).await.unwrap(),
-        ["bot/token", "moved", "webhook"]
-    );
-    assert!(f.store.delete_sealed(tenant, "moved").await.unwrap());
-    assert!(!f.store.delete_sealed(tenant, "moved").await.unwrap());
-
-    // Two replicas sealing for a new scope at once agree on one DEK.
-    let replica = SecretVault::new(f.reopen().await, secrets(1));
-    let fresh = Uuid::new_v4();
-    let (a, b) = tokio::join!(vault.put(fresh, "a", b"A"), replica.put(fresh, "b", b"B"));
-    a.unwrap();
-    b.unwrap();
-    assert_eq!(f.store.deks(Some(fresh)).await.unwrap().len(), 1);
-    assert_eq!(&*vault.get(fresh, "b").await.unwrap().unwrap(), b"B");
-    assert_eq!(&*replica.get(fresh, "a").await.unwrap().unwrap(), b"A");
-    replica.store().close().await;
-
-    // KEK rotation: dry run reports, the real run rewraps, values still open.
-    let v2 = SecretVault::new(f.store.clone(), secrets(2));
-    let dry = v2.rotate_kek(true).await.unwrap();
-    assert_eq!((dry.total, dry.rewrapped, dry.already_current), (2, 2, 0));
-    assert!(
-        f.store
-            .deks(None)
-            .await
-            .unwrap()
-            .iter()
-            .all(|d| d.wrapped.kek_version() == 1)
-    );
-    let done = v2.rotate_kek(false).await.unwrap();
-    assert_eq!((done.rewrapped, done.conflicts), (2, 0));
-    assert!(
-        f.store
-            .deks(None)
-            .await
-            .unwrap()
-            .iter()
-            .all(|d| d.wrapped.kek_version() == 2)
-    );
-    assert_eq!(
-        &*v2.get(tenant, "webhook").await.unwrap().unwrap(),
-        b"s3cr3t-value"
-    );
-    assert_eq!(v2.rotate_kek(false).await.unwrap().already_current, 2);
-    // A gateway still on version 1 cannot unwrap what version 2 wraps.
-    assert!(matches!(
-        vault.get(tenant, "webhook").await,
-        Err(Error::Crypto(_))
-    ));
-}
-
 async fn directory_import(f: &Fixture) {
     let text = r#"
 [[tenants]]
@@ -574,7 +456,6 @@ macro_rules! suite {
             case!(accounts);
             case!(tenants_roles_and_guests);
             case!(connection_strings);
-            case!(sealed_secrets_and_kek_rotation);
             case!(directory_import);
         }
     };
