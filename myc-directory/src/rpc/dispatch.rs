@@ -1,0 +1,109 @@
+//! Calls to use cases: one call, a batch, notifications.
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::methods;
+use super::wire::{Call, ErrorObject, Incoming, Response, codes};
+use crate::store::Store;
+use crate::usecase::{self, Caller, UseCaseError};
+
+impl From<UseCaseError> for ErrorObject {
+    fn from(e: UseCaseError) -> Self {
+        match e {
+            UseCaseError::Forbidden(why) => ErrorObject::forbidden(why, "MYC00019"),
+            UseCaseError::InvalidParams(why) => ErrorObject::invalid_params(why),
+            UseCaseError::Store(e) => {
+                tracing::error!(error = %e, "admin API: store failed");
+                ErrorObject::new(codes::INTERNAL_ERROR, "internal error")
+            }
+        }
+    }
+}
+
+fn params<T: DeserializeOwned>(params: Value) -> Result<T, ErrorObject> {
+    // Positional params are not part of upstream's interface: named only.
+    if params.is_array() {
+        return Err(ErrorObject::invalid_params("params are named (an object)"));
+    }
+    serde_json::from_value(params).map_err(|e| ErrorObject::invalid_params(e.to_string()))
+}
+
+fn to_value<T: serde::Serialize>(value: T) -> Result<Value, ErrorObject> {
+    serde_json::to_value(value)
+        .map_err(|_| ErrorObject::new(codes::INTERNAL_ERROR, "internal error"))
+}
+
+/// The admin API over a store.
+#[derive(Clone, Debug)]
+pub struct Api<S> {
+    store: S,
+}
+
+impl<S: Store> Api<S> {
+    /// The API over `store`.
+    pub fn new(store: S) -> Self {
+        Self { store }
+    }
+
+    /// The result of one call.
+    pub async fn call(&self, caller: &Caller, call: Call) -> Result<Value, ErrorObject> {
+        match call.method.as_str() {
+            methods::RPC_DISCOVER => Ok(super::discover::document()),
+            methods::BEGINNERS_PROFILE_GET => {
+                params::<serde_json::Map<String, Value>>(call.params)?;
+                to_value(usecase::beginners::profile_get(caller))
+            }
+            methods::MANAGERS_TENANTS_LIST => {
+                let p = params(call.params)?;
+                to_value(usecase::managers::tenants_list(&self.store, caller, p).await?)
+            }
+            other => Err(ErrorObject::new(
+                codes::METHOD_NOT_FOUND,
+                format!(
+                    "method not found: {}",
+                    other.chars().take(128).collect::<String>()
+                ),
+            )),
+        }
+    }
+
+    async fn answer(&self, caller: &Caller, entry: super::wire::Entry) -> Option<Response> {
+        match entry {
+            super::wire::Entry::Invalid { id, error } => Some(Response::error(id, error)),
+            super::wire::Entry::Call(call) => {
+                let id = call.id.clone();
+                let result = self.call(caller, call).await;
+                // A notification is run and answered with nothing.
+                let id = id?;
+                Some(match result {
+                    Ok(value) => Response::result(id, value),
+                    Err(error) => Response::error(id, error),
+                })
+            }
+        }
+    }
+
+    /// The answer to a decoded body: one response, an array of them, or nothing (only
+    /// notifications).
+    pub async fn handle(&self, caller: &Caller, incoming: Incoming) -> Option<Value> {
+        match incoming {
+            Incoming::Single(entry) => {
+                let response = self.answer(caller, entry).await?;
+                serde_json::to_value(response).ok()
+            }
+            Incoming::Batch(entries) => {
+                let mut responses = Vec::with_capacity(entries.len());
+                for entry in entries {
+                    if let Some(response) = self.answer(caller, entry).await {
+                        responses.push(response);
+                    }
+                }
+                if responses.is_empty() {
+                    return None;
+                }
+                serde_json::to_value(responses).ok()
+            }
+        }
+    }
+}

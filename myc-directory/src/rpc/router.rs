@@ -1,0 +1,85 @@
+//! `POST /_adm/rpc` as an axum router (feature `axum`).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use http::{HeaderValue, StatusCode, header};
+use myc_profile::Profile;
+
+use super::wire::{self, MAX_BODY_BYTES};
+use super::{Api, ErrorObject, codes};
+use crate::store::Store;
+use crate::usecase::Caller;
+
+/// Where the router answers.
+pub const RPC_PATH: &str = "/_adm/rpc";
+
+/// The JSON-RPC endpoint over `api`. Mount it behind myc-tower's `AuthLayer` with a group
+/// that resolves a profile (`protected`): without one in the request, it answers 401 before
+/// reading the body.
+pub fn router<S: Store + Clone + Send + Sync + 'static>(api: Api<S>) -> Router {
+    Router::new()
+        .route(RPC_PATH, post(handle::<S>))
+        .with_state(Arc::new(api))
+}
+
+fn json(status: StatusCode, body: String) -> Response {
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn refusal(error: ErrorObject) -> Response {
+    let body = serde_json::to_string(&wire::Response::error(serde_json::Value::Null, error))
+        .unwrap_or_default();
+    json(StatusCode::OK, body)
+}
+
+async fn handle<S: Store + Clone + Send + Sync + 'static>(
+    State(api): State<Arc<Api<S>>>,
+    request: Request,
+) -> Response {
+    let Some(profile) = request.extensions().get::<Arc<Profile>>().cloned() else {
+        return json(
+            StatusCode::UNAUTHORIZED,
+            r#"{"message":"the admin API needs an authenticated caller","code":"MYT00401"}"#.into(),
+        );
+    };
+    let tenant = match request.headers().get(myc_profile::headers::TENANT_ID) {
+        None => None,
+        Some(value) => match value.to_str().ok().and_then(|v| v.parse().ok()) {
+            Some(id) => Some(id),
+            None => {
+                return json(
+                    StatusCode::BAD_REQUEST,
+                    r#"{"message":"invalid tenant id","code":"MYT00407"}"#.into(),
+                );
+            }
+        },
+    };
+    let body = match axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(_) => {
+            return refusal(ErrorObject::new(
+                codes::INVALID_REQUEST,
+                format!("requests are at most {MAX_BODY_BYTES} bytes"),
+            ));
+        }
+    };
+    let incoming = match wire::decode(&body) {
+        Ok(incoming) => incoming,
+        Err(error) => return refusal(error),
+    };
+    let caller = Caller { profile, tenant };
+    match api.handle(&caller, incoming).await {
+        Some(answer) => json(StatusCode::OK, answer.to_string()),
+        None => (StatusCode::NO_CONTENT, Body::empty()).into_response(),
+    }
+}

@@ -1,0 +1,98 @@
+//! `managers.*`: platform-wide operations of staff and manager accounts.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Caller, UseCaseError, require_platform_admin};
+use crate::store::{Store, Tenant};
+
+/// `managers.tenants.list` params (upstream's names; every one optional).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ListTenants {
+    /// Only tenants whose name contains this (case-insensitive).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Page size (default 20, at most 100).
+    #[serde(default)]
+    pub page_size: Option<u32>,
+    /// How many to skip.
+    #[serde(default)]
+    pub skip: Option<u32>,
+}
+
+/// One page of records, as upstream answers paginated lists.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Page<T> {
+    /// How many match in all.
+    pub count: u64,
+    /// How many were skipped.
+    pub skip: u32,
+    /// The page size.
+    pub size: u32,
+    /// This page.
+    pub records: Vec<T>,
+}
+
+/// A tenant as listed.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantRecord {
+    /// Id.
+    pub id: uuid::Uuid,
+    /// Name.
+    pub name: String,
+    /// When it was created (RFC 3339).
+    pub created: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<Tenant> for TenantRecord {
+    fn from(t: Tenant) -> Self {
+        Self {
+            id: t.id,
+            name: t.name,
+            created: t.created_at,
+        }
+    }
+}
+
+/// `managers.tenants.list`: tenants, filtered and paginated; `None` when none match
+/// (upstream answers `null` then).
+pub async fn tenants_list<S: Store>(
+    store: &S,
+    caller: &Caller,
+    params: ListTenants,
+) -> Result<Option<Page<TenantRecord>>, UseCaseError> {
+    require_platform_admin(caller)?;
+    let size = params.page_size.unwrap_or(20);
+    if !(1..=100).contains(&size) {
+        return Err(UseCaseError::InvalidParams(
+            "pageSize must be between 1 and 100".into(),
+        ));
+    }
+    let skip = params.skip.unwrap_or(0);
+    let needle = params.name.map(|n| n.to_lowercase());
+    let matching: Vec<Tenant> = store
+        .tenants()
+        .await?
+        .into_iter()
+        .filter(|t| {
+            needle
+                .as_deref()
+                .is_none_or(|n| t.name.to_lowercase().contains(n))
+        })
+        .collect();
+    if matching.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Page {
+        count: matching.len() as u64,
+        skip,
+        size,
+        records: matching
+            .into_iter()
+            .skip(skip as usize)
+            .take(size as usize)
+            .map(TenantRecord::from)
+            .collect(),
+    }))
+}

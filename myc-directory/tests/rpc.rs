@@ -1,0 +1,268 @@
+//! The JSON-RPC admin API over HTTP, behind myc-tower's `AuthLayer`, on SQLite and on the
+//! machine's PostgreSQL: conformance (batches mixing good, bad and notification entries,
+//! parse errors, unknown methods, invalid params), discovery, and who may call what.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use myc_directory::rpc::{Api, codes, router::router};
+use myc_directory::store::{NewAccount, SqlStore, Store, StoreLocation, StoreSettings};
+use myc_profile::SecurityGroup;
+use myc_tower::auth::{AuthLayer, Authenticator};
+use myc_tower::jwt::{InternalIssuer, JwtVerifier, LocalKey};
+use serde_json::{Value, json};
+
+const SECRET: &[u8] = b"rpc-test-secret-of-at-least-32-bytes!!";
+
+struct Server {
+    url: String,
+    store: SqlStore,
+    cleanup: Option<myc_testkit::db::PgSchema>,
+    dir: Option<std::path::PathBuf>,
+}
+
+impl Server {
+    async fn start(store: SqlStore) -> Self {
+        store
+            .create_account(NewAccount::seed("staff@example.com", "Staff"))
+            .await
+            .unwrap();
+        store
+            .create_account(NewAccount::user("user@example.com"))
+            .await
+            .unwrap();
+        store
+            .create_tenant("Acme", Some("staff@example.com"), None)
+            .await
+            .unwrap();
+        store.create_tenant("Globex", None, None).await.unwrap();
+        let verifier = JwtVerifier::new().internal(InternalIssuer {
+            issuer: "mycelium".into(),
+            audiences: vec!["adm".into()],
+            keys: vec![LocalKey::hmac(Some("k"), Algorithm::HS256, SECRET).unwrap()],
+        });
+        let auth = Arc::new(Authenticator::new(verifier, Arc::new(store.clone())));
+        let app =
+            router(Api::new(store.clone())).layer(AuthLayer::new(auth, SecurityGroup::Protected));
+        let addr = myc_testkit::http::serve(app).await;
+        Self {
+            url: format!("http://{addr}/_adm/rpc"),
+            store,
+            cleanup: None,
+            dir: None,
+        }
+    }
+
+    async fn sqlite() -> Self {
+        let dir = myc_testkit::process::temp_dir("myc-rpc");
+        let settings = StoreSettings {
+            location: StoreLocation::Sqlite(dir.join("d.sqlite3")),
+            max_connections: 4,
+        };
+        let mut server = Self::start(SqlStore::open(&settings).await.unwrap()).await;
+        server.dir = Some(dir);
+        server
+    }
+
+    async fn postgres() -> Self {
+        let schema = myc_testkit::db::PgSchema::create().await;
+        let mut server = Self::start(SqlStore::connect(&schema.url, 4).await.unwrap()).await;
+        server.cleanup = Some(schema);
+        server
+    }
+
+    async fn finish(self) {
+        self.store.close().await;
+        if let Some(schema) = self.cleanup {
+            schema.drop_schema().await;
+        }
+        if let Some(dir) = self.dir {
+            std::fs::remove_dir_all(dir).unwrap();
+        }
+    }
+}
+
+fn token(email: &str) -> String {
+    myc_tower::jwt::backend::install_default();
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = Some("k".into());
+    let exp = jsonwebtoken::get_current_timestamp() + 600;
+    let claims = json!({ "iss": "mycelium", "aud": "adm", "email": email, "exp": exp });
+    jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(SECRET)).unwrap()
+}
+
+/// POSTs `body` as `email` (or with no credential); status and JSON (Null when empty).
+async fn post(url: &str, email: Option<&str>, body: &str) -> (u16, Value) {
+    let mut request = reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body.to_owned());
+    if let Some(email) = email {
+        request = request.bearer_auth(token(email));
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn call(method: &str, params: Value, id: u64) -> String {
+    json!({ "jsonrpc": "2.0", "method": method, "params": params, "id": id }).to_string()
+}
+
+async fn conformance(s: &Server) {
+    let staff = Some("staff@example.com");
+    // No credential: refused before the JSON-RPC layer.
+    let (status, _) = post(&s.url, None, &call("beginners.profile.get", json!({}), 1)).await;
+    assert_eq!(status, 401);
+    // Parse error: one error with a null id.
+    let (status, body) = post(&s.url, staff, "{\"jsonrpc\": \"2.0\", ").await;
+    assert_eq!(
+        (status, &body["error"]["code"], &body["id"]),
+        (200, &json!(codes::PARSE_ERROR), &Value::Null)
+    );
+    // Empty batch.
+    let (_, body) = post(&s.url, staff, "[]").await;
+    assert_eq!(body["error"]["code"], codes::INVALID_REQUEST);
+    // A mixed batch: answers for what has an id, in order; nothing for the notification.
+    let batch = format!(
+        "[{}, {}, {}, {}, {}, {}]",
+        call("beginners.profile.get", json!({}), 1),
+        r#"{"jsonrpc": "1.0", "method": "beginners.profile.get", "id": 2}"#,
+        r#"{"jsonrpc": "2.0", "method": "managers.tenants.list"}"#,
+        call("no.such.method", json!({}), 3),
+        call("managers.tenants.list", json!({ "pageSize": "ten" }), 4),
+        r#"42"#,
+    );
+    let (status, body) = post(&s.url, staff, &batch).await;
+    assert_eq!(status, 200);
+    let answers = body.as_array().unwrap();
+    let summary: Vec<(Value, Value)> = answers
+        .iter()
+        .map(|a| (a["id"].clone(), a["error"]["code"].clone()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (json!(1), Value::Null),
+            (json!(2), json!(codes::INVALID_REQUEST)),
+            (json!(3), json!(codes::METHOD_NOT_FOUND)),
+            (json!(4), json!(codes::INVALID_PARAMS)),
+            (Value::Null, json!(codes::INVALID_REQUEST)),
+        ],
+        "{body}"
+    );
+    assert!(answers.iter().all(|a| a["jsonrpc"] == "2.0"));
+    // Notifications only: nothing to answer.
+    let (status, body) = post(
+        &s.url,
+        staff,
+        r#"[{"jsonrpc": "2.0", "method": "beginners.profile.get"}]"#,
+    )
+    .await;
+    assert_eq!((status, body), (204, Value::Null));
+    // Discovery lists every method with its params.
+    let (_, body) = post(&s.url, staff, &call("rpc.discover", json!({}), 9)).await;
+    let doc = &body["result"];
+    assert_eq!(doc["openrpc"], "1.3.2");
+    let names: Vec<&str> = doc["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "rpc.discover",
+            "beginners.profile.get",
+            "managers.tenants.list"
+        ]
+    );
+    assert_eq!(doc["methods"][2]["params"][1]["name"], "pageSize");
+}
+
+async fn who_may_call_what(s: &Server) {
+    // Everybody reads their own profile.
+    for email in ["staff@example.com", "user@example.com"] {
+        let (_, body) = post(
+            &s.url,
+            Some(email),
+            &call("beginners.profile.get", json!({}), 1),
+        )
+        .await;
+        assert_eq!(body["result"]["owners"][0]["email"], email, "{body}");
+    }
+    // Tenants: staff only; a plain user gets upstream's forbidden code.
+    let (_, body) = post(
+        &s.url,
+        Some("staff@example.com"),
+        &call("managers.tenants.list", json!({}), 1),
+    )
+    .await;
+    let result = &body["result"];
+    assert_eq!(
+        (result["count"].clone(), result["size"].clone()),
+        (json!(2), json!(20)),
+        "{body}"
+    );
+    let (_, body) = post(
+        &s.url,
+        Some("staff@example.com"),
+        &call(
+            "managers.tenants.list",
+            json!({ "name": "glo", "pageSize": 1 }),
+            2,
+        ),
+    )
+    .await;
+    assert_eq!(body["result"]["records"][0]["name"], "Globex", "{body}");
+    let (_, body) = post(
+        &s.url,
+        Some("staff@example.com"),
+        &call("managers.tenants.list", json!({ "name": "nobody" }), 3),
+    )
+    .await;
+    assert_eq!(body["result"], Value::Null, "{body}");
+    let (_, body) = post(
+        &s.url,
+        Some("user@example.com"),
+        &call("managers.tenants.list", json!({}), 4),
+    )
+    .await;
+    assert_eq!(body["error"]["code"], codes::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["data"]["code"], "MYC00019");
+    assert!(body.get("result").is_none());
+    // Unknown params are refused, not ignored.
+    let (_, body) = post(
+        &s.url,
+        Some("staff@example.com"),
+        &call("managers.tenants.list", json!({ "tenantId": "x" }), 5),
+    )
+    .await;
+    assert_eq!(body["error"]["code"], codes::INVALID_PARAMS, "{body}");
+}
+
+macro_rules! suite {
+    ($backend:ident) => {
+        mod $backend {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn conformance() {
+                let server = super::Server::$backend().await;
+                super::conformance(&server).await;
+                server.finish().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn who_may_call_what() {
+                let server = super::Server::$backend().await;
+                super::who_may_call_what(&server).await;
+                server.finish().await;
+            }
+        }
+    };
+}
+
+suite!(sqlite);
+suite!(postgres);
