@@ -214,6 +214,19 @@ pub async fn serve(
         );
     }
     let telegram_routes = telegram.clone().map(|t| t.router(auth.clone()));
+    warn_shadowed(
+        &config,
+        &[myc_directory::rpc::router::RPC_PATH],
+        "the admin API",
+    );
+    // The admin API: any caller with a resolved profile reaches the JSON-RPC layer, which
+    // authorizes each method by the caller's role.
+    let admin_routes =
+        myc_directory::rpc::router::router(myc_directory::rpc::Api::new(SqlStore::clone(&store)))
+            .layer(myc_tower::auth::AuthLayer::new(
+                auth.clone(),
+                myc_profile::SecurityGroup::Protected,
+            ));
     let extras = crate::app::Extras {
         ready: Some(crate::app::ReadyCheckDebug(store_check(store))),
         telegram,
@@ -237,6 +250,9 @@ pub async fn serve(
     if let Some(routes) = telegram_routes {
         built.app = built.app.mount(&crate::telegram::ENDPOINTS, routes);
     }
+    built.app = built
+        .app
+        .mount(&[myc_directory::rpc::router::RPC_PATH], admin_routes);
     if let Some(issuer) = issuer {
         built.app = built.app.mount(&[crate::nats::issuer::ISSUER_PATH], issuer);
     }

@@ -303,6 +303,45 @@ email = "nobody@example.com"
         .unwrap()
         .status();
     assert_eq!(status, 200);
+    // The admin API: the seed account lists tenants, a plain user is refused by role, no
+    // credential is refused before JSON-RPC.
+    let rpc = |email: Option<&str>, method: &str| {
+        let mut request = http.post(format!("{base}/_adm/rpc")).json(
+            &serde_json::json!({ "jsonrpc": "2.0", "method": method, "params": {}, "id": 1 }),
+        );
+        if let Some(email) = email {
+            request = request.bearer_auth(token(email));
+        }
+        request.send()
+    };
+    let listed: Value = rpc(Some("root@example.com"), "managers.tenants.list")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["result"]["count"], 2, "{listed}");
+    let refused: Value = rpc(Some("viewer@example.com"), "managers.tenants.list")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(refused["error"]["code"], -32401, "{refused}");
+    let own: Value = rpc(Some("viewer@example.com"), "beginners.profile.get")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        own["result"]["owners"][0]["email"], "viewer@example.com",
+        "{own}"
+    );
+    assert_eq!(
+        rpc(None, "beginners.profile.get").await.unwrap().status(),
+        401
+    );
     // Readiness covers the store (details on: the test runs from loopback, an ops source).
     let ready: Value = http
         .get(format!("{base}/health/ready"))
