@@ -354,6 +354,86 @@ async fn connection_strings(f: &Fixture) {
     );
 }
 
+async fn subscriptions_and_invitations(f: &Fixture) {
+    let s = &f.store;
+    let tenant = s.create_tenant("Initech", None, None).await.unwrap();
+    let role = s
+        .create_guest_role("editor", "Editor", Permission::Write)
+        .await
+        .unwrap();
+    let user = s
+        .create_account(NewAccount::user("pat@initech.test"))
+        .await
+        .unwrap();
+    let sub = s
+        .create_subscription_account(tenant.id, "Initech Ops")
+        .await
+        .unwrap();
+    assert_eq!(
+        s.subscription_accounts(tenant.id).await.unwrap(),
+        std::slice::from_ref(&sub)
+    );
+    assert!(matches!(
+        s.create_subscription_account(Uuid::new_v4(), "x").await,
+        Err(Error::NotFound(_))
+    ));
+    // Invited: the licence shows, unverified; not a member yet.
+    assert!(
+        s.invite_guest(sub.id, "Pat@Initech.test", role.id)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.invite_guest(sub.id, "pat@initech.test", role.id)
+            .await
+            .unwrap()
+    );
+    let licence = |p: myc_profile::Profile| match p.licensed_resources {
+        Some(myc_profile::LicensedResources::Records(r)) => r,
+        _ => Vec::new(),
+    };
+    let pending = licence(s.profile("pat@initech.test", None).await.unwrap().unwrap());
+    assert_eq!(pending.len(), 1);
+    assert_eq!(
+        (pending[0].acc_id, pending[0].acc_name.as_str()),
+        (sub.id, "Initech Ops")
+    );
+    assert!(!pending[0].verified);
+    assert!(!s.is_member(user.id, tenant.id).await.unwrap());
+    // Accepted: verified and a member.
+    assert!(
+        s.accept_invitation(sub.id, "pat@initech.test", role.id)
+            .await
+            .unwrap()
+    );
+    let accepted = licence(s.profile("pat@initech.test", None).await.unwrap().unwrap());
+    assert!(accepted[0].verified && accepted[0].perm == Permission::Write);
+    assert!(s.is_member(user.id, tenant.id).await.unwrap());
+    // Invitations into what does not exist are refused, not stored.
+    assert!(matches!(
+        s.invite_guest(sub.id, "pat@initech.test", Uuid::new_v4())
+            .await,
+        Err(Error::NotFound(_))
+    ));
+    assert!(matches!(
+        s.invite_guest(user.id, "x@initech.test", role.id).await,
+        Err(Error::NotFound(_))
+    ));
+    // Revoked: gone.
+    assert!(
+        s.revoke_guest(sub.id, "pat@initech.test", role.id)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.revoke_guest(sub.id, "pat@initech.test", role.id)
+            .await
+            .unwrap()
+    );
+    assert!(licence(s.profile("pat@initech.test", None).await.unwrap().unwrap()).is_empty());
+    assert!(!s.is_member(user.id, tenant.id).await.unwrap());
+}
+
 async fn directory_import(f: &Fixture) {
     let text = r#"
 [[tenants]]
@@ -456,6 +536,7 @@ macro_rules! suite {
             case!(accounts);
             case!(tenants_roles_and_guests);
             case!(connection_strings);
+            case!(subscriptions_and_invitations);
             case!(directory_import);
         }
     };

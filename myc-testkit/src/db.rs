@@ -43,6 +43,11 @@ impl PgSchema {
         }
     }
 
+    /// The schema's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Drops the schema and everything in it.
     ///
     /// # Panics

@@ -13,7 +13,8 @@
 //! | `myc_tenants` | tenants (unique names) |
 //! | `myc_tenant_owners` | tenant ownership (owner, since) |
 //! | `myc_guest_roles` | guest roles: a slug with a permission |
-//! | `myc_guest_links` | guest links: an account holds a role on a tenant (its licensed resources) |
+//! | `myc_accounts` (typed) | upstream's account types: `user`, `staff`, `manager`, `subscription` / `roleAssociated` / `tenantManager` (with their tenant), `actorAssociated`; flags checked, archived, deleted; metadata |
+//! | `myc_guest_users` | guest relations: an e-mail holds a role in a tenant's subscription account (invitation pending or accepted) — the licensed resources of the profile |
 //! | `myc_connection_strings` | issued connection strings: SHA-256 of the header value only, expiry, revocation |
 //! | `myc_deks` | wrapped data keys per scope and generation (myc-crypto) |
 //! | `myc_secrets` | values sealed with a scope's DEK (myc-crypto), by scope and name |
@@ -38,6 +39,7 @@ mod resolve;
 mod schema;
 mod settings;
 mod sql;
+mod subscriptions;
 
 use std::future::Future;
 
@@ -53,6 +55,7 @@ pub use import::{
 };
 pub use settings::{SQLITE_FILE, StoreLocation, StoreSettings};
 pub use sql::{Backend, SqlStore};
+pub use subscriptions::{GuestUser, SubscriptionAccount};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -167,6 +170,8 @@ pub struct GuestLink {
     pub account_id: Uuid,
     /// The tenant.
     pub tenant_id: Uuid,
+    /// The tenant's subscription account the guest was guested into.
+    pub subscription_id: Uuid,
     /// The role.
     pub role: GuestRole,
     /// False when the link already existed.
@@ -272,8 +277,10 @@ pub trait Store: ProfileResolver + ConnectionStringStore {
         name: &str,
         permission: Permission,
     ) -> impl Future<Output = Result<GuestRole, Error>> + Send;
-    /// Links the account of `email` to `tenant` with the role `slug`/`permission`
-    /// (idempotent: an existing link is returned with `created = false`).
+    /// Guests the account of `email` into `tenant`'s default subscription account (the oldest,
+    /// created and named after the tenant when it has none) with the role `slug`/`permission`,
+    /// accepted at once (an administrator's grant); idempotent: an existing relation is
+    /// returned with `created = false`.
     fn add_guest(
         &self,
         tenant: Uuid,

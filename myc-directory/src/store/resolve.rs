@@ -61,21 +61,24 @@ impl SqlStore {
             });
         }
 
-        const LICENCES: &str = "SELECT l.tenant_id, t.name, r.id, r.slug, r.permission, l.verified \
-             FROM myc_guest_links l JOIN myc_tenants t ON t.id = l.tenant_id \
-             JOIN myc_guest_roles r ON r.id = l.role_id WHERE l.account_id = $1";
+        // Licences: the guest relations of the account's e-mails, each naming the tenant's
+        // subscription account it was guested into (upstream's `accId`/`accName`).
+        const LICENCES: &str = "SELECT s.tenant_id, s.id, s.name, r.id, r.slug, r.permission, \
+             g.accepted FROM myc_guest_users g \
+             JOIN myc_accounts s ON s.id = g.subscription_id \
+             JOIN myc_guest_roles r ON r.id = g.role_id \
+             WHERE g.email IN (SELECT email FROM myc_owners WHERE account_id = $1)";
+        const ORDER: &str = "ORDER BY s.name, s.id, r.slug, r.permission";
         let rows = match tenant {
             Some(tenant) => {
-                sqlx::query(&format!(
-                    "{LICENCES} AND l.tenant_id = $2 ORDER BY t.name, r.slug, r.permission"
-                ))
-                .bind(&account_text)
-                .bind(tenant.to_string())
-                .fetch_all(&self.pool)
-                .await
+                sqlx::query(&format!("{LICENCES} AND s.tenant_id = $2 {ORDER}"))
+                    .bind(&account_text)
+                    .bind(tenant.to_string())
+                    .fetch_all(&self.pool)
+                    .await
             }
             None => {
-                sqlx::query(&format!("{LICENCES} ORDER BY t.name, r.slug, r.permission"))
+                sqlx::query(&format!("{LICENCES} {ORDER}"))
                     .bind(&account_text)
                     .fetch_all(&self.pool)
                     .await
@@ -85,14 +88,14 @@ impl SqlStore {
         let mut records = Vec::with_capacity(rows.len());
         for row in rows {
             records.push(LicensedResource {
-                acc_id: profile.acc_id,
-                sys_acc: false,
                 tenant_id: uuid(&row.try_get::<String, _>(0).map_err(db)?)?,
-                acc_name: row.try_get(1).map_err(db)?,
-                role_id: uuid(&row.try_get::<String, _>(2).map_err(db)?)?,
-                role: row.try_get(3).map_err(db)?,
-                perm: permission(row.try_get(4).map_err(db)?)?,
-                verified: row.try_get::<i64, _>(5).map_err(db)? != 0,
+                acc_id: uuid(&row.try_get::<String, _>(1).map_err(db)?)?,
+                acc_name: row.try_get(2).map_err(db)?,
+                sys_acc: false,
+                role_id: uuid(&row.try_get::<String, _>(3).map_err(db)?)?,
+                role: row.try_get(4).map_err(db)?,
+                perm: permission(row.try_get(5).map_err(db)?)?,
+                verified: row.try_get::<i64, _>(6).map_err(db)? != 0,
                 permit_flags: None,
                 deny_flags: None,
             });

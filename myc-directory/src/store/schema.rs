@@ -116,6 +116,33 @@ CREATE TABLE myc_telegram_links (
         4,
         "ALTER TABLE myc_nodes ADD COLUMN allow_responses BIGINT NOT NULL DEFAULT 0;",
     ),
+    (
+        5,
+        r#"
+ALTER TABLE myc_accounts ADD COLUMN account_type TEXT NOT NULL DEFAULT 'user';
+ALTER TABLE myc_accounts ADD COLUMN tenant_id TEXT;
+ALTER TABLE myc_accounts ADD COLUMN role_name TEXT;
+ALTER TABLE myc_accounts ADD COLUMN read_role_id TEXT;
+ALTER TABLE myc_accounts ADD COLUMN write_role_id TEXT;
+ALTER TABLE myc_accounts ADD COLUMN actor TEXT;
+ALTER TABLE myc_accounts ADD COLUMN is_checked BIGINT NOT NULL DEFAULT 1;
+ALTER TABLE myc_accounts ADD COLUMN is_archived BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE myc_accounts ADD COLUMN is_deleted BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE myc_accounts ADD COLUMN meta TEXT;
+UPDATE myc_accounts SET account_type = 'staff' WHERE is_staff = 1;
+UPDATE myc_accounts SET account_type = 'manager' WHERE is_staff = 0 AND is_manager = 1;
+CREATE INDEX myc_accounts_tenant ON myc_accounts(tenant_id, account_type);
+CREATE TABLE myc_guest_users (
+    subscription_id TEXT NOT NULL REFERENCES myc_accounts(id) ON DELETE CASCADE,
+    role_id TEXT NOT NULL REFERENCES myc_guest_roles(id) ON DELETE CASCADE,
+    email TEXT NOT NULL,
+    accepted BIGINT NOT NULL DEFAULT 0,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (subscription_id, role_id, email)
+);
+CREATE INDEX myc_guest_users_email ON myc_guest_users(email);
+"#,
+    ),
 ];
 
 /// The newest schema version this build knows.
@@ -154,6 +181,58 @@ fn max_version(
     })
 }
 
+/// Migration 5's data step: upstream's model guests users into tenant-scoped subscription
+/// accounts, where version 4 linked them straight to tenants. Each tenant with guests gets one
+/// subscription account named after it; every link becomes a guest relation of the account's
+/// principal e-mail to that subscription account (accepted when the link was verified); the
+/// old table goes. Nothing is lost: the licence keeps its tenant, role and permission, and
+/// now names the subscription account, as upstream's profile does.
+fn guest_links_to_subscriptions(
+    conn: &mut AnyConnection,
+) -> futures::future::BoxFuture<'_, Result<(), sqlx::Error>> {
+    Box::pin(async move {
+        let tenants = sqlx::Executor::fetch_all(
+            &mut *conn,
+            "SELECT DISTINCT l.tenant_id, t.name FROM myc_guest_links l \
+             JOIN myc_tenants t ON t.id = l.tenant_id ORDER BY l.tenant_id",
+        )
+        .await?;
+        let now = chrono::Utc::now().timestamp();
+        for row in tenants {
+            let tenant: String = sqlx::Row::try_get(&row, 0)?;
+            let name: String = sqlx::Row::try_get(&row, 1)?;
+            let subscription = uuid::Uuid::new_v4().to_string();
+            sqlx::Executor::execute(
+                &mut *conn,
+                sqlx::query(
+                    "INSERT INTO myc_accounts (id, name, is_staff, is_manager, is_active, \
+                     created_at, account_type, tenant_id) VALUES ($1, $2, 0, 0, 1, $3, \
+                     'subscription', $4)",
+                )
+                .bind(&subscription)
+                .bind(&name)
+                .bind(now)
+                .bind(&tenant),
+            )
+            .await?;
+            sqlx::Executor::execute(
+                &mut *conn,
+                sqlx::query(
+                    "INSERT INTO myc_guest_users (subscription_id, role_id, email, accepted, \
+                     created_at) SELECT $1, l.role_id, o.email, l.verified, l.created_at \
+                     FROM myc_guest_links l JOIN myc_owners o ON o.account_id = l.account_id \
+                     AND o.is_principal = 1 WHERE l.tenant_id = $2",
+                )
+                .bind(&subscription)
+                .bind(&tenant),
+            )
+            .await?;
+        }
+        sqlx::Executor::execute(&mut *conn, "DROP TABLE myc_guest_links").await?;
+        Ok(())
+    })
+}
+
 /// Brings the schema up to date; refuses a database migrated by a newer build.
 pub(super) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<(), Error> {
     let mut tx = pool.begin().await.map_err(db)?;
@@ -188,6 +267,11 @@ pub(super) async fn migrate(pool: &AnyPool, backend: Backend) -> Result<(), Erro
         run(&mut tx, &ddl)
             .await
             .map_err(|e| Error::Database(format!("migration {version}: {e}")))?;
+        if *version == 5 {
+            guest_links_to_subscriptions(&mut tx)
+                .await
+                .map_err(|e| Error::Database(format!("migration 5: {e}")))?;
+        }
         record(&mut tx, *version).await.map_err(db)?;
     }
     tx.commit().await.map_err(db)

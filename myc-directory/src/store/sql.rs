@@ -81,7 +81,7 @@ pub(super) fn permission(value: i64) -> Result<Permission, Error> {
         .ok_or_else(|| Error::Database(format!("corrupt permission {value}")))
 }
 
-fn now() -> i64 {
+pub(super) fn now() -> i64 {
     Utc::now().timestamp()
 }
 
@@ -548,12 +548,14 @@ impl Store for SqlStore {
         if self.tenant(tenant).await?.is_none() {
             return Err(Error::NotFound(format!("tenant {tenant}")));
         }
+        let subscription = self.default_subscription(tenant).await?;
         let inserted = sqlx::query(
-            "INSERT INTO myc_guest_links (account_id, tenant_id, role_id, verified, created_at) VALUES ($1, $2, $3, 1, $4) ON CONFLICT DO NOTHING",
+            "INSERT INTO myc_guest_users (subscription_id, role_id, email, accepted, created_at) \
+             VALUES ($1, $2, $3, 1, $4) ON CONFLICT DO NOTHING",
         )
-        .bind(account.id.to_string())
-        .bind(tenant.to_string())
+        .bind(subscription.to_string())
         .bind(role.id.to_string())
+        .bind(&account.email)
         .bind(now())
         .execute(&self.pool)
         .await
@@ -562,6 +564,7 @@ impl Store for SqlStore {
         Ok(GuestLink {
             account_id: account.id,
             tenant_id: tenant,
+            subscription_id: subscription,
             role,
             created: inserted == 1,
         })
@@ -845,7 +848,9 @@ impl Store for SqlStore {
 
     async fn is_member(&self, account: Uuid, tenant: Uuid) -> Result<bool, Error> {
         let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM myc_guest_links WHERE account_id = $1 AND tenant_id = $2 \
+            "SELECT 1 FROM myc_guest_users g JOIN myc_accounts s ON s.id = g.subscription_id \
+             JOIN myc_owners o ON o.email = g.email \
+             WHERE o.account_id = $1 AND s.tenant_id = $2 AND g.accepted = 1 \
              UNION SELECT 1 FROM myc_tenant_owners w JOIN myc_owners o ON o.id = w.owner_id \
              WHERE o.account_id = $1 AND w.tenant_id = $2 LIMIT 1",
         )
