@@ -17,6 +17,7 @@ const SECRET: &[u8] = b"rpc-test-secret-of-at-least-32-bytes!!";
 
 struct Server {
     url: String,
+    downstream: String,
     store: SqlStore,
     cleanup: Option<myc_testkit::db::PgSchema>,
     dir: Option<std::path::PathBuf>,
@@ -43,11 +44,18 @@ impl Server {
             keys: vec![LocalKey::hmac(Some("k"), Algorithm::HS256, SECRET).unwrap()],
         });
         let auth = Arc::new(Authenticator::new(verifier, Arc::new(store.clone())));
-        let app =
-            router(Api::new(store.clone())).layer(AuthLayer::new(auth, SecurityGroup::Protected));
+        let forget = auth.clone();
+        let api = Api::new(store.clone())
+            .on_profile_change(Arc::new(move |email: &str| forget.forget_account(email)));
+        let app = router(api).layer(AuthLayer::new(auth.clone(), SecurityGroup::Protected));
         let addr = myc_testkit::http::serve(app).await;
+        let downstream = axum::Router::new()
+            .route("/reports", axum::routing::get(downstream))
+            .layer(AuthLayer::new(auth, SecurityGroup::Protected));
+        let down = myc_testkit::http::serve(downstream).await;
         Self {
             url: format!("http://{addr}/_adm/rpc"),
+            downstream: format!("http://{down}"),
             store,
             cleanup: None,
             dir: None,
@@ -173,12 +181,20 @@ async fn conformance(s: &Server) {
         .map(|m| m["name"].as_str().unwrap())
         .collect();
     assert_eq!(
-        names,
+        &names[..3],
         [
             "rpc.discover",
             "beginners.profile.get",
             "managers.tenants.list"
         ]
+    );
+    assert!(names.contains(&"subscriptionsManager.guests.guestUserToSubscriptionAccount"));
+    assert!(
+        doc["methods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["result"]["schema"].is_object())
     );
     assert_eq!(doc["methods"][2]["params"][1]["name"], "pageSize");
 }
@@ -244,6 +260,163 @@ async fn who_may_call_what(s: &Server) {
     assert_eq!(body["error"]["code"], codes::INVALID_PARAMS, "{body}");
 }
 
+/// "How a user joins a tenant": staff creates a tenant with an owner, the owner creates a
+/// subscription account and invites a user, the user accepts; a downstream service behind the
+/// identity layer then sees a licence naming that subscription account and its
+/// `on_account(subscription)` check passes; revoking the guest makes the next request 403.
+async fn journey(s: &Server) {
+    let staff = Some("staff@example.com");
+    s.store
+        .create_account(NewAccount::user("olga@initech.test"))
+        .await
+        .unwrap();
+    s.store
+        .create_account(NewAccount::user("pat@initech.test"))
+        .await
+        .unwrap();
+    let role = s
+        .store
+        .create_guest_role("editor", "Editor", myc_profile::Permission::Write)
+        .await
+        .unwrap();
+    // Staff: the tenant, owned by Olga (by her owner id, as profiles list owners).
+    let me = call("beginners.profile.get", json!({}), 1);
+    let (_, olga) = post(&s.url, Some("olga@initech.test"), &me).await;
+    let olga_owner = olga["result"]["owners"][0]["id"].clone();
+    let create_tenant =
+        json!({ "name": "Initech", "description": "TPS reports", "ownerId": olga_owner });
+    let (_, created) = post(
+        &s.url,
+        staff,
+        &call("managers.tenants.create", create_tenant, 2),
+    )
+    .await;
+    let tenant = created["result"]["id"].as_str().unwrap().to_owned();
+    // Pat cannot create subscription accounts there; Olga, the owner, can.
+    let create = call(
+        "subscriptionsManager.accounts.createSubscriptionAccount",
+        json!({ "tenantId": tenant, "name": "Initech Ops" }),
+        3,
+    );
+    let (_, refused) = post(&s.url, Some("pat@initech.test"), &create).await;
+    assert_eq!(refused["error"]["code"], codes::FORBIDDEN, "{refused}");
+    let (_, account) = post(&s.url, Some("olga@initech.test"), &create).await;
+    let account = &account;
+    let subscription = account["result"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{account}"))
+        .to_owned();
+    assert_eq!(
+        account["result"]["accountType"]["subscription"]["tenantId"],
+        tenant.as_str()
+    );
+    // Olga invites Pat; pending until Pat accepts, and only Pat can accept.
+    let guest = json!({
+        "tenantId": tenant, "accountId": subscription, "roleId": role.id, "email": "pat@initech.test"
+    });
+    let invite = call(
+        "subscriptionsManager.guests.guestUserToSubscriptionAccount",
+        guest.clone(),
+        4,
+    );
+    let (_, invited) = post(&s.url, Some("olga@initech.test"), &invite).await;
+    assert_eq!(invited["result"]["wasVerified"], false, "{invited}");
+    let accept = call(
+        "beginners.guests.acceptInvitation",
+        json!({ "accountId": subscription, "guestRoleName": "editor", "permission": 1 }),
+        5,
+    );
+    let (_, wrong) = post(&s.url, Some("olga@initech.test"), &accept).await;
+    assert_eq!(wrong["error"]["code"], codes::INVALID_PARAMS, "{wrong}");
+    let (status, _) = get(&s.downstream, "pat@initech.test", &tenant, &subscription).await;
+    assert_eq!(
+        status, 403,
+        "an unaccepted invitation grants nothing downstream"
+    );
+    let (_, accepted) = post(&s.url, Some("pat@initech.test"), &accept).await;
+    assert_eq!(accepted["result"], Value::Null, "{accepted}");
+    // Downstream: the injected profile's licence names the subscription account.
+    let (status, body) = get(&s.downstream, "pat@initech.test", &tenant, &subscription).await;
+    assert_eq!(status, 200, "{body}");
+    // Revoked: the next request is refused (the profile cache was told).
+    let revoke = call(
+        "subscriptionsManager.guests.revokeUserGuestToSubscriptionAccount",
+        guest,
+        6,
+    );
+    let (_, revoked) = post(&s.url, Some("olga@initech.test"), &revoke).await;
+    assert_eq!(revoked["result"], Value::Null, "{revoked}");
+    let (status, _) = get(&s.downstream, "pat@initech.test", &tenant, &subscription).await;
+    assert_eq!(status, 403);
+    // Every mutation is in the audit trail.
+    let trail = s
+        .store
+        .audit_events(Some(tenant.parse().unwrap()), 50)
+        .await
+        .unwrap();
+    let mut actions: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();
+    actions.sort_unstable();
+    assert_eq!(
+        actions,
+        [
+            "managers.tenants.create",
+            "subscriptionsManager.accounts.createSubscriptionAccount",
+            "subscriptionsManager.guests.guestUserToSubscriptionAccount",
+            "subscriptionsManager.guests.revokeUserGuestToSubscriptionAccount",
+        ]
+    );
+    let by_staff = trail
+        .iter()
+        .find(|e| e.action == "managers.tenants.create")
+        .unwrap();
+    assert_eq!(by_staff.actor_email.as_deref(), Some("staff@example.com"));
+    let all = s.store.audit_events(None, 50).await.unwrap();
+    assert!(
+        all.iter()
+            .any(|e| e.action == "beginners.guests.acceptInvitation"
+                && e.actor_email.as_deref() == Some("pat@initech.test"))
+    );
+}
+
+/// A downstream request as `email` scoped to `tenant`; the service answers 200 when the
+/// profile it received passes `on_tenant(tenant).on_account(account)`, else 403.
+async fn get(url: &str, email: &str, tenant: &str, account: &str) -> (u16, String) {
+    let response = reqwest::Client::new()
+        .get(format!("{url}/reports?tenant={tenant}&account={account}"))
+        .bearer_auth(token(email))
+        .header("x-mycelium-tenant-id", tenant)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// The downstream service: decodes the injected profile and narrows as a ported Mycelium
+/// service would.
+async fn downstream(
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
+) -> (axum::http::StatusCode, String) {
+    let header = headers["x-mycelium-profile"].to_str().unwrap();
+    let profile = myc_profile::codec::decode(header).unwrap();
+    let query: std::collections::HashMap<&str, &str> = uri
+        .query()
+        .unwrap()
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .collect();
+    let tenant = query["tenant"].parse().unwrap();
+    let account = query["account"].parse().unwrap();
+    let narrowed = profile
+        .on_tenant(tenant)
+        .on_account(account)
+        .with_write_access();
+    match narrowed.get_ids_or_error() {
+        Ok(ids) => (axum::http::StatusCode::OK, format!("{ids:?}")),
+        Err(e) => (axum::http::StatusCode::FORBIDDEN, e.message()),
+    }
+}
+
 macro_rules! suite {
     ($backend:ident) => {
         mod $backend {
@@ -251,6 +424,13 @@ macro_rules! suite {
             async fn conformance() {
                 let server = super::Server::$backend().await;
                 super::conformance(&server).await;
+                server.finish().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn journey() {
+                let server = super::Server::$backend().await;
+                super::journey(&server).await;
                 server.finish().await;
             }
 

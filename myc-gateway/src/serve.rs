@@ -221,12 +221,12 @@ pub async fn serve(
     );
     // The admin API: any caller with a resolved profile reaches the JSON-RPC layer, which
     // authorizes each method by the caller's role.
-    let admin_routes =
-        myc_directory::rpc::router::router(myc_directory::rpc::Api::new(SqlStore::clone(&store)))
-            .layer(myc_tower::auth::AuthLayer::new(
-                auth.clone(),
-                myc_profile::SecurityGroup::Protected,
-            ));
+    let forget = auth.clone();
+    let admin_api = myc_directory::rpc::Api::new(SqlStore::clone(&store))
+        .on_profile_change(Arc::new(move |email: &str| forget.forget_account(email)));
+    let admin_routes = myc_directory::rpc::router::router(admin_api).layer(
+        myc_tower::auth::AuthLayer::new(auth.clone(), myc_profile::SecurityGroup::Protected),
+    );
     let extras = crate::app::Extras {
         ready: Some(crate::app::ReadyCheckDebug(store_check(store))),
         telegram,

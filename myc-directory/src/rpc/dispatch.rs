@@ -5,14 +5,21 @@ use serde_json::Value;
 
 use super::methods;
 use super::wire::{Call, ErrorObject, Incoming, Response, codes};
-use crate::store::Store;
+use crate::store::SqlStore;
 use crate::usecase::{self, Caller, UseCaseError};
+
+/// Told the e-mail of every account whose profile an admin call changed (a guest added,
+/// revoked or accepted), so caches of resolved profiles can forget it.
+pub type ChangeHook = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
 
 impl From<UseCaseError> for ErrorObject {
     fn from(e: UseCaseError) -> Self {
         match e {
             UseCaseError::Forbidden(why) => ErrorObject::forbidden(why, "MYC00019"),
-            UseCaseError::InvalidParams(why) => ErrorObject::invalid_params(why),
+            UseCaseError::InvalidParams(why) | UseCaseError::NotFound(why) => {
+                ErrorObject::invalid_params(why)
+            }
+            UseCaseError::Conflict(why) => ErrorObject::new(codes::CONFLICT, why),
             UseCaseError::Store(e) => {
                 tracing::error!(error = %e, "admin API: store failed");
                 ErrorObject::new(codes::INTERNAL_ERROR, "internal error")
@@ -35,15 +42,40 @@ fn to_value<T: serde::Serialize>(value: T) -> Result<Value, ErrorObject> {
 }
 
 /// The admin API over a store.
-#[derive(Clone, Debug)]
-pub struct Api<S> {
-    store: S,
+#[derive(Clone)]
+pub struct Api {
+    store: SqlStore,
+    changed: Option<ChangeHook>,
 }
 
-impl<S: Store> Api<S> {
+impl std::fmt::Debug for Api {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Api")
+            .field("store", &self.store)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Api {
     /// The API over `store`.
-    pub fn new(store: S) -> Self {
-        Self { store }
+    pub fn new(store: SqlStore) -> Self {
+        Self {
+            store,
+            changed: None,
+        }
+    }
+
+    /// Calls `hook` with the e-mail of every account whose profile a call changed (myc-tower's
+    /// `Authenticator::forget_account`, so the next request sees the change).
+    pub fn on_profile_change(mut self, hook: ChangeHook) -> Self {
+        self.changed = Some(hook);
+        self
+    }
+
+    fn changed(&self, email: &str) {
+        if let Some(hook) = &self.changed {
+            hook(email);
+        }
     }
 
     /// The result of one call.
@@ -57,6 +89,42 @@ impl<S: Store> Api<S> {
             methods::MANAGERS_TENANTS_LIST => {
                 let p = params(call.params)?;
                 to_value(usecase::managers::tenants_list(&self.store, caller, p).await?)
+            }
+            methods::MANAGERS_TENANTS_CREATE => {
+                let p = params(call.params)?;
+                let (tenant, owner) =
+                    usecase::managers::tenants_create(&self.store, caller, p).await?;
+                if let Some(owner) = owner {
+                    self.changed(&owner);
+                }
+                to_value(tenant)
+            }
+            methods::SUBSCRIPTIONS_CREATE_ACCOUNT => {
+                let p = params(call.params)?;
+                let account = usecase::subscriptions_manager::create_subscription_account(
+                    &self.store,
+                    caller,
+                    p,
+                )
+                .await?;
+                to_value(account)
+            }
+            methods::SUBSCRIPTIONS_GUEST_USER => {
+                let p = params(call.params)?;
+                to_value(usecase::subscriptions_manager::guest_user(&self.store, caller, p).await?)
+            }
+            methods::SUBSCRIPTIONS_REVOKE_GUEST => {
+                let p = params(call.params)?;
+                let email =
+                    usecase::subscriptions_manager::revoke_guest(&self.store, caller, p).await?;
+                self.changed(&email);
+                Ok(Value::Null)
+            }
+            methods::BEGINNERS_ACCEPT_INVITATION => {
+                let p = params(call.params)?;
+                let email = usecase::beginners::accept_invitation(&self.store, caller, p).await?;
+                self.changed(&email);
+                Ok(Value::Null)
             }
             other => Err(ErrorObject::new(
                 codes::METHOD_NOT_FOUND,

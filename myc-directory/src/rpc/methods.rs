@@ -83,6 +83,63 @@ pub const BEGINNERS_PROFILE_GET: &str = "beginners.profile.get";
 /// `managers.tenants.list`.
 pub const MANAGERS_TENANTS_LIST: &str = "managers.tenants.list";
 
+/// `managers.tenants.create`.
+pub const MANAGERS_TENANTS_CREATE: &str = "managers.tenants.create";
+/// `subscriptionsManager.accounts.createSubscriptionAccount`.
+pub const SUBSCRIPTIONS_CREATE_ACCOUNT: &str =
+    "subscriptionsManager.accounts.createSubscriptionAccount";
+/// `subscriptionsManager.guests.guestUserToSubscriptionAccount`.
+pub const SUBSCRIPTIONS_GUEST_USER: &str =
+    "subscriptionsManager.guests.guestUserToSubscriptionAccount";
+/// `subscriptionsManager.guests.revokeUserGuestToSubscriptionAccount`.
+pub const SUBSCRIPTIONS_REVOKE_GUEST: &str =
+    "subscriptionsManager.guests.revokeUserGuestToSubscriptionAccount";
+/// `beginners.guests.acceptInvitation`.
+pub const BEGINNERS_ACCEPT_INVITATION: &str = "beginners.guests.acceptInvitation";
+
+fn uuid() -> Value {
+    json!({ "type": "string", "format": "uuid" })
+}
+
+fn email() -> Value {
+    json!({ "type": "string", "format": "email" })
+}
+
+fn permission() -> Value {
+    json!({ "enum": [0, 1, "read", "write"] })
+}
+
+fn null() -> Value {
+    json!({ "type": "null" })
+}
+
+fn tenant_record() -> Value {
+    json!({ "type": "object", "required": ["id", "name", "created"] })
+}
+
+fn account_record() -> Value {
+    json!({ "type": "object", "required": ["id", "name", "accountType", "created"] })
+}
+
+fn guest_record() -> Value {
+    json!({ "type": "object", "required": ["email", "accountId", "roleId", "wasVerified"] })
+}
+
+const fn required(name: &'static str, schema: fn() -> Value) -> ParamSpec {
+    ParamSpec {
+        name,
+        required: true,
+        schema,
+    }
+}
+
+const GUEST_PARAMS: &[ParamSpec] = &[
+    required("tenantId", uuid),
+    required("accountId", uuid),
+    required("roleId", uuid),
+    required("email", email),
+];
+
 /// Every method served, `rpc.discover` first.
 pub const METHODS: &[MethodSpec] = &[
     MethodSpec {
@@ -118,6 +175,52 @@ pub const METHODS: &[MethodSpec] = &[
             },
         ],
         result: tenant_page,
+    },
+    MethodSpec {
+        name: MANAGERS_TENANTS_CREATE,
+        summary: "Create a tenant, optionally owned (staff or manager)",
+        params: &[
+            required("name", string),
+            ParamSpec {
+                name: "description",
+                required: false,
+                schema: string,
+            },
+            ParamSpec {
+                name: "ownerId",
+                required: false,
+                schema: uuid,
+            },
+        ],
+        result: tenant_record,
+    },
+    MethodSpec {
+        name: SUBSCRIPTIONS_CREATE_ACCOUNT,
+        summary: "Create a subscription account in a tenant",
+        params: &[required("tenantId", uuid), required("name", string)],
+        result: account_record,
+    },
+    MethodSpec {
+        name: SUBSCRIPTIONS_GUEST_USER,
+        summary: "Invite a user (by e-mail) into a subscription account with a guest role",
+        params: GUEST_PARAMS,
+        result: guest_record,
+    },
+    MethodSpec {
+        name: SUBSCRIPTIONS_REVOKE_GUEST,
+        summary: "Revoke a user's guest relation to a subscription account",
+        params: GUEST_PARAMS,
+        result: null,
+    },
+    MethodSpec {
+        name: BEGINNERS_ACCEPT_INVITATION,
+        summary: "Accept an invitation to a subscription account",
+        params: &[
+            required("accountId", uuid),
+            required("guestRoleName", string),
+            required("permission", permission),
+        ],
+        result: null,
     },
 ];
 

@@ -13,8 +13,13 @@
 //! - `rpc.discover` returns an OpenRPC document of every method with its params and result
 //!   schemas ([`discover::document`]).
 //!
-//! Served so far: `rpc.discover`, `beginners.profile.get`, `managers.tenants.list`; the rest of
-//! upstream's methods follow the account-model work (see the crate's README).
+//! Served so far: `rpc.discover`, `beginners.profile.get`, `beginners.guests.acceptInvitation`,
+//! `managers.tenants.list`, `managers.tenants.create`,
+//! `subscriptionsManager.accounts.createSubscriptionAccount`,
+//! `subscriptionsManager.guests.guestUserToSubscriptionAccount` and
+//! `…revokeUserGuestToSubscriptionAccount`: the path of a user joining a tenant. Every
+//! mutation records an audit event; calls that change somebody's profile tell
+//! [`Api::on_profile_change`].
 
 pub mod discover;
 mod dispatch;
@@ -23,5 +28,5 @@ pub mod methods;
 pub mod router;
 pub mod wire;
 
-pub use dispatch::Api;
+pub use dispatch::{Api, ChangeHook};
 pub use wire::{ErrorObject, codes};

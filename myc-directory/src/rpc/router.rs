@@ -12,7 +12,6 @@ use myc_profile::Profile;
 
 use super::wire::{self, MAX_BODY_BYTES};
 use super::{Api, ErrorObject, codes};
-use crate::store::Store;
 use crate::usecase::Caller;
 
 /// Where the router answers.
@@ -21,9 +20,9 @@ pub const RPC_PATH: &str = "/_adm/rpc";
 /// The JSON-RPC endpoint over `api`. Mount it behind myc-tower's `AuthLayer` with a group
 /// that resolves a profile (`protected`): without one in the request, it answers 401 before
 /// reading the body.
-pub fn router<S: Store + Clone + Send + Sync + 'static>(api: Api<S>) -> Router {
+pub fn router(api: Api) -> Router {
     Router::new()
-        .route(RPC_PATH, post(handle::<S>))
+        .route(RPC_PATH, post(handle))
         .with_state(Arc::new(api))
 }
 
@@ -42,10 +41,7 @@ fn refusal(error: ErrorObject) -> Response {
     json(StatusCode::OK, body)
 }
 
-async fn handle<S: Store + Clone + Send + Sync + 'static>(
-    State(api): State<Arc<Api<S>>>,
-    request: Request,
-) -> Response {
+async fn handle(State(api): State<Arc<Api>>, request: Request) -> Response {
     let Some(profile) = request.extensions().get::<Arc<Profile>>().cloned() else {
         return json(
             StatusCode::UNAUTHORIZED,

@@ -15,6 +15,7 @@
 //! | `myc_guest_roles` | guest roles: a slug with a permission |
 //! | `myc_accounts` (typed) | upstream's account types: `user`, `staff`, `manager`, `subscription` / `roleAssociated` / `tenantManager` (with their tenant), `actorAssociated`; flags checked, archived, deleted; metadata |
 //! | `myc_guest_users` | guest relations: an e-mail holds a role in a tenant's subscription account (invitation pending or accepted) — the licensed resources of the profile |
+//! | `myc_audit` | audit events of the admin API's mutations (who, what, tenant/account, when) |
 //! | `myc_connection_strings` | issued connection strings: SHA-256 of the header value only, expiry, revocation |
 //! | `myc_deks` | wrapped data keys per scope and generation (myc-crypto) |
 //! | `myc_secrets` | values sealed with a scope's DEK (myc-crypto), by scope and name |
@@ -34,6 +35,7 @@
 //! # Ok(()) }
 //! ```
 
+mod audit;
 mod import;
 mod resolve;
 mod schema;
@@ -49,6 +51,7 @@ use myc_profile::Permission;
 use myc_tower::resolver::{ConnectionStringStore, ProfileResolver};
 use uuid::Uuid;
 
+pub use audit::{AuditEvent, NewAuditEvent};
 pub use import::{
     AccountEntry, DirectoryFile, GuestRoleEntry, ImportReport, LicenceEntry, MAX_DIRECTORY_BYTES,
     TenantEntry,

@@ -61,13 +61,16 @@ impl SqlStore {
             });
         }
 
-        // Licences: the guest relations of the account's e-mails, each naming the tenant's
-        // subscription account it was guested into (upstream's `accId`/`accName`).
+        // Licences: the accepted guest relations of the account's e-mails, each naming the
+        // tenant's subscription account it was guested into (upstream's `accId`/`accName`).
+        // A pending invitation grants nothing: it is not in the profile at all, so neither a
+        // route's roles nor a downstream check can be satisfied by it.
         const LICENCES: &str = "SELECT s.tenant_id, s.id, s.name, r.id, r.slug, r.permission, \
              g.accepted FROM myc_guest_users g \
              JOIN myc_accounts s ON s.id = g.subscription_id \
              JOIN myc_guest_roles r ON r.id = g.role_id \
-             WHERE g.email IN (SELECT email FROM myc_owners WHERE account_id = $1)";
+             WHERE g.accepted = 1 \
+             AND g.email IN (SELECT email FROM myc_owners WHERE account_id = $1)";
         const ORDER: &str = "ORDER BY s.name, s.id, r.slug, r.permission";
         let rows = match tenant {
             Some(tenant) => {

@@ -143,6 +143,24 @@ CREATE TABLE myc_guest_users (
 CREATE INDEX myc_guest_users_email ON myc_guest_users(email);
 "#,
     ),
+    (
+        6,
+        r#"
+ALTER TABLE myc_tenants ADD COLUMN description TEXT;
+CREATE TABLE myc_audit (
+    id TEXT PRIMARY KEY,
+    at BIGINT NOT NULL,
+    actor_account TEXT,
+    actor_email TEXT,
+    action TEXT NOT NULL,
+    tenant_id TEXT,
+    account_id TEXT,
+    detail TEXT NOT NULL
+);
+CREATE INDEX myc_audit_tenant ON myc_audit(tenant_id, at);
+CREATE INDEX myc_audit_at ON myc_audit(at);
+"#,
+    ),
 ];
 
 /// The newest schema version this build knows.

@@ -301,6 +301,15 @@ impl SqlStore {
         }
     }
 
+    /// The guest role `slug` with `permission`, if defined.
+    pub async fn guest_role_by(
+        &self,
+        slug: &str,
+        permission: Permission,
+    ) -> Result<Option<GuestRole>, Error> {
+        self.role_by(slug, permission).await
+    }
+
     async fn role_by(
         &self,
         slug: &str,

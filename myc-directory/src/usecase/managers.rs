@@ -96,3 +96,52 @@ pub async fn tenants_list<S: Store>(
             .collect(),
     }))
 }
+
+/// `managers.tenants.create` params.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateTenant {
+    /// Name (unique).
+    pub name: String,
+    /// A description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The owning user, by owner id (as profiles list owners).
+    #[serde(default)]
+    pub owner_id: Option<uuid::Uuid>,
+}
+
+/// `managers.tenants.create`: a tenant, optionally owned; recorded in the audit trail. The
+/// owner's e-mail comes back with it: that profile changed (it owns the tenant now).
+pub async fn tenants_create(
+    store: &crate::store::SqlStore,
+    caller: &Caller,
+    params: CreateTenant,
+) -> Result<(TenantRecord, Option<String>), UseCaseError> {
+    require_platform_admin(caller)?;
+    let owner = match params.owner_id {
+        None => None,
+        Some(id) => Some(
+            store
+                .owner_email(id)
+                .await?
+                .ok_or_else(|| UseCaseError::NotFound(format!("owner {id} not found")))?,
+        ),
+    };
+    let tenant = store
+        .create_tenant(&params.name, owner.as_deref(), None)
+        .await?;
+    if let Some(description) = params.description.as_deref().filter(|d| !d.is_empty()) {
+        store.describe_tenant(tenant.id, description).await?;
+    }
+    super::audit(
+        store,
+        caller,
+        "managers.tenants.create",
+        Some(tenant.id),
+        None,
+        serde_json::json!({ "name": tenant.name, "ownerId": params.owner_id }),
+    )
+    .await?;
+    Ok((tenant.into(), owner))
+}

@@ -3,6 +3,7 @@
 
 pub mod beginners;
 pub mod managers;
+pub mod subscriptions_manager;
 
 use std::sync::Arc;
 
@@ -29,9 +30,56 @@ pub enum UseCaseError {
     /// The params do not fit.
     #[error("{0}")]
     InvalidParams(String),
+    /// What the call names does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// It exists already.
+    #[error("{0}")]
+    Conflict(String),
     /// The store failed.
     #[error(transparent)]
-    Store(#[from] crate::store::Error),
+    Store(crate::store::Error),
+}
+
+/// Guest roles that administer a tenant (upstream's system roles).
+pub const TENANT_MANAGER_ROLE: &str = "tenant-manager";
+/// The guest role of subscription managers.
+pub const SUBSCRIPTIONS_MANAGER_ROLE: &str = "subscriptions-manager";
+
+/// Whether the caller may manage `tenant`'s subscription accounts and guests: a platform
+/// administrator, an owner of the tenant, or a holder of an accepted `tenant-manager` or
+/// `subscriptions-manager` licence on it.
+pub(crate) fn require_tenant_manager(caller: &Caller, tenant: Uuid) -> Result<(), UseCaseError> {
+    let profile = &caller.profile;
+    if profile.is_staff || profile.is_manager {
+        return Ok(());
+    }
+    let owns = match &profile.tenants_ownership {
+        Some(myc_profile::TenantsOwnership::Records(owned)) => owned.iter().any(|o| o.id == tenant),
+        _ => false,
+    };
+    let manages = match &profile.licensed_resources {
+        Some(myc_profile::LicensedResources::Records(records)) => records.iter().any(|r| {
+            r.tenant_id == tenant
+                && r.verified
+                && (r.role == TENANT_MANAGER_ROLE || r.role == SUBSCRIPTIONS_MANAGER_ROLE)
+        }),
+        _ => false,
+    };
+    if owns || manages {
+        Ok(())
+    } else {
+        Err(UseCaseError::Forbidden(
+            "Insufficient privileges: tenant owner, tenant manager or subscriptions manager required",
+        ))
+    }
+}
+
+impl Caller {
+    /// The caller's principal e-mail, if the profile names one.
+    pub fn email(&self) -> Option<&str> {
+        self.profile.primary_email()
+    }
 }
 
 /// Platform administrators: staff or manager accounts (upstream's `managers.*` namespace).
@@ -43,4 +91,38 @@ pub(crate) fn require_platform_admin(caller: &Caller) -> Result<(), UseCaseError
             "Insufficient privileges: staff or manager account required",
         ))
     }
+}
+
+impl From<crate::store::Error> for UseCaseError {
+    fn from(e: crate::store::Error) -> Self {
+        use crate::store::Error as E;
+        match e {
+            E::NotFound(what) => Self::NotFound(format!("{what} not found")),
+            E::Conflict(what) => Self::Conflict(format!("{what} already exists")),
+            E::Invalid(why) => Self::InvalidParams(why),
+            other => Self::Store(other),
+        }
+    }
+}
+
+/// Records a mutation in the audit trail.
+pub(crate) async fn audit(
+    store: &crate::store::SqlStore,
+    caller: &Caller,
+    action: &str,
+    tenant: Option<Uuid>,
+    account: Option<Uuid>,
+    detail: serde_json::Value,
+) -> Result<(), UseCaseError> {
+    store
+        .record_audit(crate::store::NewAuditEvent {
+            actor_account: Some(caller.profile.acc_id),
+            actor_email: caller.email(),
+            action,
+            tenant_id: tenant,
+            account_id: account,
+            detail,
+        })
+        .await?;
+    Ok(())
 }
