@@ -1,7 +1,7 @@
 //! [`SecretVault`]: values sealed with per-scope DEKs (myc-crypto envelope encryption) kept in
 //! the [`Store`], and KEK rotation over the store's wrapped DEKs.
 //!
-//! myc-crypto's envelope is synchronous over a [`DekStore`](myc_crypto::DekStore); the vault
+//! myc-crypto's envelope is synchronous over a [`DekStore`]; the vault
 //! loads the DEKs an operation needs into memory, runs the envelope there, and writes back what
 //! changed with the store's conditional writes (`insert_dek` / `swap_dek`), so replicas that
 //! race on a scope's first DEK, or a rotation racing a seal, never lose a key.

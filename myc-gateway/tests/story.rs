@@ -4,7 +4,10 @@
 
 #[test]
 fn the_join_tenant_story_runs_as_documented() {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/join-tenant/story.sh");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/join-tenant/story.sh"
+    );
     let output = std::process::Command::new("bash")
         .arg(script)
         .arg(env!("CARGO_BIN_EXE_myc-gateway"))
