@@ -14,8 +14,94 @@ use uuid::Uuid;
 use super::sql::{SqlStore, db, permission, time, uuid};
 use super::{Error, normalize_email};
 
+/// The whole profile in one statement (one round trip): the account (`a`), its owners (`o`),
+/// its accepted guest relations (`l`) and the tenants it owns (`t`), as rows of one shape.
+/// `$2` narrows the licences to a tenant (NULL: all).
+const PROFILE: &str = "WITH acc AS (SELECT a.id, a.is_staff, a.is_manager, a.is_active \
+     FROM myc_owners o JOIN myc_accounts a ON a.id = o.account_id WHERE o.email = $1), \
+     mails AS (SELECT o.email FROM myc_owners o JOIN acc ON o.account_id = acc.id) \
+     SELECT 'a' AS kind, acc.id AS c1, NULL AS c2, NULL AS c3, NULL AS c4, NULL AS c5, \
+     acc.is_staff AS n1, acc.is_manager AS n2, acc.is_active AS n3 FROM acc \
+     UNION ALL SELECT 'o', o.id, o.email, o.first_name, o.last_name, o.username, \
+     o.is_principal, o.created_at, NULL FROM myc_owners o JOIN acc ON o.account_id = acc.id \
+     UNION ALL SELECT 'l', s.tenant_id, s.id, s.name, r.id, r.slug, r.permission, NULL, NULL \
+     FROM myc_guest_users g JOIN myc_accounts s ON s.id = g.subscription_id \
+     JOIN myc_guest_roles r ON r.id = g.role_id \
+     WHERE g.accepted = 1 AND g.email IN (SELECT email FROM mails) \
+     AND ($2 IS NULL OR s.tenant_id = $2) \
+     UNION ALL SELECT 't', t.id, t.name, NULL, NULL, NULL, MIN(w.since), NULL, NULL \
+     FROM myc_tenant_owners w JOIN myc_tenants t ON t.id = w.tenant_id \
+     JOIN myc_owners o ON o.id = w.owner_id JOIN acc ON o.account_id = acc.id \
+     GROUP BY t.id, t.name";
+
+/// One row of [`PROFILE`].
+struct Part {
+    kind: String,
+    text: [Option<String>; 5],
+    num: [Option<i64>; 3],
+}
+
+impl Part {
+    fn read(row: &sqlx::any::AnyRow) -> Result<Self, Error> {
+        let text = |i: usize| row.try_get::<Option<String>, _>(i).map_err(db);
+        let num = |i: usize| row.try_get::<Option<i64>, _>(i).map_err(db);
+        Ok(Self {
+            kind: row.try_get(0).map_err(db)?,
+            text: [text(1)?, text(2)?, text(3)?, text(4)?, text(5)?],
+            num: [num(6)?, num(7)?, num(8)?],
+        })
+    }
+
+    fn text(&self, i: usize) -> Result<&str, Error> {
+        self.text[i].as_deref().ok_or_else(|| {
+            Error::Database(format!("profile row {}: column {i} is NULL", self.kind))
+        })
+    }
+
+    fn num(&self, i: usize) -> Result<i64, Error> {
+        self.num[i].ok_or_else(|| {
+            Error::Database(format!("profile row {}: number {i} is NULL", self.kind))
+        })
+    }
+}
+
+fn owner(p: &Part) -> Result<(Owner, i64), Error> {
+    Ok((
+        Owner {
+            id: uuid(p.text(0)?)?,
+            email: p.text(1)?.to_owned(),
+            first_name: p.text[2].clone(),
+            last_name: p.text[3].clone(),
+            username: p.text[4].clone(),
+            is_principal: p.num(0)? != 0,
+        },
+        p.num(1)?,
+    ))
+}
+
+fn licence(p: &Part) -> Result<LicensedResource, Error> {
+    Ok(LicensedResource {
+        tenant_id: uuid(p.text(0)?)?,
+        acc_id: uuid(p.text(1)?)?,
+        acc_name: p.text(2)?.to_owned(),
+        sys_acc: false,
+        role_id: uuid(p.text(3)?)?,
+        role: p.text(4)?.to_owned(),
+        perm: permission(p.num(0)?)?,
+        verified: true,
+        permit_flags: None,
+        deny_flags: None,
+    })
+}
+
 impl SqlStore {
-    /// The full profile of the owner with `email`, its licences limited to `tenant` if given.
+    /// The full profile of the owner with `email`, its licences limited to `tenant` if given:
+    /// one statement, whatever the number of licences (no query per relation).
+    ///
+    /// Licences are the accepted guest relations of the account's e-mails, each naming the
+    /// tenant's subscription account it was guested into (upstream's `accId`/`accName`). A
+    /// pending invitation grants nothing: it is not in the profile at all, so neither a route's
+    /// roles nor a downstream check can be satisfied by it.
     pub async fn profile(
         &self,
         email: &str,
@@ -24,107 +110,47 @@ impl SqlStore {
         let Ok(email) = normalize_email(email) else {
             return Ok(None);
         };
-        let Some(row) = sqlx::query(
-            "SELECT a.id, a.is_staff, a.is_manager, a.is_active FROM myc_owners o \
-             JOIN myc_accounts a ON a.id = o.account_id WHERE o.email = $1",
-        )
-        .bind(&email)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?
-        else {
+        let rows = sqlx::query(PROFILE)
+            .bind(&email)
+            .bind(tenant.map(|t| t.to_string()))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        let parts = rows.iter().map(Part::read).collect::<Result<Vec<_>, _>>()?;
+        let Some(account) = parts.iter().find(|p| p.kind == "a") else {
             return Ok(None);
         };
-        let account_text: String = row.try_get(0).map_err(db)?;
-        let mut profile = Profile::new(uuid(&account_text)?);
-        profile.is_staff = row.try_get::<i64, _>(1).map_err(db)? != 0;
-        profile.is_manager = row.try_get::<i64, _>(2).map_err(db)? != 0;
-        let active = row.try_get::<i64, _>(3).map_err(db)? != 0;
-        profile.account_is_active = active;
-
-        for row in sqlx::query(
-            "SELECT id, email, first_name, last_name, username, is_principal FROM myc_owners \
-             WHERE account_id = $1 ORDER BY is_principal DESC, created_at, id",
-        )
-        .bind(&account_text)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?
-        {
-            profile.owners.push(Owner {
-                id: uuid(&row.try_get::<String, _>(0).map_err(db)?)?,
-                email: row.try_get(1).map_err(db)?,
-                first_name: row.try_get(2).map_err(db)?,
-                last_name: row.try_get(3).map_err(db)?,
-                username: row.try_get(4).map_err(db)?,
-                is_principal: row.try_get::<i64, _>(5).map_err(db)? != 0,
-            });
-        }
-
-        // Licences: the accepted guest relations of the account's e-mails, each naming the
-        // tenant's subscription account it was guested into (upstream's `accId`/`accName`).
-        // A pending invitation grants nothing: it is not in the profile at all, so neither a
-        // route's roles nor a downstream check can be satisfied by it.
-        const LICENCES: &str = "SELECT s.tenant_id, s.id, s.name, r.id, r.slug, r.permission, \
-             g.accepted FROM myc_guest_users g \
-             JOIN myc_accounts s ON s.id = g.subscription_id \
-             JOIN myc_guest_roles r ON r.id = g.role_id \
-             WHERE g.accepted = 1 \
-             AND g.email IN (SELECT email FROM myc_owners WHERE account_id = $1)";
-        const ORDER: &str = "ORDER BY s.name, s.id, r.slug, r.permission";
-        let rows = match tenant {
-            Some(tenant) => {
-                sqlx::query(&format!("{LICENCES} AND s.tenant_id = $2 {ORDER}"))
-                    .bind(&account_text)
-                    .bind(tenant.to_string())
-                    .fetch_all(&self.pool)
-                    .await
-            }
-            None => {
-                sqlx::query(&format!("{LICENCES} {ORDER}"))
-                    .bind(&account_text)
-                    .fetch_all(&self.pool)
-                    .await
+        let mut profile = Profile::new(uuid(account.text(0)?)?);
+        profile.is_staff = account.num(0)? != 0;
+        profile.is_manager = account.num(1)? != 0;
+        profile.account_is_active = account.num(2)? != 0;
+        let mut owners = Vec::new();
+        let mut records = Vec::new();
+        let mut owned = Vec::new();
+        for part in &parts {
+            match part.kind.as_str() {
+                "o" => owners.push(owner(part)?),
+                "l" => records.push(licence(part)?),
+                "t" => owned.push(TenantOwnership {
+                    id: uuid(part.text(0)?)?,
+                    name: part.text(1)?.to_owned(),
+                    since: time(part.num(0)?)?.fixed_offset(),
+                }),
+                _ => {}
             }
         }
-        .map_err(db)?;
-        let mut records = Vec::with_capacity(rows.len());
-        for row in rows {
-            records.push(LicensedResource {
-                tenant_id: uuid(&row.try_get::<String, _>(0).map_err(db)?)?,
-                acc_id: uuid(&row.try_get::<String, _>(1).map_err(db)?)?,
-                acc_name: row.try_get(2).map_err(db)?,
-                sys_acc: false,
-                role_id: uuid(&row.try_get::<String, _>(3).map_err(db)?)?,
-                role: row.try_get(4).map_err(db)?,
-                perm: permission(row.try_get(5).map_err(db)?)?,
-                verified: row.try_get::<i64, _>(6).map_err(db)? != 0,
-                permit_flags: None,
-                deny_flags: None,
-            });
-        }
+        // Principal first, then by creation; licences and ownerships by name.
+        owners.sort_by(|(a, at), (b, bt)| {
+            (!a.is_principal, *at, a.id).cmp(&(!b.is_principal, *bt, b.id))
+        });
+        profile.owners = owners.into_iter().map(|(o, _)| o).collect();
+        records.sort_by(|a, b| {
+            (&a.acc_name, a.acc_id, &a.role, a.perm).cmp(&(&b.acc_name, b.acc_id, &b.role, b.perm))
+        });
         if !records.is_empty() {
             profile.licensed_resources = Some(LicensedResources::Records(records));
         }
-
-        let mut owned = Vec::new();
-        for row in sqlx::query(
-            "SELECT t.id, t.name, MIN(w.since) FROM myc_tenant_owners w \
-             JOIN myc_tenants t ON t.id = w.tenant_id \
-             JOIN myc_owners o ON o.id = w.owner_id WHERE o.account_id = $1 \
-             GROUP BY t.id, t.name ORDER BY t.name",
-        )
-        .bind(&account_text)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db)?
-        {
-            owned.push(TenantOwnership {
-                id: uuid(&row.try_get::<String, _>(0).map_err(db)?)?,
-                name: row.try_get(1).map_err(db)?,
-                since: time(row.try_get(2).map_err(db)?)?.fixed_offset(),
-            });
-        }
+        owned.sort_by(|a, b| a.name.cmp(&b.name));
         if !owned.is_empty() {
             profile.tenants_ownership = Some(TenantsOwnership::Records(owned));
         }
