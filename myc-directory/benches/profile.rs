@@ -2,7 +2,7 @@
 //! machine's PostgreSQL: statements per resolution (counted from sqlx's own statement log,
 //! not from our code) and the time of one resolution against one `SELECT 1` round trip on the
 //! same pool, in the same run. Run: `cargo bench -p myc-directory --bench profile`.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
