@@ -17,6 +17,7 @@ const SECRET: &[u8] = b"rpc-test-secret-of-at-least-32-bytes!!";
 
 struct Server {
     url: String,
+    base: String,
     downstream: String,
     store: SqlStore,
     cleanup: Option<myc_testkit::db::PgSchema>,
@@ -47,7 +48,9 @@ impl Server {
         let forget = auth.clone();
         let api = Api::new(store.clone())
             .on_profile_change(Arc::new(move |email: &str| forget.forget_account(email)));
-        let app = router(api).layer(AuthLayer::new(auth.clone(), SecurityGroup::Protected));
+        let app = router(api.clone())
+            .merge(myc_directory::rest::router(api))
+            .layer(AuthLayer::new(auth.clone(), SecurityGroup::Protected));
         let addr = myc_testkit::http::serve(app).await;
         let downstream = axum::Router::new()
             .route("/reports", axum::routing::get(downstream))
@@ -55,6 +58,7 @@ impl Server {
         let down = myc_testkit::http::serve(downstream).await;
         Self {
             url: format!("http://{addr}/_adm/rpc"),
+            base: format!("http://{addr}"),
             downstream: format!("http://{down}"),
             store,
             cleanup: None,
@@ -417,6 +421,244 @@ async fn downstream(
     }
 }
 
+/// What a caller got, either way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    Done,
+    Forbidden,
+    Unauthenticated,
+}
+
+fn rpc_outcome(status: u16, body: &Value) -> Outcome {
+    match (status, body["error"]["code"].as_i64()) {
+        (401, _) => Outcome::Unauthenticated,
+        (200, None) => Outcome::Done,
+        (200, Some(codes::FORBIDDEN)) => Outcome::Forbidden,
+        other => panic!("unexpected JSON-RPC answer {other:?}: {body}"),
+    }
+}
+
+fn rest_outcome(status: u16) -> Outcome {
+    match status {
+        200 | 201 | 204 => Outcome::Done,
+        401 => Outcome::Unauthenticated,
+        403 => Outcome::Forbidden,
+        other => panic!("unexpected REST status {other}"),
+    }
+}
+
+async fn rest(
+    s: &Server,
+    email: Option<&str>,
+    method: &str,
+    path: &str,
+    tenant: Option<&str>,
+    body: Option<Value>,
+) -> u16 {
+    let mut request =
+        reqwest::Client::new().request(method.parse().unwrap(), format!("{}{path}", s.base));
+    if let Some(email) = email {
+        request = request.bearer_auth(token(email));
+    }
+    if let Some(tenant) = tenant {
+        request = request.header("x-mycelium-tenant-id", tenant);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.unwrap().status().as_u16()
+}
+
+/// Every operation served × caller kinds, over REST and JSON-RPC: the same outcome both
+/// ways, and the documented one.
+async fn both_transports_agree(s: &Server) {
+    use Outcome::{Done, Forbidden, Unauthenticated};
+    let store = &s.store;
+    store
+        .create_account(NewAccount::user("olga@initech.test"))
+        .await
+        .unwrap();
+    store
+        .create_account(NewAccount::user("sam@initech.test"))
+        .await
+        .unwrap();
+    store
+        .create_account(NewAccount::user("gus@initech.test"))
+        .await
+        .unwrap();
+    let tenant = store
+        .create_tenant("Initech", Some("olga@initech.test"), None)
+        .await
+        .unwrap();
+    let other = store
+        .tenants()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.name == "Globex")
+        .unwrap();
+    let sub = store
+        .create_subscription_account(tenant.id, "Ops")
+        .await
+        .unwrap();
+    let editor = store
+        .create_guest_role("editor", "Editor", myc_profile::Permission::Write)
+        .await
+        .unwrap();
+    let manager = store
+        .create_guest_role(
+            "subscriptions-manager",
+            "Subscriptions manager",
+            myc_profile::Permission::Write,
+        )
+        .await
+        .unwrap();
+    // Sam manages Initech's subscriptions; Gus is a plain guest (editor) of Initech.
+    store
+        .invite_guest(sub.id, "sam@initech.test", manager.id)
+        .await
+        .unwrap();
+    store
+        .accept_invitation(sub.id, "sam@initech.test", manager.id)
+        .await
+        .unwrap();
+    store
+        .invite_guest(sub.id, "gus@initech.test", editor.id)
+        .await
+        .unwrap();
+    store
+        .accept_invitation(sub.id, "gus@initech.test", editor.id)
+        .await
+        .unwrap();
+    let t = tenant.id.to_string();
+    let callers: [(Option<&str>, &str); 6] = [
+        (Some("staff@example.com"), "staff"),
+        (Some("olga@initech.test"), "tenant owner"),
+        (Some("sam@initech.test"), "subscriptions manager"),
+        (Some("gus@initech.test"), "guest (editor)"),
+        (Some("user@example.com"), "plain user"),
+        (None, "no credential"),
+    ];
+    for (i, (email, who)) in callers.iter().enumerate() {
+        let n = i as u64;
+        // managers.tenants.list
+        let (st, body) = post(&s.url, *email, &call("managers.tenants.list", json!({}), n)).await;
+        let rest_st = rest(s, *email, "GET", "/_adm/managers/tenants", None, None).await;
+        let expect = match i {
+            0 => Done,
+            5 => Unauthenticated,
+            _ => Forbidden,
+        };
+        assert_eq!(
+            (rpc_outcome(st, &body), rest_outcome(rest_st)),
+            (expect, expect),
+            "list tenants as {who}"
+        );
+        // beginners.profile.get
+        let (st, body) = post(&s.url, *email, &call("beginners.profile.get", json!({}), n)).await;
+        let rest_st = rest(s, *email, "GET", "/_adm/beginners/profile", None, None).await;
+        let expect = if i == 5 { Unauthenticated } else { Done };
+        assert_eq!(
+            (rpc_outcome(st, &body), rest_outcome(rest_st)),
+            (expect, expect),
+            "profile as {who}"
+        );
+        // subscriptionsManager.accounts.createSubscriptionAccount in Initech
+        let params = json!({ "tenantId": t, "name": format!("rpc {n}") });
+        let (st, body) = post(
+            &s.url,
+            *email,
+            &call(
+                "subscriptionsManager.accounts.createSubscriptionAccount",
+                params,
+                n,
+            ),
+        )
+        .await;
+        let rest_st = rest(
+            s,
+            *email,
+            "POST",
+            "/_adm/subscriptions-manager/accounts",
+            Some(&t),
+            Some(json!({ "name": format!("rest {n}") })),
+        )
+        .await;
+        let expect = match i {
+            0..=2 => Done,
+            5 => Unauthenticated,
+            _ => Forbidden,
+        };
+        assert_eq!(
+            (rpc_outcome(st, &body), rest_outcome(rest_st)),
+            (expect, expect),
+            "create account as {who}"
+        );
+        // subscriptionsManager.guests.guestUserToSubscriptionAccount into Initech's Ops
+        let email_param = format!("invitee{n}@initech.test");
+        let params = json!({ "tenantId": t, "accountId": sub.id, "roleId": editor.id, "email": email_param });
+        let (st, body) = post(
+            &s.url,
+            *email,
+            &call(
+                "subscriptionsManager.guests.guestUserToSubscriptionAccount",
+                params,
+                n,
+            ),
+        )
+        .await;
+        let path = format!(
+            "/_adm/subscriptions-manager/guests/accounts/{}/roles/{}",
+            sub.id, editor.id
+        );
+        let rest_st = rest(
+            s,
+            *email,
+            "POST",
+            &path,
+            Some(&t),
+            Some(json!({ "email": format!("rest{n}@initech.test") })),
+        )
+        .await;
+        assert_eq!(
+            (rpc_outcome(st, &body), rest_outcome(rest_st)),
+            (expect, expect),
+            "invite as {who}"
+        );
+        // Tenant isolation: nobody but staff manages Globex through Initech's rights.
+        let params = json!({ "tenantId": other.id, "name": "intruder" });
+        let (st, body) = post(
+            &s.url,
+            *email,
+            &call(
+                "subscriptionsManager.accounts.createSubscriptionAccount",
+                params,
+                n,
+            ),
+        )
+        .await;
+        let rest_st = rest(
+            s,
+            *email,
+            "POST",
+            "/_adm/subscriptions-manager/accounts",
+            Some(&other.id.to_string()),
+            Some(json!({ "name": "intruder" })),
+        )
+        .await;
+        let expect = match i {
+            0 => Done,
+            5 => Unauthenticated,
+            _ => Forbidden,
+        };
+        assert_eq!(
+            (rpc_outcome(st, &body), rest_outcome(rest_st)),
+            (expect, expect),
+            "other tenant as {who}"
+        );
+    }
+}
+
 macro_rules! suite {
     ($backend:ident) => {
         mod $backend {
@@ -424,6 +666,13 @@ macro_rules! suite {
             async fn conformance() {
                 let server = super::Server::$backend().await;
                 super::conformance(&server).await;
+                server.finish().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn both_transports_agree() {
+                let server = super::Server::$backend().await;
+                super::both_transports_agree(&server).await;
                 server.finish().await;
             }
 

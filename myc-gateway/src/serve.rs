@@ -67,6 +67,14 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
 }
 
+/// Where the directory's admin API answers (JSON-RPC, and REST under `/_adm/<role>/`).
+const ADMIN_PATHS: &[&str] = &[
+    myc_directory::rpc::router::RPC_PATH,
+    "/_adm/beginners/",
+    "/_adm/managers/",
+    "/_adm/subscriptions-manager/",
+];
+
 /// The authenticator `settings` describe, with profiles and connection strings from `store`.
 /// JWKS and userinfo are fetched over HTTP or HTTPS, trusting the system's roots and
 /// `tls_roots` (PEM bundles).
@@ -214,19 +222,18 @@ pub async fn serve(
         );
     }
     let telegram_routes = telegram.clone().map(|t| t.router(auth.clone()));
-    warn_shadowed(
-        &config,
-        &[myc_directory::rpc::router::RPC_PATH],
-        "the admin API",
-    );
+    warn_shadowed(&config, ADMIN_PATHS, "the admin API");
     // The admin API: any caller with a resolved profile reaches the JSON-RPC layer, which
     // authorizes each method by the caller's role.
     let forget = auth.clone();
     let admin_api = myc_directory::rpc::Api::new(SqlStore::clone(&store))
         .on_profile_change(Arc::new(move |email: &str| forget.forget_account(email)));
-    let admin_routes = myc_directory::rpc::router::router(admin_api).layer(
-        myc_tower::auth::AuthLayer::new(auth.clone(), myc_profile::SecurityGroup::Protected),
-    );
+    let admin_routes = myc_directory::rpc::router::router(admin_api.clone())
+        .merge(myc_directory::rest::router(admin_api))
+        .layer(myc_tower::auth::AuthLayer::new(
+            auth.clone(),
+            myc_profile::SecurityGroup::Protected,
+        ));
     let extras = crate::app::Extras {
         ready: Some(crate::app::ReadyCheckDebug(store_check(store))),
         telegram,
@@ -250,9 +257,7 @@ pub async fn serve(
     if let Some(routes) = telegram_routes {
         built.app = built.app.mount(&crate::telegram::ENDPOINTS, routes);
     }
-    built.app = built
-        .app
-        .mount(&[myc_directory::rpc::router::RPC_PATH], admin_routes);
+    built.app = built.app.mount(ADMIN_PATHS, admin_routes);
     if let Some(issuer) = issuer {
         built.app = built.app.mount(&[crate::nats::issuer::ISSUER_PATH], issuer);
     }

@@ -78,6 +78,48 @@ impl Api {
         }
     }
 
+    /// The store the use cases run on.
+    pub fn store(&self) -> &SqlStore {
+        &self.store
+    }
+
+    /// `managers.tenants.create`, telling the change hook about the new owner.
+    pub async fn create_tenant(
+        &self,
+        caller: &Caller,
+        params: usecase::managers::CreateTenant,
+    ) -> Result<usecase::managers::TenantRecord, UseCaseError> {
+        let (tenant, owner) =
+            usecase::managers::tenants_create(&self.store, caller, params).await?;
+        if let Some(owner) = owner {
+            self.changed(&owner);
+        }
+        Ok(tenant)
+    }
+
+    /// `beginners.guests.acceptInvitation`, telling the change hook.
+    pub async fn accept_invitation(
+        &self,
+        caller: &Caller,
+        params: usecase::beginners::AcceptInvitation,
+    ) -> Result<(), UseCaseError> {
+        let email = usecase::beginners::accept_invitation(&self.store, caller, params).await?;
+        self.changed(&email);
+        Ok(())
+    }
+
+    /// `subscriptionsManager.guests.revokeUserGuestToSubscriptionAccount`, telling the hook.
+    pub async fn revoke_guest(
+        &self,
+        caller: &Caller,
+        params: usecase::subscriptions_manager::GuestParams,
+    ) -> Result<(), UseCaseError> {
+        let email =
+            usecase::subscriptions_manager::revoke_guest(&self.store, caller, params).await?;
+        self.changed(&email);
+        Ok(())
+    }
+
     /// The result of one call.
     pub async fn call(&self, caller: &Caller, call: Call) -> Result<Value, ErrorObject> {
         match call.method.as_str() {
@@ -92,12 +134,7 @@ impl Api {
             }
             methods::MANAGERS_TENANTS_CREATE => {
                 let p = params(call.params)?;
-                let (tenant, owner) =
-                    usecase::managers::tenants_create(&self.store, caller, p).await?;
-                if let Some(owner) = owner {
-                    self.changed(&owner);
-                }
-                to_value(tenant)
+                to_value(self.create_tenant(caller, p).await?)
             }
             methods::SUBSCRIPTIONS_CREATE_ACCOUNT => {
                 let p = params(call.params)?;
@@ -115,9 +152,7 @@ impl Api {
             }
             methods::SUBSCRIPTIONS_REVOKE_GUEST => {
                 let p = params(call.params)?;
-                let email =
-                    usecase::subscriptions_manager::revoke_guest(&self.store, caller, p).await?;
-                self.changed(&email);
+                self.revoke_guest(caller, p).await?;
                 Ok(Value::Null)
             }
             methods::BEGINNERS_ACCEPT_INVITATION => {

@@ -48,18 +48,10 @@ async fn handle(State(api): State<Arc<Api>>, request: Request) -> Response {
             r#"{"message":"the admin API needs an authenticated caller","code":"MYT00401"}"#.into(),
         );
     };
-    let tenant = match request.headers().get(myc_profile::headers::TENANT_ID) {
-        None => None,
-        Some(value) => match value.to_str().ok().and_then(|v| v.parse().ok()) {
-            Some(id) => Some(id),
-            None => {
-                return json(
-                    StatusCode::BAD_REQUEST,
-                    r#"{"message":"invalid tenant id","code":"MYT00407"}"#.into(),
-                );
-            }
-        },
-    };
+    let tenant = request
+        .extensions()
+        .get::<myc_tower::auth::RequestedTenant>()
+        .map(|t| t.0);
     let body = match axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES).await {
         Ok(body) => body,
         Err(_) => {

@@ -40,6 +40,13 @@ pub enum Caller {
     },
 }
 
+/// The tenant the request named (`x-mycelium-tenant-id`, one valid UUID), put into the
+/// request's extensions by the layer before it strips the identity headers: what an
+/// administration endpoint behind the layer reads to scope its operation. The resolved
+/// profile is already narrowed to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RequestedTenant(pub Uuid);
+
 /// An identity a layer in front of [`AuthLayer`](super::AuthLayer) has already verified by its
 /// own means (a gateway's Telegram webhook secret and update sender, say), put into the
 /// request's extensions. The layer then uses it instead of the request's credential headers:

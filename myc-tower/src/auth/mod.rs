@@ -56,7 +56,7 @@ mod future;
 mod layer;
 mod service;
 
-pub use self::authenticator::{AssertedIdentity, Authenticator, Caller};
+pub use self::authenticator::{AssertedIdentity, Authenticator, Caller, RequestedTenant};
 pub use self::future::ResponseFuture;
 pub use self::layer::AuthLayer;
 pub use self::service::Auth;

@@ -203,6 +203,16 @@ where
         let asserted = request
             .extensions_mut()
             .remove::<crate::auth::AssertedIdentity>();
+        // The tenant the decision is scoped to: an asserted identity's own, else the header's.
+        let scoped = match &asserted {
+            Some(a) => a.tenant,
+            None => tenant,
+        };
+        if let Some(t) = scoped {
+            request
+                .extensions_mut()
+                .insert(crate::auth::RequestedTenant(t));
+        }
         if asserted.is_some() {
             drop(entered);
             return self.call_asserted(request, asserted, request_id, span, client);
