@@ -659,6 +659,106 @@ async fn both_transports_agree(s: &Server) {
     }
 }
 
+/// Guest roles, account life cycle and the audit trail: staff only; a deactivated account is
+/// refused at once (the identity cache is told), and activating it lets it back in.
+async fn administration(s: &Server) {
+    let staff = Some("staff@example.com");
+    let user = Some("user@example.com");
+    let create = call(
+        "guestManager.guestRoles.create",
+        json!({ "name": "Subscriptions Manager", "description": "manages guests", "permission": 1 }),
+        1,
+    );
+    let (_, refused) = post(&s.url, user, &create).await;
+    assert_eq!(refused["error"]["code"], codes::FORBIDDEN, "{refused}");
+    let (_, role) = post(&s.url, staff, &create).await;
+    assert_eq!(role["result"]["slug"], "subscriptions-manager", "{role}");
+    assert_eq!(role["result"]["system"], false);
+    let (_, listed) = post(
+        &s.url,
+        staff,
+        &call(
+            "guestManager.guestRoles.list",
+            json!({ "slug": "subscriptions-manager" }),
+            2,
+        ),
+    )
+    .await;
+    assert_eq!(
+        listed["result"].as_array().map(Vec::len),
+        Some(1),
+        "{listed}"
+    );
+    // Life cycle.
+    let (_, me) = post(&s.url, user, &call("beginners.profile.get", json!({}), 3)).await;
+    let account = me["result"]["accId"].as_str().unwrap().to_owned();
+    let (_, staff_me) = post(&s.url, staff, &call("beginners.profile.get", json!({}), 4)).await;
+    let own = call(
+        "userManager.account.deactivate",
+        json!({ "accountId": staff_me["result"]["accId"] }),
+        5,
+    );
+    let (_, selfish) = post(&s.url, staff, &own).await;
+    assert_eq!(selfish["error"]["code"], codes::INVALID_PARAMS, "{selfish}");
+    let off = call(
+        "userManager.account.deactivate",
+        json!({ "accountId": account }),
+        6,
+    );
+    let (_, refused) = post(&s.url, user, &off).await;
+    assert_eq!(refused["error"]["code"], codes::FORBIDDEN);
+    let (_, done) = post(&s.url, staff, &off).await;
+    assert_eq!(done["result"], Value::Null, "{done}");
+    let (status, _) = post(&s.url, user, &call("beginners.profile.get", json!({}), 7)).await;
+    assert_eq!(status, 403, "a deactivated account is refused at once");
+    let on = call(
+        "userManager.account.activate",
+        json!({ "accountId": account }),
+        8,
+    );
+    post(&s.url, staff, &on).await;
+    let (status, _) = post(&s.url, user, &call("beginners.profile.get", json!({}), 9)).await;
+    assert_eq!(status, 200);
+    // The account's trail: both changes, by staff; other resource types are refused.
+    let trail = call(
+        "audit.resourceTrail.fetch",
+        json!({ "resourceType": "account", "resourceId": account }),
+        10,
+    );
+    let (_, events) = post(&s.url, staff, &trail).await;
+    let actions: Vec<&str> = events["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions.len(), 2, "{events}");
+    assert!(
+        actions.contains(&"userManager.account.deactivate")
+            && actions.contains(&"userManager.account.activate")
+    );
+    assert!(
+        events["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["actorEmail"] == "staff@example.com")
+    );
+    let (_, refused) = post(&s.url, user, &trail).await;
+    assert_eq!(refused["error"]["code"], codes::FORBIDDEN);
+    let (_, bad) = post(
+        &s.url,
+        staff,
+        &call(
+            "audit.resourceTrail.fetch",
+            json!({ "resourceType": "webhook", "resourceId": account }),
+            11,
+        ),
+    )
+    .await;
+    assert_eq!(bad["error"]["code"], codes::INVALID_PARAMS);
+}
+
 macro_rules! suite {
     ($backend:ident) => {
         mod $backend {
@@ -673,6 +773,13 @@ macro_rules! suite {
             async fn both_transports_agree() {
                 let server = super::Server::$backend().await;
                 super::both_transports_agree(&server).await;
+                server.finish().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn administration() {
+                let server = super::Server::$backend().await;
+                super::administration(&server).await;
                 server.finish().await;
             }
 

@@ -155,6 +155,28 @@ impl Api {
                 self.revoke_guest(caller, p).await?;
                 Ok(Value::Null)
             }
+            methods::GUEST_ROLES_CREATE => {
+                let p = params(call.params)?;
+                to_value(usecase::guests_manager::create_guest_role(&self.store, caller, p).await?)
+            }
+            methods::GUEST_ROLES_LIST => {
+                let p = params(call.params)?;
+                to_value(usecase::guests_manager::list_guest_roles(&self.store, caller, p).await?)
+            }
+            methods::USERS_ACTIVATE | methods::USERS_DEACTIVATE => {
+                let active = call.method == methods::USERS_ACTIVATE;
+                let p = params(call.params)?;
+                for email in
+                    usecase::users_manager::set_active(&self.store, caller, p, active).await?
+                {
+                    self.changed(&email);
+                }
+                Ok(Value::Null)
+            }
+            methods::AUDIT_TRAIL => {
+                let p = params(call.params)?;
+                to_value(usecase::trail::fetch(&self.store, caller, p).await?)
+            }
             methods::BEGINNERS_ACCEPT_INVITATION => {
                 let p = params(call.params)?;
                 let email = usecase::beginners::accept_invitation(&self.store, caller, p).await?;

@@ -97,6 +97,48 @@ pub const SUBSCRIPTIONS_REVOKE_GUEST: &str =
 /// `beginners.guests.acceptInvitation`.
 pub const BEGINNERS_ACCEPT_INVITATION: &str = "beginners.guests.acceptInvitation";
 
+/// `guestManager.guestRoles.create`.
+pub const GUEST_ROLES_CREATE: &str = "guestManager.guestRoles.create";
+/// `guestManager.guestRoles.list`.
+pub const GUEST_ROLES_LIST: &str = "guestManager.guestRoles.list";
+/// `userManager.account.activate`.
+pub const USERS_ACTIVATE: &str = "userManager.account.activate";
+/// `userManager.account.deactivate`.
+pub const USERS_DEACTIVATE: &str = "userManager.account.deactivate";
+/// `audit.resourceTrail.fetch`.
+pub const AUDIT_TRAIL: &str = "audit.resourceTrail.fetch";
+
+fn boolean() -> Value {
+    json!({ "type": "boolean" })
+}
+
+fn role() -> Value {
+    json!({ "type": "object", "required": ["id", "slug", "name", "permission", "system"] })
+}
+
+fn roles() -> Value {
+    json!({ "type": "array", "items": role() })
+}
+
+fn events() -> Value {
+    json!({ "type": "array", "items": {
+        "type": "object",
+        "required": ["id", "at", "action", "detail"],
+    }})
+}
+
+fn resource_type() -> Value {
+    json!({ "enum": ["tenant", "account"] })
+}
+
+const fn optional(name: &'static str, schema: fn() -> Value) -> ParamSpec {
+    ParamSpec {
+        name,
+        required: false,
+        schema,
+    }
+}
+
 fn uuid() -> Value {
     json!({ "type": "string", "format": "uuid" })
 }
@@ -211,6 +253,48 @@ pub const METHODS: &[MethodSpec] = &[
         summary: "Revoke a user's guest relation to a subscription account",
         params: GUEST_PARAMS,
         result: null,
+    },
+    MethodSpec {
+        name: GUEST_ROLES_CREATE,
+        summary: "Create a guest role; its slug is derived from the name (staff or manager)",
+        params: &[
+            required("name", string),
+            required("description", string),
+            optional("permission", permission),
+            optional("system", boolean),
+        ],
+        result: role,
+    },
+    MethodSpec {
+        name: GUEST_ROLES_LIST,
+        summary: "List guest roles (staff or manager)",
+        params: &[
+            optional("name", string),
+            optional("slug", string),
+            optional("system", boolean),
+        ],
+        result: roles,
+    },
+    MethodSpec {
+        name: USERS_ACTIVATE,
+        summary: "Activate an account (staff or manager)",
+        params: &[required("accountId", uuid)],
+        result: null,
+    },
+    MethodSpec {
+        name: USERS_DEACTIVATE,
+        summary: "Deactivate an account: refused on every non-public route (staff or manager)",
+        params: &[required("accountId", uuid)],
+        result: null,
+    },
+    MethodSpec {
+        name: AUDIT_TRAIL,
+        summary: "What happened to a tenant or an account, newest first (staff or manager)",
+        params: &[
+            required("resourceType", resource_type),
+            required("resourceId", uuid),
+        ],
+        result: events,
     },
     MethodSpec {
         name: BEGINNERS_ACCEPT_INVITATION,

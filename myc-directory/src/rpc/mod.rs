@@ -14,11 +14,11 @@
 //!   schemas ([`discover::document`]).
 //!
 //! Served so far: `rpc.discover`, `beginners.profile.get`, `beginners.guests.acceptInvitation`,
-//! `managers.tenants.list`, `managers.tenants.create`,
-//! `subscriptionsManager.accounts.createSubscriptionAccount`,
-//! `subscriptionsManager.guests.guestUserToSubscriptionAccount` and
-//! `…revokeUserGuestToSubscriptionAccount`: the path of a user joining a tenant. Every
-//! mutation records an audit event; calls that change somebody's profile tell
+//! `managers.tenants.list|create`, `subscriptionsManager.accounts.createSubscriptionAccount`,
+//! `subscriptionsManager.guests.guestUserToSubscriptionAccount|revokeUserGuestToSubscriptionAccount`
+//! (the path of a user joining a tenant), `guestManager.guestRoles.create|list`,
+//! `userManager.account.activate|deactivate` and `audit.resourceTrail.fetch`. Every mutation
+//! records an audit event; calls that change somebody's profile tell
 //! [`Api::on_profile_change`].
 
 pub mod discover;

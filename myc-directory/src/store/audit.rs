@@ -52,6 +52,20 @@ fn opt_uuid(text: Option<String>) -> Result<Option<Uuid>, Error> {
     text.as_deref().map(uuid).transpose()
 }
 
+fn event(row: &sqlx::any::AnyRow) -> Result<AuditEvent, Error> {
+    Ok(AuditEvent {
+        id: uuid(&row.try_get::<String, _>(0).map_err(db)?)?,
+        at: time(row.try_get(1).map_err(db)?)?,
+        actor_account: opt_uuid(row.try_get(2).map_err(db)?)?,
+        actor_email: row.try_get(3).map_err(db)?,
+        action: row.try_get(4).map_err(db)?,
+        tenant_id: opt_uuid(row.try_get(5).map_err(db)?)?,
+        account_id: opt_uuid(row.try_get(6).map_err(db)?)?,
+        detail: serde_json::from_str(&row.try_get::<String, _>(7).map_err(db)?)
+            .unwrap_or(serde_json::Value::Null),
+    })
+}
+
 impl SqlStore {
     /// Records an event.
     pub async fn record_audit(&self, event: NewAuditEvent<'_>) -> Result<(), Error> {
@@ -99,21 +113,21 @@ impl SqlStore {
             }
         }
         .map_err(db)?;
-        rows.iter()
-            .map(|row| {
-                Ok(AuditEvent {
-                    id: uuid(&row.try_get::<String, _>(0).map_err(db)?)?,
-                    at: time(row.try_get(1).map_err(db)?)?,
-                    actor_account: opt_uuid(row.try_get(2).map_err(db)?)?,
-                    actor_email: row.try_get(3).map_err(db)?,
-                    action: row.try_get(4).map_err(db)?,
-                    tenant_id: opt_uuid(row.try_get(5).map_err(db)?)?,
-                    account_id: opt_uuid(row.try_get(6).map_err(db)?)?,
-                    detail: serde_json::from_str(&row.try_get::<String, _>(7).map_err(db)?)
-                        .unwrap_or(serde_json::Value::Null),
-                })
-            })
-            .collect()
+        rows.iter().map(event).collect()
+    }
+
+    /// The events concerning `resource` (as tenant or as account), newest first.
+    pub async fn audit_trail(&self, resource: Uuid, limit: u32) -> Result<Vec<AuditEvent>, Error> {
+        let rows = sqlx::query(
+            "SELECT id, at, actor_account, actor_email, action, tenant_id, account_id, detail \
+             FROM myc_audit WHERE tenant_id = $1 OR account_id = $1 ORDER BY at DESC, id LIMIT $2",
+        )
+        .bind(resource.to_string())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter().map(event).collect()
     }
 
     /// Sets a tenant's description.

@@ -38,6 +38,7 @@
 mod audit;
 mod import;
 mod resolve;
+mod roles;
 mod schema;
 mod settings;
 mod sql;
@@ -56,6 +57,7 @@ pub use import::{
     AccountEntry, DirectoryFile, GuestRoleEntry, ImportReport, LicenceEntry, MAX_DIRECTORY_BYTES,
     TenantEntry,
 };
+pub use roles::{GuestRoleDetails, slugify};
 pub use settings::{SQLITE_FILE, StoreLocation, StoreSettings};
 pub use sql::{Backend, SqlStore};
 pub use subscriptions::{GuestUser, SubscriptionAccount};

@@ -161,6 +161,14 @@ CREATE INDEX myc_audit_tenant ON myc_audit(tenant_id, at);
 CREATE INDEX myc_audit_at ON myc_audit(at);
 "#,
     ),
+    (
+        7,
+        r#"
+ALTER TABLE myc_guest_roles ADD COLUMN description TEXT;
+ALTER TABLE myc_guest_roles ADD COLUMN is_system BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX myc_audit_account ON myc_audit(account_id, at);
+"#,
+    ),
 ];
 
 /// The newest schema version this build knows.

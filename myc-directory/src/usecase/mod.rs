@@ -2,8 +2,11 @@
 //! the store. Both transports call these; neither holds a rule of its own.
 
 pub mod beginners;
+pub mod guests_manager;
 pub mod managers;
 pub mod subscriptions_manager;
+pub mod trail;
+pub mod users_manager;
 
 use std::sync::Arc;
 
