@@ -44,10 +44,15 @@ impl Server {
             audiences: vec!["adm".into()],
             keys: vec![LocalKey::hmac(Some("k"), Algorithm::HS256, SECRET).unwrap()],
         });
-        let auth = Arc::new(Authenticator::new(verifier, Arc::new(store.clone())));
+        let keyring = myc_profile::HmacKeyring::new(1, [(1, SECRET)]).unwrap();
+        let auth = Arc::new(
+            Authenticator::new(verifier, Arc::new(store.clone()))
+                .with_connection_strings(keyring.clone(), Arc::new(store.clone())),
+        );
         let forget = auth.clone();
         let api = Api::new(store.clone())
-            .on_profile_change(Arc::new(move |email: &str| forget.forget_account(email)));
+            .on_profile_change(Arc::new(move |email: &str| forget.forget_account(email)))
+            .with_connection_strings(Arc::new(keyring));
         let app = router(api.clone())
             .merge(myc_directory::rest::router(api))
             .layer(AuthLayer::new(auth.clone(), SecurityGroup::Protected));
@@ -759,6 +764,110 @@ async fn administration(s: &Server) {
     assert_eq!(bad["error"]["code"], codes::INVALID_PARAMS);
 }
 
+/// A caller's own connection strings: created once (value shown once), usable, listed
+/// without values, revoked; scope only to a tenant the caller belongs to.
+async fn tokens(s: &Server) {
+    let user = Some("user@example.com");
+    let create = |params: Value| call("beginners.tokens.create", params, 1);
+    let (_, made) = post(
+        &s.url,
+        user,
+        &create(json!({ "name": "ci", "expiration": 3600 })),
+    )
+    .await;
+    let value = made["result"]["connectionString"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{made}"))
+        .to_owned();
+    let with_string = |value: String| {
+        let url = s.url.clone();
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("x-mycelium-connection-string", value)
+                .json(&json!({ "jsonrpc": "2.0", "method": "beginners.profile.get", "id": 1 }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(with_string(value.clone()).await, 200);
+    let (_, listed) = post(&s.url, user, &call("beginners.tokens.list", json!({}), 2)).await;
+    let records = listed["result"].as_array().unwrap();
+    assert_eq!(records.len(), 1, "{listed}");
+    assert!(
+        !listed.to_string().contains(&value),
+        "a listing never shows the value"
+    );
+    let id = records[0]["id"].clone();
+    // Another caller cannot revoke it.
+    let revoke = call("beginners.tokens.revoke", json!({ "tokenId": id }), 3);
+    let (_, foreign) = post(&s.url, Some("staff@example.com"), &revoke).await;
+    assert_eq!(foreign["error"]["code"], codes::INVALID_PARAMS, "{foreign}");
+    let (_, revoked) = post(&s.url, user, &revoke).await;
+    assert_eq!(revoked["result"], Value::Null, "{revoked}");
+    assert_eq!(with_string(value).await, 401);
+    // Scope: not to a tenant the caller is not in; no unsupported scopes silently dropped.
+    let acme = s.store.tenants().await.unwrap()[0].id;
+    let (_, refused) = post(
+        &s.url,
+        user,
+        &create(json!({ "name": "x", "expiration": 60, "tenantId": acme })),
+    )
+    .await;
+    assert_eq!(refused["error"]["code"], codes::FORBIDDEN, "{refused}");
+    let (_, refused) = post(
+        &s.url,
+        user,
+        &create(json!({ "name": "x", "expiration": 60, "serviceAccountId": acme })),
+    )
+    .await;
+    assert_eq!(refused["error"]["code"], codes::INVALID_PARAMS, "{refused}");
+    let (_, refused) = post(
+        &s.url,
+        user,
+        &create(json!({ "name": "x", "expiration": 0 })),
+    )
+    .await;
+    assert_eq!(refused["error"]["code"], codes::INVALID_PARAMS, "{refused}");
+    // The profile answers URL forms by default, records on request.
+    s.store
+        .create_account(NewAccount::user("fresh@example.com"))
+        .await
+        .unwrap();
+    s.store
+        .create_guest_role("viewer", "Viewer", myc_profile::Permission::Read)
+        .await
+        .unwrap();
+    s.store
+        .add_guest(
+            acme,
+            "fresh@example.com",
+            "viewer",
+            myc_profile::Permission::Read,
+        )
+        .await
+        .unwrap();
+    let fresh = Some("fresh@example.com");
+    let (_, urls) = post(&s.url, fresh, &call("beginners.profile.get", json!({}), 4)).await;
+    let urls = &urls["result"]["licensedResources"]["urls"];
+    assert!(
+        urls.as_array()
+            .is_some_and(|u| u.len() == 1 && u[0].is_string()),
+        "{urls}"
+    );
+    let (_, records) = post(
+        &s.url,
+        fresh,
+        &call("beginners.profile.get", json!({ "withUrl": false }), 5),
+    )
+    .await;
+    let records = &records["result"]["licensedResources"]["records"];
+    assert_eq!(records[0]["role"], "viewer", "{records}");
+}
+
 macro_rules! suite {
     ($backend:ident) => {
         mod $backend {
@@ -780,6 +889,13 @@ macro_rules! suite {
             async fn administration() {
                 let server = super::Server::$backend().await;
                 super::administration(&server).await;
+                server.finish().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn tokens() {
+                let server = super::Server::$backend().await;
+                super::tokens(&server).await;
                 server.finish().await;
             }
 

@@ -3,13 +3,11 @@
 
 use chrono::{Duration, Utc};
 use myc_profile::connection_string::ScopedRole;
-use myc_profile::{ConnectionString, HmacKeyring, Permission};
+use myc_profile::{HmacKeyring, Permission};
 use uuid::Uuid;
 
 use crate::config::{AuthSettings, Config, InternalKey};
-use crate::store::{
-    self, ConnectionStringRecord, GuestLink, NewAccount, NewConnectionString, SqlStore, Store,
-};
+use crate::store::{self, ConnectionStringRecord, GuestLink, NewAccount, SqlStore, Store};
 use crate::vault::SecretVault;
 
 /// Why an admin operation failed.
@@ -109,20 +107,12 @@ pub struct IssueRequest<'a> {
 
 /// Signs a connection string with the primary key of `[gateway.auth.connection_strings]` and
 /// records its hash; returns the header value (shown once, never stored) and the record.
-pub async fn issue_connection_string<S: Store>(
+pub async fn issue_connection_string(
     auth: &AuthSettings,
-    store: &S,
+    store: &SqlStore,
     request: IssueRequest<'_>,
-) -> Result<(String, ConnectionStringRecord), AdminError> {
-    let hmac = auth
-        .connection_strings
-        .as_ref()
-        .ok_or_else(|| AdminError::Config("no [gateway.auth.connection_strings] section".into()))?;
-    let keyring = HmacKeyring::new(
-        hmac.primary,
-        hmac.keys.iter().map(|(v, s)| (*v, s.as_bytes())),
-    )
-    .map_err(|e| AdminError::Config(e.to_string()))?;
+) -> Result<(zeroize::Zeroizing<String>, ConnectionStringRecord), AdminError> {
+    let keyring = keyring(auth)?;
     if request.ttl <= Duration::zero() {
         return Err(AdminError::Invalid("the lifetime must be positive".into()));
     }
@@ -130,30 +120,29 @@ pub async fn issue_connection_string<S: Store>(
         .account_by_email(request.email)
         .await?
         .ok_or_else(|| store::Error::NotFound(format!("an account for {}", request.email)))?;
-    if let Some(tenant) = request.tenant
-        && store.tenant(tenant).await?.is_none()
-    {
-        return Err(store::Error::NotFound(format!("tenant {tenant}")).into());
-    }
-    let expires = Utc::now() + request.ttl;
-    let mut claims = ConnectionString::new(account.id, expires.fixed_offset());
-    claims.tenant_id = request.tenant;
-    if !request.roles.is_empty() {
-        claims.roles = Some(request.roles);
-    }
-    let value = claims
-        .sign(&keyring)
-        .map_err(|e| AdminError::Invalid(e.to_string()))?;
-    let record = store
-        .record_connection_string(NewConnectionString {
-            account_id: account.id,
-            name: request.name,
-            tenant_id: request.tenant,
-            token_hash: myc_tower::resolver::connection_string_hash(&value),
-            expires_at: Some(claims.expires_at.with_timezone(&Utc)),
-        })
+    let issued = store
+        .issue_connection_string(
+            &keyring,
+            store::TokenRequest {
+                account_id: account.id,
+                name: request.name,
+                tenant: request.tenant,
+                roles: request.roles,
+                expires_at: Utc::now() + request.ttl,
+            },
+        )
         .await?;
-    Ok((value, record))
+    Ok(issued)
+}
+
+/// The connection-string keyring of `[gateway.auth.connection_strings]`.
+pub fn keyring(auth: &AuthSettings) -> Result<HmacKeyring, AdminError> {
+    let hmac = auth
+        .connection_strings
+        .as_ref()
+        .ok_or_else(|| AdminError::Config("no [gateway.auth.connection_strings] section".into()))?;
+    hmac.keyring()
+        .map_err(|e| AdminError::Config(e.to_string()))
 }
 
 /// Links `email` to `tenant` with a role, creating a user account for an unknown e-mail

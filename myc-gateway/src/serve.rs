@@ -6,7 +6,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use myc_profile::HmacKeyring;
 use myc_tower::auth::Authenticator;
 use myc_tower::jwt::fetch::HttpFetcher;
 use myc_tower::jwt::jwks::{JwksCache, JwksPolicy};
@@ -129,10 +128,7 @@ pub fn authenticator(
     }
     let mut auth = Authenticator::new(jwt, store.clone());
     if let Some(hmac) = &settings.connection_strings {
-        let keyring = HmacKeyring::new(
-            hmac.primary,
-            hmac.keys.iter().map(|(v, s)| (*v, s.as_bytes())),
-        )?;
+        let keyring = hmac.keyring()?;
         auth = auth.with_connection_strings(keyring, store);
     }
     Ok(auth)
@@ -226,8 +222,11 @@ pub async fn serve(
     // The admin API: any caller with a resolved profile reaches the JSON-RPC layer, which
     // authorizes each method by the caller's role.
     let forget = auth.clone();
-    let admin_api = myc_directory::rpc::Api::new(SqlStore::clone(&store))
+    let mut admin_api = myc_directory::rpc::Api::new(SqlStore::clone(&store))
         .on_profile_change(Arc::new(move |email: &str| forget.forget_account(email)));
+    if let Some(hmac) = &config.auth.connection_strings {
+        admin_api = admin_api.with_connection_strings(Arc::new(hmac.keyring()?));
+    }
     let admin_routes = myc_directory::rpc::router::router(admin_api.clone())
         .merge(myc_directory::rest::router(admin_api))
         .layer(myc_tower::auth::AuthLayer::new(

@@ -122,9 +122,13 @@ macro_rules! try_response {
     };
 }
 
-pub(super) async fn profile(request: Request) -> Response {
+pub(super) async fn profile(RawQuery(raw): RawQuery, request: Request) -> Response {
     let caller = try_response!(caller(&request));
-    Json(usecase::beginners::profile_get(&caller)).into_response()
+    let params = try_response!(query(raw));
+    match usecase::beginners::profile_get(&caller, params) {
+        Ok(profile) => Json(profile).into_response(),
+        Err(e) => error(e),
+    }
 }
 
 pub(super) async fn accept_invitation(

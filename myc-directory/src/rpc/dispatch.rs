@@ -46,6 +46,7 @@ fn to_value<T: serde::Serialize>(value: T) -> Result<Value, ErrorObject> {
 pub struct Api {
     store: SqlStore,
     changed: Option<ChangeHook>,
+    keyring: Option<std::sync::Arc<myc_profile::HmacKeyring>>,
 }
 
 impl std::fmt::Debug for Api {
@@ -62,7 +63,18 @@ impl Api {
         Self {
             store,
             changed: None,
+            keyring: None,
         }
+    }
+
+    /// Signs connection strings callers create for themselves (`beginners.tokens.create`)
+    /// with `keyring`; without one that method answers an internal error.
+    pub fn with_connection_strings(
+        mut self,
+        keyring: std::sync::Arc<myc_profile::HmacKeyring>,
+    ) -> Self {
+        self.keyring = Some(keyring);
+        self
     }
 
     /// Calls `hook` with the e-mail of every account whose profile a call changed (myc-tower's
@@ -125,8 +137,28 @@ impl Api {
         match call.method.as_str() {
             methods::RPC_DISCOVER => Ok(super::discover::document()),
             methods::BEGINNERS_PROFILE_GET => {
+                let p = params(call.params)?;
+                to_value(usecase::beginners::profile_get(caller, p)?)
+            }
+            methods::TOKENS_CREATE => {
+                let p = params(call.params)?;
+                let keyring = self.keyring.as_deref().ok_or_else(|| {
+                    ErrorObject::new(
+                        codes::INTERNAL_ERROR,
+                        "connection strings are not configured on this server",
+                    )
+                })?;
+                let value = usecase::tokens::create(&self.store, keyring, caller, p).await?;
+                Ok(serde_json::json!({ "connectionString": value.as_str() }))
+            }
+            methods::TOKENS_LIST => {
                 params::<serde_json::Map<String, Value>>(call.params)?;
-                to_value(usecase::beginners::profile_get(caller))
+                to_value(usecase::tokens::list(&self.store, caller).await?)
+            }
+            methods::TOKENS_REVOKE => {
+                let p = params(call.params)?;
+                usecase::tokens::revoke(&self.store, caller, p).await?;
+                Ok(Value::Null)
             }
             methods::MANAGERS_TENANTS_LIST => {
                 let p = params(call.params)?;

@@ -105,6 +105,36 @@ pub const GUEST_ROLES_LIST: &str = "guestManager.guestRoles.list";
 pub const USERS_ACTIVATE: &str = "userManager.account.activate";
 /// `userManager.account.deactivate`.
 pub const USERS_DEACTIVATE: &str = "userManager.account.deactivate";
+/// `beginners.tokens.create`.
+pub const TOKENS_CREATE: &str = "beginners.tokens.create";
+/// `beginners.tokens.list`.
+pub const TOKENS_LIST: &str = "beginners.tokens.list";
+/// `beginners.tokens.revoke`.
+pub const TOKENS_REVOKE: &str = "beginners.tokens.revoke";
+
+fn integer() -> Value {
+    json!({ "type": "integer" })
+}
+
+fn scoped_roles() -> Value {
+    json!({ "type": "array", "items": {
+        "type": "object",
+        "required": ["name"],
+        "properties": { "name": { "type": "string" }, "permission": { "enum": [0, 1] } },
+    }})
+}
+
+fn connection_string() -> Value {
+    json!({ "type": "object", "required": ["connectionString"] })
+}
+
+fn tokens() -> Value {
+    json!({ "type": "array", "items": {
+        "type": "object",
+        "required": ["id", "name", "created"],
+    }})
+}
+
 /// `audit.resourceTrail.fetch`.
 pub const AUDIT_TRAIL: &str = "audit.resourceTrail.fetch";
 
@@ -193,7 +223,7 @@ pub const METHODS: &[MethodSpec] = &[
     MethodSpec {
         name: BEGINNERS_PROFILE_GET,
         summary: "The caller's own resolved profile (tenants, roles, access scopes)",
-        params: &[],
+        params: &[optional("withUrl", boolean)],
         result: profile,
     },
     MethodSpec {
@@ -252,6 +282,29 @@ pub const METHODS: &[MethodSpec] = &[
         name: SUBSCRIPTIONS_REVOKE_GUEST,
         summary: "Revoke a user's guest relation to a subscription account",
         params: GUEST_PARAMS,
+        result: null,
+    },
+    MethodSpec {
+        name: TOKENS_CREATE,
+        summary: "Create a connection string for the caller's own account (shown once)",
+        params: &[
+            required("name", string),
+            required("expiration", integer),
+            optional("tenantId", uuid),
+            optional("roles", scoped_roles),
+        ],
+        result: connection_string,
+    },
+    MethodSpec {
+        name: TOKENS_LIST,
+        summary: "The caller's connection strings (never their values)",
+        params: &[],
+        result: tokens,
+    },
+    MethodSpec {
+        name: TOKENS_REVOKE,
+        summary: "Revoke one of the caller's connection strings",
+        params: &[required("tokenId", uuid)],
         result: null,
     },
     MethodSpec {

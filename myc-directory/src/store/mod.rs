@@ -43,6 +43,7 @@ mod schema;
 mod settings;
 mod sql;
 mod subscriptions;
+mod tokens;
 
 use std::future::Future;
 
@@ -61,6 +62,7 @@ pub use roles::{GuestRoleDetails, slugify};
 pub use settings::{SQLITE_FILE, StoreLocation, StoreSettings};
 pub use sql::{Backend, SqlStore};
 pub use subscriptions::{GuestUser, SubscriptionAccount};
+pub use tokens::TokenRequest;
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]

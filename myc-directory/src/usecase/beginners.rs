@@ -3,9 +3,38 @@
 use super::Caller;
 use myc_profile::Profile;
 
-/// `beginners.profile.get`: the caller's own resolved profile.
-pub fn profile_get(caller: &Caller) -> &Profile {
-    &caller.profile
+/// `beginners.profile.get` params.
+#[derive(Clone, Copy, Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GetProfile {
+    /// Licences and ownerships as URL strings (upstream's default: `true`) or as records.
+    #[serde(default)]
+    pub with_url: Option<bool>,
+}
+
+/// `beginners.profile.get`: the caller's own resolved profile, with licences and ownerships
+/// as URL strings unless `withUrl` is `false` (as upstream answers).
+pub fn profile_get(caller: &Caller, params: GetProfile) -> Result<Profile, super::UseCaseError> {
+    let mut profile = Profile::clone(&caller.profile);
+    if params.with_url.unwrap_or(true) {
+        let internal = |_| super::UseCaseError::InvalidParams("unreadable licence".into());
+        if let Some(licences) = &profile.licensed_resources {
+            let urls = licences.to_urls().map_err(internal)?;
+            profile.licensed_resources =
+                (!urls.is_empty()).then_some(myc_profile::LicensedResources::Urls(urls));
+        }
+        if let Some(owned) = &profile.tenants_ownership {
+            let urls: Vec<String> = owned
+                .to_records()
+                .map_err(internal)?
+                .iter()
+                .map(myc_profile::TenantOwnership::to_url)
+                .collect();
+            profile.tenants_ownership =
+                (!urls.is_empty()).then_some(myc_profile::TenantsOwnership::Urls(urls));
+        }
+    }
+    Ok(profile)
 }
 
 /// `beginners.guests.acceptInvitation` params (upstream's: the role by name and permission).

@@ -5,6 +5,7 @@ pub mod beginners;
 pub mod guests_manager;
 pub mod managers;
 pub mod subscriptions_manager;
+pub mod tokens;
 pub mod trail;
 pub mod users_manager;
 

@@ -69,7 +69,7 @@ pub(crate) async fn run(command: ConnectionStringsCommand, cx: &Context) -> Resu
                 record.id,
                 show(record.expires_at)
             );
-            println!("{value}");
+            println!("{}", value.as_str());
         }
         ConnectionStringsCommand::List { email } => {
             let store = cx.store().await?;

@@ -150,6 +150,16 @@ pub struct HmacKeys {
     pub keys: Vec<(u32, Zeroizing<String>)>,
 }
 
+impl HmacKeys {
+    /// The keyring that signs and verifies connection strings.
+    pub fn keyring(&self) -> Result<myc_profile::HmacKeyring, myc_profile::ConnectionStringError> {
+        myc_profile::HmacKeyring::new(
+            self.primary,
+            self.keys.iter().map(|(v, s)| (*v, s.as_bytes())),
+        )
+    }
+}
+
 /// Resolved `[gateway.auth]`.
 #[derive(Clone, Debug, Default)]
 pub struct AuthSettings {

@@ -279,7 +279,10 @@ impl Telegram {
         .await
         .map_err(|e| TelegramError::Internal(e.to_string()))?;
         tracing::info!(account = %account.id, %tenant, telegram_id = user.id, "telegram login");
-        Ok((value, record.expires_at.unwrap_or_else(chrono::Utc::now)))
+        Ok((
+            value.to_string(),
+            record.expires_at.unwrap_or_else(chrono::Utc::now),
+        ))
     }
 
     /// `POST /auth/telegram/link`: links the verified Telegram user to `email`'s account.
