@@ -871,47 +871,22 @@ async fn tokens(s: &Server) {
 macro_rules! suite {
     ($backend:ident) => {
         mod $backend {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn conformance() {
-                let server = super::Server::$backend().await;
-                super::conformance(&server).await;
-                server.finish().await;
+            macro_rules! case {
+                ($name:ident) => {
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $name() {
+                        let server = super::Server::$backend().await;
+                        super::$name(&server).await;
+                        server.finish().await;
+                    }
+                };
             }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn both_transports_agree() {
-                let server = super::Server::$backend().await;
-                super::both_transports_agree(&server).await;
-                server.finish().await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn administration() {
-                let server = super::Server::$backend().await;
-                super::administration(&server).await;
-                server.finish().await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn tokens() {
-                let server = super::Server::$backend().await;
-                super::tokens(&server).await;
-                server.finish().await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn journey() {
-                let server = super::Server::$backend().await;
-                super::journey(&server).await;
-                server.finish().await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn who_may_call_what() {
-                let server = super::Server::$backend().await;
-                super::who_may_call_what(&server).await;
-                server.finish().await;
-            }
+            case!(conformance);
+            case!(who_may_call_what);
+            case!(both_transports_agree);
+            case!(administration);
+            case!(tokens);
+            case!(journey);
         }
     };
 }
