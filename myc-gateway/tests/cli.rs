@@ -164,6 +164,38 @@ fn units_and_scoped_roles_reach_the_store() {
         |cell: &str| chrono::NaiveDateTime::parse_from_str(cell, "%Y-%m-%d %H:%M:%S UTC").unwrap();
     let minutes = (at(row[4]) - at(row[3])).num_minutes();
     assert!((719..=721).contains(&minutes), "{listed}");
+    // Every mutation made from the command line is in the audit trail (actor: the operator).
+    let file = dir.join("data").join(myc_gateway::store::SQLITE_FILE);
+    let actions = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let settings = myc_gateway::store::StoreSettings {
+            location: myc_gateway::store::StoreLocation::Sqlite(file),
+            max_connections: 1,
+        };
+        let store = myc_gateway::store::SqlStore::open(&settings).await.unwrap();
+        let events = store.audit_events(None, 50).await.unwrap();
+        store.close().await;
+        events
+    });
+    let mut names: Vec<&str> = actions.iter().map(|e| e.action.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "cli.accounts.create",
+            "cli.connectionStrings.issue",
+            "cli.guestRoles.create"
+        ]
+    );
+    assert!(
+        actions
+            .iter()
+            .all(|e| e.detail["via"] == "cli" && e.actor_email.is_none())
+    );
+    assert!(
+        !actions
+            .iter()
+            .any(|e| e.detail.to_string().contains("secret"))
+    );
     // A runtime failure: exit code 1 and one line.
     let out = gateway(
         &dir,

@@ -1,9 +1,10 @@
 //! `accounts`: create, deactivate, activate.
 
 use clap::Subcommand;
-use myc_gateway::store::{NewAccount, Store};
+use myc_gateway::store::{NewAccount, SqlStore, Store};
+use serde_json::json;
 
-use super::context::Context;
+use super::context::{Context, audit};
 use super::error::CliError;
 
 #[derive(Subcommand, Debug)]
@@ -59,12 +60,38 @@ pub(crate) async fn run(command: AccountsCommand, cx: &Context) -> Result<(), Cl
         AccountsCommand::Deactivate { email } => return set_active(&store, &email, false).await,
         AccountsCommand::Activate { email } => return set_active(&store, &email, true).await,
     };
+    let action = if account.is_staff {
+        "cli.accounts.createSeedAccount"
+    } else {
+        "cli.accounts.create"
+    };
+    audit(
+        &store,
+        action,
+        None,
+        Some(account.id),
+        json!({ "email": account.email }),
+    )
+    .await?;
     println!("account {} ({})", account.id, account.email);
     Ok(())
 }
 
-async fn set_active(store: &impl Store, email: &str, active: bool) -> Result<(), CliError> {
+async fn set_active(store: &SqlStore, email: &str, active: bool) -> Result<(), CliError> {
     let account = store.set_account_active(email, active).await?;
+    let action = if active {
+        "cli.accounts.activate"
+    } else {
+        "cli.accounts.deactivate"
+    };
+    audit(
+        store,
+        action,
+        None,
+        Some(account.id),
+        json!({ "email": account.email }),
+    )
+    .await?;
     let state = if active { "active" } else { "inactive" };
     println!("account {} ({}) {state}", account.id, account.email);
     Ok(())

@@ -7,7 +7,7 @@ use myc_profile::connection_string::ScopedRole;
 use uuid::Uuid;
 
 use super::args::Lifetime;
-use super::context::{Context, show};
+use super::context::{Context, audit, show};
 use super::error::CliError;
 
 #[derive(Subcommand, Debug)]
@@ -64,6 +64,15 @@ pub(crate) async fn run(command: ConnectionStringsCommand, cx: &Context) -> Resu
             };
             let (value, record) =
                 admin::issue_connection_string(&config.auth, &store, request).await?;
+            let detail = serde_json::json!({ "tokenId": record.id, "name": record.name });
+            audit(
+                &store,
+                "cli.connectionStrings.issue",
+                record.tenant_id,
+                Some(record.account_id),
+                detail,
+            )
+            .await?;
             eprintln!(
                 "connection string {} (expires {}); shown once:",
                 record.id,
@@ -91,7 +100,16 @@ pub(crate) async fn run(command: ConnectionStringsCommand, cx: &Context) -> Resu
             }
         }
         ConnectionStringsCommand::Revoke { id } => {
-            cx.store().await?.revoke_connection_string(id).await?;
+            let store = cx.store().await?;
+            store.revoke_connection_string(id).await?;
+            audit(
+                &store,
+                "cli.connectionStrings.revoke",
+                None,
+                None,
+                serde_json::json!({ "tokenId": id }),
+            )
+            .await?;
             println!("revoked {id}");
         }
     }

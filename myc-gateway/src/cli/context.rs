@@ -48,6 +48,31 @@ impl Context {
     }
 }
 
+/// Records a mutation made from the command line in the directory's audit trail (the actor
+/// is the local operator: no account; `detail.via = "cli"`). Never holds secrets.
+pub(crate) async fn audit(
+    store: &SqlStore,
+    action: &str,
+    tenant: Option<uuid::Uuid>,
+    account: Option<uuid::Uuid>,
+    mut detail: serde_json::Value,
+) -> Result<(), CliError> {
+    if let Some(map) = detail.as_object_mut() {
+        map.insert("via".into(), "cli".into());
+    }
+    store
+        .record_audit(myc_gateway::store::NewAuditEvent {
+            actor_account: None,
+            actor_email: None,
+            action,
+            tenant_id: tenant,
+            account_id: account,
+            detail,
+        })
+        .await?;
+    Ok(())
+}
+
 /// `-` for nothing, else the value.
 pub(crate) fn show<T: std::fmt::Display>(value: Option<T>) -> String {
     value.map_or_else(|| "-".to_owned(), |v| v.to_string())

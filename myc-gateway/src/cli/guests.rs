@@ -7,7 +7,7 @@ use myc_profile::Permission;
 use uuid::Uuid;
 
 use super::args::PermissionArg;
-use super::context::Context;
+use super::context::{Context, audit};
 use super::error::CliError;
 
 #[derive(Subcommand, Debug)]
@@ -54,6 +54,8 @@ pub(crate) async fn run_roles(command: GuestRolesCommand, cx: &Context) -> Resul
     let permission = Permission::from(permission);
     let store = cx.store().await?;
     let role = store.create_guest_role(&slug, &name, permission).await?;
+    let detail = serde_json::json!({ "roleId": role.id, "slug": role.slug });
+    audit(&store, "cli.guestRoles.create", None, None, detail).await?;
     println!("guest role {} {} ({permission})", role.id, role.slug);
     Ok(())
 }
@@ -68,6 +70,15 @@ pub(crate) async fn run(command: GuestsCommand, cx: &Context) -> Result<(), CliE
     let permission = Permission::from(permission);
     let store = cx.store().await?;
     let (link, created) = admin::add_guest(&store, tenant, &email, &role, permission).await?;
+    let detail = serde_json::json!({ "email": email, "role": role, "permission": permission });
+    audit(
+        &store,
+        "cli.guests.add",
+        Some(tenant),
+        Some(link.subscription_id),
+        detail,
+    )
+    .await?;
     if created {
         println!("created account {} for {email}", link.account_id);
     }

@@ -4,7 +4,7 @@ use clap::Subcommand;
 use myc_gateway::store::Store;
 use uuid::Uuid;
 
-use super::context::Context;
+use super::context::{Context, audit};
 use super::error::CliError;
 
 #[derive(Subcommand, Debug)]
@@ -30,6 +30,8 @@ pub(crate) async fn run(command: TenantsCommand, cx: &Context) -> Result<(), Cli
     match command {
         TenantsCommand::Create { name, owner, id } => {
             let tenant = store.create_tenant(&name, owner.as_deref(), id).await?;
+            let detail = serde_json::json!({ "name": tenant.name, "owner": owner });
+            audit(&store, "cli.tenants.create", Some(tenant.id), None, detail).await?;
             println!("{}", tenant.id);
         }
         TenantsCommand::List => {
