@@ -809,6 +809,27 @@ async fn tokens(s: &Server) {
     let (_, revoked) = post(&s.url, user, &revoke).await;
     assert_eq!(revoked["result"], Value::Null, "{revoked}");
     assert_eq!(with_string(value).await, 401);
+    // The same over REST (`/_adm/beginners/tokens`), listed both ways.
+    let made = reqwest::Client::new()
+        .post(format!("{}/_adm/beginners/tokens", s.base))
+        .bearer_auth(token("user@example.com"))
+        .json(&json!({ "name": "rest", "expiration": 600 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 200);
+    let made: Value = made.json().await.unwrap();
+    assert!(made["connectionString"].is_string(), "{made}");
+    let listed: Value = reqwest::Client::new()
+        .get(format!("{}/_adm/beginners/tokens", s.base))
+        .bearer_auth(token("user@example.com"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed.as_array().map(Vec::len), Some(2), "{listed}");
     // Scope: not to a tenant the caller is not in; no unsupported scopes silently dropped.
     let acme = s.store.tenants().await.unwrap()[0].id;
     let (_, refused) = post(

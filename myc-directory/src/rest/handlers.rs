@@ -47,6 +47,11 @@ fn error(e: UseCaseError) -> Response {
             refusal(StatusCode::BAD_REQUEST, &why, "MYC00013")
         }
         UseCaseError::Conflict(why) => refusal(StatusCode::CONFLICT, &why, "MYC00002"),
+        UseCaseError::NotConfigured(what) => refusal(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("{what} are not configured on this server"),
+            "MYC00001",
+        ),
         UseCaseError::Store(e) => {
             tracing::error!(error = %e, "admin API: store failed");
             refusal(
@@ -242,6 +247,23 @@ pub(super) async fn revoke_guest(
     };
     match api.revoke_guest(&caller, params).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => error(e),
+    }
+}
+
+pub(super) async fn create_token(State(api): State<Arc<Api>>, request: Request) -> Response {
+    let caller = try_response!(caller(&request));
+    let params = try_response!(body(request).await);
+    match api.create_token(&caller, params).await {
+        Ok(value) => Json(json!({ "connectionString": value.as_str() })).into_response(),
+        Err(e) => error(e),
+    }
+}
+
+pub(super) async fn list_tokens(State(api): State<Arc<Api>>, request: Request) -> Response {
+    let caller = try_response!(caller(&request));
+    match usecase::tokens::list(api.store(), &caller).await {
+        Ok(tokens) => Json(tokens).into_response(),
         Err(e) => error(e),
     }
 }

@@ -8,6 +8,8 @@
 //! |---|---|
 //! | `GET /_adm/beginners/profile` | `beginners.profile.get` |
 //! | `POST /_adm/beginners/guests/account/{account}/guest-role/{name}/perm/{0\|1}/accept` | `beginners.guests.acceptInvitation` |
+//! | `POST /_adm/beginners/tokens` | `beginners.tokens.create` (200, `{"connectionString"}` shown once) |
+//! | `GET /_adm/beginners/tokens` | `beginners.tokens.list` (never values) |
 //! | `GET /_adm/managers/tenants` (`?name=&pageSize=&skip=`) | `managers.tenants.list` (204 when none) |
 //! | `POST /_adm/managers/tenants` | `managers.tenants.create` (201) |
 //! | `POST /_adm/subscriptions-manager/accounts` | `subscriptionsManager.accounts.createSubscriptionAccount` (201) |
@@ -31,6 +33,10 @@ pub fn router(api: Api) -> Router {
         .route(
             "/_adm/beginners/guests/account/{account}/guest-role/{name}/perm/{perm}/accept",
             post(handlers::accept_invitation),
+        )
+        .route(
+            "/_adm/beginners/tokens",
+            get(handlers::list_tokens).post(handlers::create_token),
         )
         .route(
             "/_adm/managers/tenants",

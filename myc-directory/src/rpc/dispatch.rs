@@ -20,6 +20,10 @@ impl From<UseCaseError> for ErrorObject {
                 ErrorObject::invalid_params(why)
             }
             UseCaseError::Conflict(why) => ErrorObject::new(codes::CONFLICT, why),
+            UseCaseError::NotConfigured(what) => ErrorObject::new(
+                codes::INTERNAL_ERROR,
+                format!("{what} are not configured on this server"),
+            ),
             UseCaseError::Store(e) => {
                 tracing::error!(error = %e, "admin API: store failed");
                 ErrorObject::new(codes::INTERNAL_ERROR, "internal error")
@@ -109,6 +113,19 @@ impl Api {
         Ok(tenant)
     }
 
+    /// `beginners.tokens.create` with the keyring this API was given.
+    pub async fn create_token(
+        &self,
+        caller: &Caller,
+        params: usecase::tokens::CreateToken,
+    ) -> Result<zeroize::Zeroizing<String>, UseCaseError> {
+        let keyring = self
+            .keyring
+            .as_deref()
+            .ok_or(UseCaseError::NotConfigured("connection strings"))?;
+        usecase::tokens::create(&self.store, keyring, caller, params).await
+    }
+
     /// `beginners.guests.acceptInvitation`, telling the change hook.
     pub async fn accept_invitation(
         &self,
@@ -142,13 +159,7 @@ impl Api {
             }
             methods::TOKENS_CREATE => {
                 let p = params(call.params)?;
-                let keyring = self.keyring.as_deref().ok_or_else(|| {
-                    ErrorObject::new(
-                        codes::INTERNAL_ERROR,
-                        "connection strings are not configured on this server",
-                    )
-                })?;
-                let value = usecase::tokens::create(&self.store, keyring, caller, p).await?;
+                let value = self.create_token(caller, p).await?;
                 Ok(serde_json::json!({ "connectionString": value.as_str() }))
             }
             methods::TOKENS_LIST => {

@@ -40,6 +40,9 @@ pub enum UseCaseError {
     /// It exists already.
     #[error("{0}")]
     Conflict(String),
+    /// The server lacks what the operation needs (e.g. connection-string keys).
+    #[error("{0} are not configured on this server")]
+    NotConfigured(&'static str),
     /// The store failed.
     #[error(transparent)]
     Store(crate::store::Error),
