@@ -724,7 +724,42 @@ async fn administration(s: &Server) {
     post(&s.url, staff, &on).await;
     let (status, _) = post(&s.url, user, &call("beginners.profile.get", json!({}), 9)).await;
     assert_eq!(status, 200);
-    // The account's trail: both changes, by staff; other resource types are refused.
+    // The same over REST (upstream's PATCH paths); a plain user is refused there too.
+    let patch = |email: &str, action: &str| {
+        reqwest::Client::new()
+            .patch(format!(
+                "{}/_adm/users-manager/accounts/{account}/{action}",
+                s.base
+            ))
+            .bearer_auth(token(email))
+            .send()
+    };
+    assert_eq!(
+        patch("user@example.com", "deactivate")
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    assert_eq!(
+        patch("staff@example.com", "deactivate")
+            .await
+            .unwrap()
+            .status(),
+        202
+    );
+    let (status, _) = post(&s.url, user, &call("beginners.profile.get", json!({}), 12)).await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        patch("staff@example.com", "activate")
+            .await
+            .unwrap()
+            .status(),
+        202
+    );
+    let (status, _) = post(&s.url, user, &call("beginners.profile.get", json!({}), 13)).await;
+    assert_eq!(status, 200);
+    // The account's trail: every change, by staff; other resource types are refused.
     let trail = call(
         "audit.resourceTrail.fetch",
         json!({ "resourceType": "account", "resourceId": account }),
@@ -737,7 +772,7 @@ async fn administration(s: &Server) {
         .iter()
         .map(|e| e["action"].as_str().unwrap())
         .collect();
-    assert_eq!(actions.len(), 2, "{events}");
+    assert_eq!(actions.len(), 4, "{events}");
     assert!(
         actions.contains(&"userManager.account.deactivate")
             && actions.contains(&"userManager.account.activate")

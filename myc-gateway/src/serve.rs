@@ -72,6 +72,7 @@ const ADMIN_PATHS: &[&str] = &[
     "/_adm/beginners/",
     "/_adm/managers/",
     "/_adm/subscriptions-manager/",
+    "/_adm/users-manager/",
 ];
 
 /// The authenticator `settings` describe, with profiles and connection strings from `store`.

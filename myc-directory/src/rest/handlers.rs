@@ -267,3 +267,27 @@ pub(super) async fn list_tokens(State(api): State<Arc<Api>>, request: Request) -
         Err(e) => error(e),
     }
 }
+
+pub(super) async fn account_state(
+    State(api): State<Arc<Api>>,
+    Path((account, action)): Path<(Uuid, String)>,
+    request: Request,
+) -> Response {
+    let caller = try_response!(caller(&request));
+    let active = match action.as_str() {
+        "activate" => true,
+        "deactivate" => false,
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    let params = usecase::users_manager::AccountId {
+        account_id: account,
+    };
+    match api.set_account_active(&caller, params, active).await {
+        Ok(()) => (
+            StatusCode::ACCEPTED,
+            Json(json!({ "id": account, "isActive": active })),
+        )
+            .into_response(),
+        Err(e) => error(e),
+    }
+}

@@ -12,6 +12,7 @@
 //! | `GET /_adm/beginners/tokens` | `beginners.tokens.list` (never values) |
 //! | `GET /_adm/managers/tenants` (`?name=&pageSize=&skip=`) | `managers.tenants.list` (204 when none) |
 //! | `POST /_adm/managers/tenants` | `managers.tenants.create` (201) |
+//! | `PATCH /_adm/users-manager/accounts/{account}/activate` (`/deactivate`) | `userManager.account.activate` / `.deactivate` (202) |
 //! | `POST /_adm/subscriptions-manager/accounts` | `subscriptionsManager.accounts.createSubscriptionAccount` (201) |
 //! | `POST /_adm/subscriptions-manager/guests/accounts/{account}/roles/{role}` | `…guestUserToSubscriptionAccount` (201, 200 when it existed) |
 //! | `DELETE /_adm/subscriptions-manager/guests/accounts/{account}/roles/{role}?email=` | `…revokeUserGuestToSubscriptionAccount` (204) |
@@ -41,6 +42,10 @@ pub fn router(api: Api) -> Router {
         .route(
             "/_adm/managers/tenants",
             get(handlers::list_tenants).post(handlers::create_tenant),
+        )
+        .route(
+            "/_adm/users-manager/accounts/{account}/{action}",
+            axum::routing::patch(handlers::account_state),
         )
         .route(
             "/_adm/subscriptions-manager/accounts",

@@ -113,6 +113,21 @@ impl Api {
         Ok(tenant)
     }
 
+    /// `userManager.account.activate` / `.deactivate`, telling the change hook about every
+    /// owner of the account.
+    pub async fn set_account_active(
+        &self,
+        caller: &Caller,
+        params: usecase::users_manager::AccountId,
+        active: bool,
+    ) -> Result<(), UseCaseError> {
+        for email in usecase::users_manager::set_active(&self.store, caller, params, active).await?
+        {
+            self.changed(&email);
+        }
+        Ok(())
+    }
+
     /// `beginners.tokens.create` with the keyring this API was given.
     pub async fn create_token(
         &self,
@@ -209,11 +224,7 @@ impl Api {
             methods::USERS_ACTIVATE | methods::USERS_DEACTIVATE => {
                 let active = call.method == methods::USERS_ACTIVATE;
                 let p = params(call.params)?;
-                for email in
-                    usecase::users_manager::set_active(&self.store, caller, p, active).await?
-                {
-                    self.changed(&email);
-                }
+                self.set_account_active(caller, p, active).await?;
                 Ok(Value::Null)
             }
             methods::AUDIT_TRAIL => {
