@@ -67,13 +67,7 @@ pub enum ServeError {
 }
 
 /// Where the directory's admin API answers (JSON-RPC, and REST under `/_adm/<role>/`).
-const ADMIN_PATHS: &[&str] = &[
-    myc_directory::rpc::router::RPC_PATH,
-    "/_adm/beginners/",
-    "/_adm/managers/",
-    "/_adm/subscriptions-manager/",
-    "/_adm/users-manager/",
-];
+const ADMIN_PATHS: &[&str] = myc_directory::rest::PREFIXES;
 
 /// The authenticator `settings` describe, with profiles and connection strings from `store`.
 /// JWKS and userinfo are fetched over HTTP or HTTPS, trusting the system's roots and
@@ -224,7 +218,7 @@ pub async fn serve(
     // authorizes each method by the caller's role.
     let forget = auth.clone();
     let mut admin_api = myc_directory::rpc::Api::new(SqlStore::clone(&store))
-        .on_profile_change(Arc::new(move |email: &str| forget.forget_account(email)));
+        .on_change(Arc::new(move || forget.forget_everyone()));
     if let Some(hmac) = &config.auth.connection_strings {
         admin_api = admin_api.with_connection_strings(Arc::new(hmac.keyring()?));
     }

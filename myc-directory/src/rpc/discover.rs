@@ -1,16 +1,15 @@
-//! `rpc.discover`: the OpenRPC document of every method in [`super::methods::METHODS`].
+//! `rpc.discover`: the OpenRPC document of every method in [`super::methods::all`].
 
 use serde_json::{Value, json};
 
-use super::methods::METHODS;
+use super::methods;
 
 /// The OpenRPC version the document follows.
 pub const OPENRPC_VERSION: &str = "1.3.2";
 
 /// The document: every method with its params and result schemas.
 pub fn document() -> Value {
-    let methods: Vec<Value> = METHODS
-        .iter()
+    let methods: Vec<Value> = methods::all()
         .map(|m| {
             let params: Vec<Value> = m
                 .params
@@ -23,6 +22,7 @@ pub fn document() -> Value {
                 "paramStructure": "by-name",
                 "params": params,
                 "result": { "name": "result", "schema": (m.result)() },
+                "x-rest": { "method": m.rest.method, "path": m.rest.path },
             })
         })
         .collect();

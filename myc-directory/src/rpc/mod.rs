@@ -6,27 +6,27 @@
 //! - Errors use JSON-RPC's codes (`-32700` parse error, `-32600` invalid request, `-32601`
 //!   unknown method, `-32602` invalid params, `-32603` internal) and upstream's for domain
 //!   refusals: `-32401` when the caller's role does not allow the method (`data.code` is
-//!   upstream's `MYC00019`). Upstream's code answers unparseable JSON with `-32600`; this
-//!   server follows JSON-RPC 2.0 (`-32700`), which its docs also state.
+//!   upstream's `MYC00019`), `409` for conflicts. Upstream's code answers unparseable JSON
+//!   with `-32600`; this server follows JSON-RPC 2.0 (`-32700`), which its docs also state.
 //! - A caller without credentials never reaches this layer: myc-tower's `AuthLayer` in front
 //!   answers 401; the router itself refuses a request without a resolved profile the same way.
 //! - `rpc.discover` returns an OpenRPC document of every method with its params and result
 //!   schemas ([`discover::document`]).
 //!
-//! Served so far: `rpc.discover`, `beginners.profile.get`, `beginners.guests.acceptInvitation`,
-//! `managers.tenants.list|create`, `subscriptionsManager.accounts.createSubscriptionAccount`,
-//! `subscriptionsManager.guests.guestUserToSubscriptionAccount|revokeUserGuestToSubscriptionAccount`
-//! (the path of a user joining a tenant), `guestManager.guestRoles.create|list`,
-//! `userManager.account.activate|deactivate` and `audit.resourceTrail.fetch`. Every mutation
-//! records an audit event; calls that change somebody's profile tell
-//! [`Api::on_profile_change`].
+//! Every method is one row of [`methods::all`] ([`MethodSpec`]): its params, result, whether
+//! it writes, and its REST endpoint. The dispatcher, `rpc.discover` and the REST router all
+//! read that table. Every call that writes records an audit event and, once it succeeded,
+//! calls [`Api::on_change`].
 
+mod api;
 pub mod discover;
-mod dispatch;
+mod errors;
 pub mod methods;
 #[cfg(feature = "axum")]
 pub mod router;
+pub mod spec;
 pub mod wire;
 
-pub use dispatch::{Api, ChangeHook};
+pub use api::{Api, ChangeHook};
+pub use spec::{Effect, MethodSpec, ParamSpec, Rest, Success};
 pub use wire::{ErrorObject, codes};

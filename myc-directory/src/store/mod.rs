@@ -35,6 +35,7 @@
 //! # Ok(()) }
 //! ```
 
+mod accounts;
 mod audit;
 mod import;
 mod resolve;
@@ -43,6 +44,7 @@ mod schema;
 mod settings;
 mod sql;
 mod subscriptions;
+mod tenants;
 mod tokens;
 
 use std::future::Future;
@@ -53,15 +55,19 @@ use myc_profile::Permission;
 use myc_tower::resolver::{ConnectionStringStore, ProfileResolver};
 use uuid::Uuid;
 
+pub use accounts::{
+    AccountDetails, AccountFilter, AccountRecord, AccountUpdate, SYSTEM_ACTORS, TenantAccountKind,
+};
 pub use audit::{AuditEvent, NewAuditEvent};
 pub use import::{
     AccountEntry, DirectoryFile, GuestRoleEntry, ImportReport, LicenceEntry, MAX_DIRECTORY_BYTES,
     TenantEntry,
 };
-pub use roles::{GuestRoleDetails, slugify};
+pub use roles::{GuestRoleDetails, SYSTEM_ROLES, slugify};
 pub use settings::{SQLITE_FILE, StoreLocation, StoreSettings};
 pub use sql::{Backend, SqlStore};
 pub use subscriptions::{GuestUser, SubscriptionAccount};
+pub use tenants::{Tag, TenantDetails, TenantFlag, TenantOwnerRecord};
 pub use tokens::TokenRequest;
 
 /// Why a store operation failed.

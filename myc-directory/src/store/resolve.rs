@@ -21,15 +21,16 @@ const PROFILE: &str = "WITH acc AS (SELECT a.id, a.is_staff, a.is_manager, a.is_
      FROM myc_owners o JOIN myc_accounts a ON a.id = o.account_id WHERE o.email = $1), \
      mails AS (SELECT o.email FROM myc_owners o JOIN acc ON o.account_id = acc.id) \
      SELECT 'a' AS kind, acc.id AS c1, NULL AS c2, NULL AS c3, NULL AS c4, NULL AS c5, \
-     acc.is_staff AS n1, acc.is_manager AS n2, acc.is_active AS n3 FROM acc \
-     UNION ALL SELECT 'o', o.id, o.email, o.first_name, o.last_name, o.username, \
+     NULL AS c6, NULL AS c7, acc.is_staff AS n1, acc.is_manager AS n2, acc.is_active AS n3 FROM acc \
+     UNION ALL SELECT 'o', o.id, o.email, o.first_name, o.last_name, o.username, NULL, NULL, \
      o.is_principal, o.created_at, NULL FROM myc_owners o JOIN acc ON o.account_id = acc.id \
-     UNION ALL SELECT 'l', s.tenant_id, s.id, s.name, r.id, r.slug, r.permission, NULL, NULL \
+     UNION ALL SELECT 'l', s.tenant_id, s.id, s.name, r.id, r.slug, g.permit_flags, g.deny_flags, \
+     r.permission, NULL, NULL \
      FROM myc_guest_users g JOIN myc_accounts s ON s.id = g.subscription_id \
      JOIN myc_guest_roles r ON r.id = g.role_id \
-     WHERE g.accepted = 1 AND g.email IN (SELECT email FROM mails) \
+     WHERE g.accepted = 1 AND s.is_active = 1 AND s.is_deleted = 0 AND g.email IN (SELECT email FROM mails) \
      AND ($2 IS NULL OR s.tenant_id = $2) \
-     UNION ALL SELECT 't', t.id, t.name, NULL, NULL, NULL, MIN(w.since), NULL, NULL \
+     UNION ALL SELECT 't', t.id, t.name, NULL, NULL, NULL, NULL, NULL, MIN(w.since), NULL, NULL \
      FROM myc_tenant_owners w JOIN myc_tenants t ON t.id = w.tenant_id \
      JOIN myc_owners o ON o.id = w.owner_id JOIN acc ON o.account_id = acc.id \
      GROUP BY t.id, t.name";
@@ -37,7 +38,7 @@ const PROFILE: &str = "WITH acc AS (SELECT a.id, a.is_staff, a.is_manager, a.is_
 /// One row of [`PROFILE`].
 struct Part {
     kind: String,
-    text: [Option<String>; 5],
+    text: [Option<String>; 7],
     num: [Option<i64>; 3],
 }
 
@@ -47,8 +48,16 @@ impl Part {
         let num = |i: usize| row.try_get::<Option<i64>, _>(i).map_err(db);
         Ok(Self {
             kind: row.try_get(0).map_err(db)?,
-            text: [text(1)?, text(2)?, text(3)?, text(4)?, text(5)?],
-            num: [num(6)?, num(7)?, num(8)?],
+            text: [
+                text(1)?,
+                text(2)?,
+                text(3)?,
+                text(4)?,
+                text(5)?,
+                text(6)?,
+                text(7)?,
+            ],
+            num: [num(8)?, num(9)?, num(10)?],
         })
     }
 
@@ -79,6 +88,12 @@ fn owner(p: &Part) -> Result<(Owner, i64), Error> {
     ))
 }
 
+/// Guest flags are stored as a JSON array of strings.
+fn flags(text: Option<&str>) -> Result<Option<Vec<String>>, Error> {
+    text.map(|t| serde_json::from_str(t).map_err(|_| Error::Database("corrupt guest flags".into())))
+        .transpose()
+}
+
 fn licence(p: &Part) -> Result<LicensedResource, Error> {
     Ok(LicensedResource {
         tenant_id: uuid(p.text(0)?)?,
@@ -89,8 +104,8 @@ fn licence(p: &Part) -> Result<LicensedResource, Error> {
         role: p.text(4)?.to_owned(),
         perm: permission(p.num(0)?)?,
         verified: true,
-        permit_flags: None,
-        deny_flags: None,
+        permit_flags: flags(p.text[5].as_deref())?,
+        deny_flags: flags(p.text[6].as_deref())?,
     })
 }
 

@@ -169,6 +169,42 @@ ALTER TABLE myc_guest_roles ADD COLUMN is_system BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX myc_audit_account ON myc_audit(account_id, at);
 "#,
     ),
+    (
+        8,
+        r#"
+ALTER TABLE myc_tenants ADD COLUMN is_archived BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE myc_tenants ADD COLUMN is_trashed BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE myc_tenants ADD COLUMN is_verified BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE myc_guest_users ADD COLUMN permit_flags TEXT;
+ALTER TABLE myc_guest_users ADD COLUMN deny_flags TEXT;
+CREATE TABLE myc_tags (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES myc_tenants(id) ON DELETE CASCADE,
+    account_id TEXT REFERENCES myc_accounts(id) ON DELETE CASCADE,
+    value TEXT NOT NULL,
+    meta TEXT,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX myc_tags_owner ON myc_tags(tenant_id, account_id);
+CREATE TABLE myc_tenant_meta (
+    tenant_id TEXT NOT NULL REFERENCES myc_tenants(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, key)
+);
+CREATE TABLE myc_account_meta (
+    account_id TEXT NOT NULL REFERENCES myc_accounts(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (account_id, key)
+);
+CREATE TABLE myc_guest_role_children (
+    parent_id TEXT NOT NULL REFERENCES myc_guest_roles(id) ON DELETE CASCADE,
+    child_id TEXT NOT NULL REFERENCES myc_guest_roles(id) ON DELETE CASCADE,
+    PRIMARY KEY (parent_id, child_id)
+);
+"#,
+    ),
 ];
 
 /// The newest schema version this build knows.

@@ -871,3 +871,92 @@ impl Store for SqlStore {
         Ok(found.is_some())
     }
 }
+
+/// A bind value of [`SqlStore::execute`] and [`SqlStore::fetch`].
+#[derive(Clone, Debug)]
+pub(super) enum Arg {
+    /// Text.
+    Text(String),
+    /// An integer.
+    Int(i64),
+    /// SQL `NULL` typed as text.
+    Null,
+    /// SQL `NULL` typed as an integer (PostgreSQL types parameters).
+    NullInt,
+}
+
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Self::Text(v.to_owned())
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Self::Text(v)
+    }
+}
+impl From<Uuid> for Arg {
+    fn from(v: Uuid) -> Self {
+        Self::Text(v.to_string())
+    }
+}
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Self::Int(v)
+    }
+}
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Self::Int(i64::from(v))
+    }
+}
+macro_rules! optional_arg {
+    ($($t:ty => $null:ident),*) => {$(
+        impl From<Option<$t>> for Arg {
+            fn from(v: Option<$t>) -> Self {
+                v.map_or(Self::$null, Into::into)
+            }
+        }
+    )*};
+}
+optional_arg!(&str => Null, String => Null, Uuid => Null, i64 => NullInt, bool => NullInt);
+
+fn bind_all<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    args: Vec<Arg>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for arg in args {
+        query = match arg {
+            Arg::Text(v) => query.bind(v),
+            Arg::Int(v) => query.bind(v),
+            Arg::Null => query.bind(None::<String>),
+            Arg::NullInt => query.bind(None::<i64>),
+        };
+    }
+    query
+}
+
+impl SqlStore {
+    /// Runs one statement; the number of rows it touched.
+    pub(super) async fn execute(&self, sql: &str, args: Vec<Arg>) -> Result<u64, Error> {
+        Ok(bind_all(sqlx::query(sql), args)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| insert_error(e, || "that record".into(), || "what it refers to".into()))?
+            .rows_affected())
+    }
+
+    /// Runs one query; its rows.
+    pub(super) async fn fetch(&self, sql: &str, args: Vec<Arg>) -> Result<Vec<AnyRow>, Error> {
+        bind_all(sqlx::query(sql), args)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)
+    }
+}
+
+/// `$args` as a `Vec<Arg>`.
+macro_rules! args {
+    ($($arg:expr),* $(,)?) => { vec![$($crate::store::sql::Arg::from($arg)),*] };
+}
+pub(super) use args;

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::sql::{SqlStore, db, now, time, uuid};
+use super::sql::{SqlStore, args, db, now, time, uuid};
 use super::{Error, Store, normalize_email};
 
 /// A tenant-scoped subscription account.
@@ -123,7 +123,7 @@ impl SqlStore {
         let inserted = sqlx::query(
             "INSERT INTO myc_guest_users (subscription_id, role_id, email, accepted, created_at) \
              SELECT $1, $2, $3, 0, $4 WHERE EXISTS (SELECT 1 FROM myc_accounts WHERE id = $1 \
-             AND account_type = 'subscription') AND EXISTS (SELECT 1 FROM myc_guest_roles \
+             AND account_type IN ('subscription', 'roleAssociated', 'tenantManager')) AND EXISTS (SELECT 1 FROM myc_guest_roles \
              WHERE id = $2) ON CONFLICT DO NOTHING",
         )
         .bind(subscription.to_string())
@@ -217,4 +217,75 @@ impl SqlStore {
             }),
         })
     }
+
+    /// The guests of `account` (invitations and accepted), by e-mail, with how many in all.
+    pub async fn account_guests(
+        &self,
+        account: Uuid,
+        skip: u32,
+        size: u32,
+    ) -> Result<(u64, Vec<GuestUser>), Error> {
+        let count: i64 = self
+            .fetch(
+                "SELECT COUNT(*) FROM myc_guest_users WHERE subscription_id = $1",
+                args![account],
+            )
+            .await?
+            .first()
+            .map(|r| r.try_get(0).map_err(db))
+            .transpose()?
+            .unwrap_or(0);
+        let sql = "SELECT subscription_id, role_id, email, accepted FROM myc_guest_users \
+                   WHERE subscription_id = $1 ORDER BY email, role_id LIMIT $2 OFFSET $3";
+        let guests = self
+            .fetch(sql, args![account, i64::from(size), i64::from(skip)])
+            .await?
+            .iter()
+            .map(guest_row)
+            .collect::<Result<_, _>>()?;
+        Ok((u64::try_from(count).unwrap_or(0), guests))
+    }
+
+    /// The guest relations of `email` in `tenant`'s accounts.
+    pub async fn guest_relations_of(
+        &self,
+        tenant: Uuid,
+        email: &str,
+    ) -> Result<Vec<GuestUser>, Error> {
+        let email = normalize_email(email)?;
+        let sql = "SELECT g.subscription_id, g.role_id, g.email, g.accepted FROM myc_guest_users g \
+                   JOIN myc_accounts s ON s.id = g.subscription_id \
+                   WHERE s.tenant_id = $1 AND g.email = $2 ORDER BY s.name, g.role_id";
+        self.fetch(sql, args![tenant, email])
+            .await?
+            .iter()
+            .map(guest_row)
+            .collect()
+    }
+
+    /// Sets the permit and deny flags of every guest of `account` with `role`; how many.
+    pub async fn set_guest_flags(
+        &self,
+        account: Uuid,
+        role: Uuid,
+        permit: &[String],
+        deny: &[String],
+    ) -> Result<u64, Error> {
+        let text = |f: &[String]| {
+            (!f.is_empty()).then(|| serde_json::to_string(f).unwrap_or_else(|_| "[]".into()))
+        };
+        let sql = "UPDATE myc_guest_users SET permit_flags = $1, deny_flags = $2 \
+                   WHERE subscription_id = $3 AND role_id = $4";
+        self.execute(sql, args![text(permit), text(deny), account, role])
+            .await
+    }
+}
+
+fn guest_row(row: &sqlx::any::AnyRow) -> Result<GuestUser, Error> {
+    Ok(GuestUser {
+        subscription_id: uuid(&row.try_get::<String, _>(0).map_err(db)?)?,
+        role_id: uuid(&row.try_get::<String, _>(1).map_err(db)?)?,
+        email: row.try_get(2).map_err(db)?,
+        accepted: row.try_get::<i64, _>(3).map_err(db)? != 0,
+    })
 }

@@ -63,4 +63,10 @@ impl SqlStore {
             .await?;
         Ok((value, record))
     }
+
+    /// Deletes the connection string `id` of `account`; `false` when it has none such.
+    pub async fn delete_connection_string(&self, account: Uuid, id: Uuid) -> Result<bool, Error> {
+        let sql = "DELETE FROM myc_connection_strings WHERE id = $1 AND account_id = $2";
+        Ok(self.execute(sql, super::sql::args![id, account]).await? > 0)
+    }
 }

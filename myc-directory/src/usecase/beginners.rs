@@ -84,3 +84,188 @@ pub async fn accept_invitation(
     .await?;
     Ok(email)
 }
+
+/// Params naming the caller's own account.
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OwnAccount {
+    /// The caller's account id (anything else is refused).
+    pub account_id: uuid::Uuid,
+    /// A new name (`beginners.accounts.updateName`).
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+fn own(caller: &Caller, account: uuid::Uuid) -> Result<(), super::UseCaseError> {
+    if caller.profile.acc_id == account {
+        Ok(())
+    } else {
+        Err(super::UseCaseError::Forbidden(
+            "only the caller's own account",
+        ))
+    }
+}
+
+/// `beginners.accounts.get`: the caller's own account with tags and metadata.
+pub async fn account_get(
+    store: &crate::store::SqlStore,
+    caller: &Caller,
+    _: serde_json::Map<String, serde_json::Value>,
+) -> Result<crate::store::AccountDetails, super::UseCaseError> {
+    Ok(store.account_details(caller.profile.acc_id).await?)
+}
+
+/// `beginners.accounts.updateName`.
+pub async fn account_update_name(
+    store: &crate::store::SqlStore,
+    caller: &Caller,
+    p: OwnAccount,
+) -> Result<crate::store::AccountRecord, super::UseCaseError> {
+    own(caller, p.account_id)?;
+    let name = p
+        .name
+        .clone()
+        .ok_or_else(|| super::UseCaseError::InvalidParams("name is required".into()))?;
+    let update = crate::store::AccountUpdate {
+        name: Some(name.clone()),
+        ..Default::default()
+    };
+    store.update_account(p.account_id, &update).await?;
+    let detail = serde_json::json!({ "name": name });
+    super::audit(
+        store,
+        caller,
+        "beginners.accounts.updateName",
+        None,
+        Some(p.account_id),
+        detail,
+    )
+    .await?;
+    Ok(store.account_record(p.account_id).await?)
+}
+
+/// `beginners.accounts.delete`: the caller's own account is marked deleted and inactive (it
+/// is refused from then on; administrators keep its trail).
+pub async fn account_delete(
+    store: &crate::store::SqlStore,
+    caller: &Caller,
+    p: OwnAccount,
+) -> Result<(), super::UseCaseError> {
+    own(caller, p.account_id)?;
+    let update = crate::store::AccountUpdate {
+        active: Some(false),
+        deleted: Some(true),
+        ..Default::default()
+    };
+    store.update_account(p.account_id, &update).await?;
+    let detail = serde_json::json!({});
+    super::audit(
+        store,
+        caller,
+        "beginners.accounts.delete",
+        None,
+        Some(p.account_id),
+        detail,
+    )
+    .await
+}
+
+/// `beginners.meta.*` params.
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Meta {
+    /// The key (e.g. `phone_number`, `locale`, `custom:key`).
+    pub key: String,
+    /// The value (create, update).
+    #[serde(default)]
+    pub value: Option<String>,
+}
+
+/// What `beginners.meta.*` does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetaAction {
+    /// `create`: a new key.
+    Create,
+    /// `update`: set a key.
+    Update,
+    /// `delete`.
+    Delete,
+}
+
+/// `beginners.meta.create|update|delete` on the caller's own account.
+pub async fn meta(
+    store: &crate::store::SqlStore,
+    caller: &Caller,
+    p: Meta,
+    action: MetaAction,
+) -> Result<(), super::UseCaseError> {
+    use super::UseCaseError;
+    let account = caller.profile.acc_id;
+    let value = || {
+        p.value
+            .as_deref()
+            .ok_or_else(|| UseCaseError::InvalidParams("value is required".into()))
+    };
+    let name = match action {
+        MetaAction::Create => {
+            store
+                .put_account_meta(account, &p.key, value()?, true)
+                .await?;
+            "beginners.meta.create"
+        }
+        MetaAction::Update => {
+            store
+                .put_account_meta(account, &p.key, value()?, false)
+                .await?;
+            "beginners.meta.update"
+        }
+        MetaAction::Delete => {
+            if !store.delete_account_meta(account, &p.key).await? {
+                return Err(UseCaseError::NotFound(format!(
+                    "metadata {} not found",
+                    p.key
+                )));
+            }
+            "beginners.meta.delete"
+        }
+    };
+    let detail = serde_json::json!({ "key": p.key });
+    super::audit(store, caller, name, None, Some(account), detail).await
+}
+
+/// `beginners.tenants.getPublicInfo` params.
+#[derive(Clone, Copy, Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TenantId {
+    /// The tenant.
+    pub tenant_id: uuid::Uuid,
+}
+
+/// What any signed-in caller may read of a tenant.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantPublicInfo {
+    /// Id.
+    pub id: uuid::Uuid,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Verified by its owners.
+    pub is_verified: bool,
+}
+
+/// `beginners.tenants.getPublicInfo`: name, description and verification, nothing else.
+pub async fn tenant_public_info(
+    store: &crate::store::SqlStore,
+    _caller: &Caller,
+    p: TenantId,
+) -> Result<TenantPublicInfo, super::UseCaseError> {
+    let t = store.tenant_details(p.tenant_id).await?;
+    Ok(TenantPublicInfo {
+        id: t.id,
+        name: t.name,
+        description: t.description,
+        is_verified: t.is_verified,
+    })
+}

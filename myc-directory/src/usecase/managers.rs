@@ -145,3 +145,112 @@ pub async fn tenants_create(
     .await?;
     Ok((tenant.into(), owner))
 }
+
+/// `managers.accounts.createSystemAccount` params.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateSystemAccount {
+    /// The account's name.
+    pub name: String,
+    /// `gatewayManager`, `guestsManager` or `systemManager`.
+    pub actor: String,
+}
+
+/// `managers.accounts.createSystemAccount`: an account standing for a system actor.
+pub async fn create_system_account(
+    store: &crate::store::SqlStore,
+    caller: &Caller,
+    p: CreateSystemAccount,
+) -> Result<crate::store::AccountRecord, UseCaseError> {
+    require_platform_admin(caller)?;
+    let account = store.create_system_account(&p.name, &p.actor).await?;
+    let detail = serde_json::json!({ "name": account.name, "actor": p.actor });
+    let action = "managers.accounts.createSystemAccount";
+    super::audit(store, caller, action, None, Some(account.id), detail).await?;
+    Ok(account)
+}
+
+/// `managers.guestRoles.createSystemRoles`: the system guest roles, created where missing.
+pub async fn create_system_roles(
+    store: &crate::store::SqlStore,
+    caller: &Caller,
+    _: serde_json::Map<String, serde_json::Value>,
+) -> Result<Vec<crate::store::GuestRoleDetails>, UseCaseError> {
+    require_platform_admin(caller)?;
+    let roles = store.create_system_roles().await?;
+    let detail = serde_json::json!({ "count": roles.len() });
+    super::audit(
+        store,
+        caller,
+        "managers.guestRoles.createSystemRoles",
+        None,
+        None,
+        detail,
+    )
+    .await?;
+    Ok(roles)
+}
+
+/// `managers.tenants.delete` params (upstream names the tenant `id`).
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TenantById {
+    /// The tenant.
+    pub id: uuid::Uuid,
+}
+
+/// `managers.tenants.delete`: the tenant with its accounts, guests, metadata and tags.
+pub async fn tenants_delete(
+    store: &crate::store::SqlStore,
+    caller: &Caller,
+    p: TenantById,
+) -> Result<(), UseCaseError> {
+    require_platform_admin(caller)?;
+    let name = store.tenant_details(p.id).await?.name;
+    store.delete_tenant(p.id).await?;
+    let detail = serde_json::json!({ "name": name });
+    super::audit(
+        store,
+        caller,
+        "managers.tenants.delete",
+        Some(p.id),
+        None,
+        detail,
+    )
+    .await
+}
+
+/// `managers.tenants.includeTenantOwner` / `excludeTenantOwner` params.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TenantOwner {
+    /// The tenant.
+    pub id: uuid::Uuid,
+    /// The owner (an owner id, as profiles list owners).
+    pub owner_id: uuid::Uuid,
+}
+
+/// `managers.tenants.includeTenantOwner` (`include`) or `excludeTenantOwner`.
+pub async fn tenant_owner(
+    store: &crate::store::SqlStore,
+    caller: &Caller,
+    p: TenantOwner,
+    include: bool,
+) -> Result<(), UseCaseError> {
+    require_platform_admin(caller)?;
+    let action = if include {
+        if !store.include_tenant_owner(p.id, p.owner_id).await? {
+            return Err(UseCaseError::Conflict("that owner owns the tenant".into()));
+        }
+        "managers.tenants.includeTenantOwner"
+    } else {
+        if !store.exclude_tenant_owner(p.id, p.owner_id).await? {
+            return Err(UseCaseError::NotFound(
+                "that owner does not own the tenant".into(),
+            ));
+        }
+        "managers.tenants.excludeTenantOwner"
+    };
+    let detail = serde_json::json!({ "ownerId": p.owner_id });
+    super::audit(store, caller, action, Some(p.id), None, detail).await
+}

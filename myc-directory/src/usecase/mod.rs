@@ -1,17 +1,21 @@
 //! Use cases, one function each, authorized through the caller's profile before they touch
 //! the store. Both transports call these; neither holds a rule of its own.
 
+pub mod account_manager;
 pub mod beginners;
 pub mod guests_manager;
 pub mod managers;
+pub mod staff;
 pub mod subscriptions_manager;
+pub mod tenant_manager;
+pub mod tenant_owner;
 pub mod tokens;
 pub mod trail;
 pub mod users_manager;
 
 use std::sync::Arc;
 
-use myc_profile::Profile;
+use myc_profile::{Permission, Profile};
 use uuid::Uuid;
 
 /// Who calls: the profile the identity layer resolved, and the tenant the request names
@@ -53,31 +57,86 @@ pub const TENANT_MANAGER_ROLE: &str = "tenant-manager";
 /// The guest role of subscription managers.
 pub const SUBSCRIPTIONS_MANAGER_ROLE: &str = "subscriptions-manager";
 
-/// Whether the caller may manage `tenant`'s subscription accounts and guests: a platform
-/// administrator, an owner of the tenant, or a holder of an accepted `tenant-manager` or
-/// `subscriptions-manager` licence on it.
-pub(crate) fn require_tenant_manager(caller: &Caller, tenant: Uuid) -> Result<(), UseCaseError> {
-    let profile = &caller.profile;
-    if profile.is_staff || profile.is_manager {
-        return Ok(());
-    }
-    let owns = match &profile.tenants_ownership {
+/// Whether the caller owns `tenant`.
+fn owns(caller: &Caller, tenant: Uuid) -> bool {
+    match &caller.profile.tenants_ownership {
         Some(myc_profile::TenantsOwnership::Records(owned)) => owned.iter().any(|o| o.id == tenant),
         _ => false,
-    };
-    let manages = match &profile.licensed_resources {
+    }
+}
+
+/// Whether the caller holds an accepted licence on `tenant` with one of `roles` and at least
+/// `need` (write implies read).
+pub(crate) fn holds(caller: &Caller, tenant: Uuid, roles: &[&str], need: Permission) -> bool {
+    match &caller.profile.licensed_resources {
         Some(myc_profile::LicensedResources::Records(records)) => records.iter().any(|r| {
             r.tenant_id == tenant
                 && r.verified
-                && (r.role == TENANT_MANAGER_ROLE || r.role == SUBSCRIPTIONS_MANAGER_ROLE)
+                && (roles.is_empty() || roles.contains(&r.role.as_str()))
+                && r.perm >= need
         }),
         _ => false,
-    };
-    if owns || manages {
+    }
+}
+
+fn platform_admin(caller: &Caller) -> bool {
+    caller.profile.is_staff || caller.profile.is_manager
+}
+
+/// `tenantOwner.*`: an owner of the tenant, or a platform administrator.
+pub(crate) fn require_tenant_owner(caller: &Caller, tenant: Uuid) -> Result<(), UseCaseError> {
+    if platform_admin(caller) || owns(caller, tenant) {
+        Ok(())
+    } else {
+        Err(UseCaseError::Forbidden(
+            "Insufficient privileges: tenant owner required",
+        ))
+    }
+}
+
+/// `tenantManager.*`: a tenant owner, a platform administrator, or a holder of a
+/// `tenant-manager` licence on it with `need`.
+pub(crate) fn require_tenant_admin(
+    caller: &Caller,
+    tenant: Uuid,
+    need: Permission,
+) -> Result<(), UseCaseError> {
+    if platform_admin(caller)
+        || owns(caller, tenant)
+        || holds(caller, tenant, &[TENANT_MANAGER_ROLE], need)
+    {
+        Ok(())
+    } else {
+        Err(UseCaseError::Forbidden(
+            "Insufficient privileges: tenant owner or tenant manager required",
+        ))
+    }
+}
+
+/// `subscriptionsManager.*`: as [`require_tenant_admin`], or a holder of a
+/// `subscriptions-manager` licence on the tenant with `need`.
+pub(crate) fn require_tenant_manager(
+    caller: &Caller,
+    tenant: Uuid,
+    need: Permission,
+) -> Result<(), UseCaseError> {
+    let roles = [TENANT_MANAGER_ROLE, SUBSCRIPTIONS_MANAGER_ROLE];
+    if platform_admin(caller) || owns(caller, tenant) || holds(caller, tenant, &roles, need) {
         Ok(())
     } else {
         Err(UseCaseError::Forbidden(
             "Insufficient privileges: tenant owner, tenant manager or subscriptions manager required",
+        ))
+    }
+}
+
+/// `staff.*`: staff accounts only.
+pub(crate) fn require_staff(caller: &Caller) -> Result<(), UseCaseError> {
+    if caller.profile.is_staff {
+        Ok(())
+    } else {
+        Err(UseCaseError::Forbidden(
+            "Insufficient privileges: staff account required",
         ))
     }
 }
@@ -91,7 +150,7 @@ impl Caller {
 
 /// Platform administrators: staff or manager accounts (upstream's `managers.*` namespace).
 pub(crate) fn require_platform_admin(caller: &Caller) -> Result<(), UseCaseError> {
-    if caller.profile.is_staff || caller.profile.is_manager {
+    if platform_admin(caller) {
         Ok(())
     } else {
         Err(UseCaseError::Forbidden(

@@ -179,3 +179,32 @@ pub async fn revoke(
     .await?;
     Ok(())
 }
+
+/// `beginners.tokens.delete`: one of the caller's own connection strings is forgotten (it
+/// stops working as a revoked one does).
+pub async fn delete(
+    store: &SqlStore,
+    caller: &Caller,
+    params: TokenId,
+) -> Result<(), UseCaseError> {
+    let account = caller.profile.acc_id;
+    if !store
+        .delete_connection_string(account, params.token_id)
+        .await?
+    {
+        return Err(UseCaseError::NotFound(format!(
+            "connection string {} of the caller not found",
+            params.token_id
+        )));
+    }
+    let detail = serde_json::json!({ "tokenId": params.token_id });
+    audit(
+        store,
+        caller,
+        "beginners.tokens.delete",
+        None,
+        Some(account),
+        detail,
+    )
+    .await
+}

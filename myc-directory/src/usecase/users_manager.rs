@@ -4,7 +4,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{Caller, UseCaseError, audit, require_platform_admin};
-use crate::store::SqlStore;
+use crate::store::{AccountRecord, AccountUpdate, SqlStore};
 
 /// `userManager.account.activate` / `.deactivate` params.
 #[derive(Clone, Copy, Debug, Deserialize)]
@@ -14,37 +14,72 @@ pub struct AccountId {
     pub account_id: Uuid,
 }
 
-/// `userManager.account.activate` (`active`) or `.deactivate`: staff or manager; the
-/// account's owners' e-mails come back (their cached profiles are stale). A deactivated
-/// account is refused on every route but public ones.
-pub async fn set_active(
+/// What `userManager.account.*` does to an account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountState {
+    /// `activate`: it may sign in again.
+    Activate,
+    /// `deactivate`: refused on every route but public ones.
+    Deactivate,
+    /// `approve`: checked.
+    Approve,
+    /// `disapprove`: unchecked.
+    Disapprove,
+    /// `archive`.
+    Archive,
+    /// `unarchive`.
+    Unarchive,
+}
+
+impl AccountState {
+    fn action(self) -> &'static str {
+        match self {
+            Self::Activate => "userManager.account.activate",
+            Self::Deactivate => "userManager.account.deactivate",
+            Self::Approve => "userManager.account.approve",
+            Self::Disapprove => "userManager.account.disapprove",
+            Self::Archive => "userManager.account.archive",
+            Self::Unarchive => "userManager.account.unarchive",
+        }
+    }
+
+    fn update(self) -> AccountUpdate {
+        let mut update = AccountUpdate::default();
+        match self {
+            Self::Activate | Self::Deactivate => update.active = Some(self == Self::Activate),
+            Self::Approve | Self::Disapprove => update.checked = Some(self == Self::Approve),
+            Self::Archive | Self::Unarchive => update.archived = Some(self == Self::Archive),
+        }
+        update
+    }
+}
+
+/// `userManager.account.*`: staff or manager. An administrator cannot deactivate or archive
+/// its own account.
+pub async fn set_state(
     store: &SqlStore,
     caller: &Caller,
     params: AccountId,
-    active: bool,
-) -> Result<Vec<String>, UseCaseError> {
+    state: AccountState,
+) -> Result<AccountRecord, UseCaseError> {
     require_platform_admin(caller)?;
-    if params.account_id == caller.profile.acc_id && !active {
+    let locks_out = matches!(state, AccountState::Deactivate | AccountState::Archive);
+    if params.account_id == caller.profile.acc_id && locks_out {
         return Err(UseCaseError::InvalidParams(
-            "an administrator cannot deactivate its own account".into(),
+            "an administrator cannot deactivate or archive its own account".into(),
         ));
     }
-    let emails = store
-        .set_account_active_by_id(params.account_id, active)
+    store
+        .update_account(params.account_id, &state.update())
         .await?;
-    let action = if active {
-        "userManager.account.activate"
-    } else {
-        "userManager.account.deactivate"
-    };
     audit(
         store,
         caller,
-        action,
+        state.action(),
         None,
         Some(params.account_id),
         serde_json::json!({}),
     )
     .await?;
-    Ok(emails)
+    Ok(store.account_record(params.account_id).await?)
 }

@@ -227,6 +227,19 @@ impl Authenticator {
         self.tokens.clear_memos();
     }
 
+    /// Drops every cached profile, header and account state and every token's remembered
+    /// decision: for changes whose reach is wider than one account (a tenant deleted, a guest
+    /// role's permission changed), so no request is decided on a profile older than the change.
+    pub fn forget_everyone(&self) {
+        if let Ok(mut standings) = self.standings.lock() {
+            standings.clear();
+        }
+        if let Ok(mut headers) = self.headers.lock() {
+            headers.clear();
+        }
+        self.tokens.clear_memos();
+    }
+
     /// The cached state of the account of `email`, if known within the profile TTL.
     fn cached_standing(&self, key: &[u8; 32]) -> Option<Standing> {
         let standings = self.standings.lock().ok()?;

@@ -1,0 +1,143 @@
+//! [`Api`]: the admin API over a store; one call, a batch, notifications.
+
+use serde_json::Value;
+
+use super::methods;
+use super::spec::{Effect, MethodSpec};
+use super::wire::{Call, ErrorObject, Incoming, Response, codes};
+use crate::store::SqlStore;
+use crate::usecase::{Caller, UseCaseError};
+
+/// Called after every call that changed the directory, so caches of resolved profiles can
+/// forget what they hold (myc-tower's `Authenticator::forget_everyone`).
+pub type ChangeHook = std::sync::Arc<dyn Fn() + Send + Sync>;
+
+/// The admin API over a store.
+#[derive(Clone)]
+pub struct Api {
+    store: SqlStore,
+    changed: Option<ChangeHook>,
+    keyring: Option<std::sync::Arc<myc_profile::HmacKeyring>>,
+}
+
+impl std::fmt::Debug for Api {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Api")
+            .field("store", &self.store)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Api {
+    /// The API over `store`.
+    pub fn new(store: SqlStore) -> Self {
+        Self {
+            store,
+            changed: None,
+            keyring: None,
+        }
+    }
+
+    /// Signs connection strings callers create for themselves (`beginners.tokens.create`)
+    /// with `keyring`; without one that method answers an internal error.
+    pub fn with_connection_strings(
+        mut self,
+        keyring: std::sync::Arc<myc_profile::HmacKeyring>,
+    ) -> Self {
+        self.keyring = Some(keyring);
+        self
+    }
+
+    /// Calls `hook` after every call that changed the directory (myc-tower's
+    /// `Authenticator::forget_everyone`, so the next request sees the change).
+    pub fn on_change(mut self, hook: ChangeHook) -> Self {
+        self.changed = Some(hook);
+        self
+    }
+
+    fn changed(&self) {
+        if let Some(hook) = &self.changed {
+            hook();
+        }
+    }
+
+    /// The keyring connection strings are signed with, if configured.
+    pub(crate) fn keyring(&self) -> Result<&myc_profile::HmacKeyring, UseCaseError> {
+        self.keyring
+            .as_deref()
+            .ok_or(UseCaseError::NotConfigured("connection strings"))
+    }
+
+    /// The store the use cases run on.
+    pub fn store(&self) -> &SqlStore {
+        &self.store
+    }
+
+    /// The result of one call.
+    pub async fn call(&self, caller: &Caller, call: Call) -> Result<Value, ErrorObject> {
+        let Some(spec) = methods::find(&call.method) else {
+            return Err(ErrorObject::new(
+                codes::METHOD_NOT_FOUND,
+                format!(
+                    "method not found: {}",
+                    call.method.chars().take(128).collect::<String>()
+                ),
+            ));
+        };
+        self.run(caller, spec, call.params).await
+    }
+
+    /// Runs the method `spec` with `params` (an object or `null`) for `caller`: what both
+    /// transports call.
+    pub async fn run(
+        &self,
+        caller: &Caller,
+        spec: &'static MethodSpec,
+        params: Value,
+    ) -> Result<Value, ErrorObject> {
+        let result = methods::run(self, caller, spec.name, params).await;
+        if result.is_ok() && spec.effect == Effect::Write {
+            self.changed();
+        }
+        result.map_err(ErrorObject::from)
+    }
+
+    async fn answer(&self, caller: &Caller, entry: super::wire::Entry) -> Option<Response> {
+        match entry {
+            super::wire::Entry::Invalid { id, error } => Some(Response::error(id, error)),
+            super::wire::Entry::Call(call) => {
+                let id = call.id.clone();
+                let result = self.call(caller, call).await;
+                // A notification is run and answered with nothing.
+                let id = id?;
+                Some(match result {
+                    Ok(value) => Response::result(id, value),
+                    Err(error) => Response::error(id, error),
+                })
+            }
+        }
+    }
+
+    /// The answer to a decoded body: one response, an array of them, or nothing (only
+    /// notifications).
+    pub async fn handle(&self, caller: &Caller, incoming: Incoming) -> Option<Value> {
+        match incoming {
+            Incoming::Single(entry) => {
+                let response = self.answer(caller, entry).await?;
+                serde_json::to_value(response).ok()
+            }
+            Incoming::Batch(entries) => {
+                let mut responses = Vec::with_capacity(entries.len());
+                for entry in entries {
+                    if let Some(response) = self.answer(caller, entry).await {
+                        responses.push(response);
+                    }
+                }
+                if responses.is_empty() {
+                    return None;
+                }
+                serde_json::to_value(responses).ok()
+            }
+        }
+    }
+}
