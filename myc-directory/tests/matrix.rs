@@ -190,17 +190,33 @@ impl Fixture {
             .id;
         let globex = store.create_tenant("Globex", None, None).await.unwrap().id;
         let management = store
-            .create_tenant_account(initech, "Initech management", &TenantAccountKind::TenantManager)
+            .create_tenant_account(
+                initech,
+                "Initech management",
+                &TenantAccountKind::TenantManager,
+            )
             .await
             .unwrap()
             .id;
-        guest(&store, management, "tina@initech.test", role("tenant-manager", Permission::Write)).await;
+        guest(
+            &store,
+            management,
+            "tina@initech.test",
+            role("tenant-manager", Permission::Write),
+        )
+        .await;
         let ops = store
             .create_subscription_account(initech, "Ops")
             .await
             .unwrap()
             .id;
-        guest(&store, ops, "sam@initech.test", role("subscriptions-manager", Permission::Write)).await;
+        guest(
+            &store,
+            ops,
+            "sam@initech.test",
+            role("subscriptions-manager", Permission::Write),
+        )
+        .await;
         let reader = store
             .create_guest_role_described("Reader", "reads", Permission::Read, false)
             .await
@@ -323,7 +339,12 @@ impl Fixture {
 
     async fn account_of(&self, who: Who) -> Uuid {
         let email = who.email().unwrap_or("user@example.com");
-        self.store.account_by_email(email).await.unwrap().unwrap().id
+        self.store
+            .account_by_email(email)
+            .await
+            .unwrap()
+            .unwrap()
+            .id
     }
 }
 
@@ -385,7 +406,9 @@ async fn over_rest(f: &Fixture, who: Who, method: &str, params: &Value) -> Outco
         }
     }
     params.remove("tenantId");
-    let enc = |t: &str| percent_encoding::utf8_percent_encode(t, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let enc = |t: &str| {
+        percent_encoding::utf8_percent_encode(t, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
     let mut url = format!("{}{path}", f.base);
     let in_query = matches!(spec.rest.method, "GET" | "DELETE");
     if in_query && !params.is_empty() {
@@ -410,7 +433,10 @@ async fn over_rest(f: &Fixture, who: Who, method: &str, params: &Value) -> Outco
         403 => Outcome::Forbidden,
         400 => Outcome::Invalid,
         409 => Outcome::Conflict,
-        other => panic!("{method} as {who:?}: unexpected REST status {other}: {}", response.text().await.unwrap_or_default()),
+        other => panic!(
+            "{method} as {who:?}: unexpected REST status {other}: {}",
+            response.text().await.unwrap_or_default()
+        ),
     }
 }
 
@@ -421,9 +447,13 @@ async fn prepare(f: &Fixture, method: &str, who: Who, n: usize) -> Value {
     let email = format!("x{n}@initech.test");
     let fresh_user = || async { user(s, &format!("u{n}@example.com")).await };
     let params = match method {
-        "rpc.discover" | "beginners.profile.get" | "beginners.accounts.get"
-        | "beginners.tokens.list" | "managers.guestRoles.createSystemRoles"
-        | "managers.tenants.list" | "guestManager.guestRoles.list" => json!({}),
+        "rpc.discover"
+        | "beginners.profile.get"
+        | "beginners.accounts.get"
+        | "beginners.tokens.list"
+        | "managers.guestRoles.createSystemRoles"
+        | "managers.tenants.list"
+        | "guestManager.guestRoles.list" => json!({}),
         "beginners.accounts.updateName" => {
             json!({ "accountId": f.account_of(who).await, "name": format!("Name {n}") })
         }
@@ -460,8 +490,7 @@ async fn prepare(f: &Fixture, method: &str, who: Who, n: usize) -> Value {
                         tenant: None,
                         roles: Vec::new(),
                         // Same claims sign to the same value: a distinct expiry each.
-                        expires_at: chrono::Utc::now()
-                            + chrono::Duration::seconds(3600 + n as i64),
+                        expires_at: chrono::Utc::now() + chrono::Duration::seconds(3600 + n as i64),
                     },
                 )
                 .await
@@ -477,12 +506,20 @@ async fn prepare(f: &Fixture, method: &str, who: Who, n: usize) -> Value {
         }
         "managers.tenants.includeTenantOwner" => {
             fresh_user().await;
-            let owner = s.owner_id(&format!("u{n}@example.com")).await.unwrap().unwrap();
+            let owner = s
+                .owner_id(&format!("u{n}@example.com"))
+                .await
+                .unwrap()
+                .unwrap();
             json!({ "id": t, "ownerId": owner })
         }
         "managers.tenants.excludeTenantOwner" => {
             fresh_user().await;
-            let owner = s.owner_id(&format!("u{n}@example.com")).await.unwrap().unwrap();
+            let owner = s
+                .owner_id(&format!("u{n}@example.com"))
+                .await
+                .unwrap()
+                .unwrap();
             s.include_tenant_owner(t, owner).await.unwrap();
             json!({ "id": t, "ownerId": owner })
         }
@@ -503,7 +540,9 @@ async fn prepare(f: &Fixture, method: &str, who: Who, n: usize) -> Value {
         }
         "tenantOwner.meta.create" => json!({ "tenantId": t, "key": format!("k{n}"), "value": "v" }),
         "tenantOwner.meta.delete" => {
-            s.put_tenant_meta(t, &format!("k{n}"), "v", true).await.unwrap();
+            s.put_tenant_meta(t, &format!("k{n}"), "v", true)
+                .await
+                .unwrap();
             json!({ "tenantId": t, "key": format!("k{n}") })
         }
         "tenantOwner.owner.guest" => {
@@ -512,7 +551,11 @@ async fn prepare(f: &Fixture, method: &str, who: Who, n: usize) -> Value {
         }
         "tenantOwner.owner.revoke" => {
             fresh_user().await;
-            let owner = s.owner_id(&format!("u{n}@example.com")).await.unwrap().unwrap();
+            let owner = s
+                .owner_id(&format!("u{n}@example.com"))
+                .await
+                .unwrap()
+                .unwrap();
             s.include_tenant_owner(t, owner).await.unwrap();
             json!({ "tenantId": t, "email": format!("u{n}@example.com") })
         }
@@ -526,7 +569,10 @@ async fn prepare(f: &Fixture, method: &str, who: Who, n: usize) -> Value {
             json!({ "tenantId": t })
         }
         "tenantManager.accounts.deleteSubscriptionAccount" => {
-            let account = s.create_subscription_account(t, &format!("gone {n}")).await.unwrap();
+            let account = s
+                .create_subscription_account(t, &format!("gone {n}"))
+                .await
+                .unwrap();
             json!({ "tenantId": t, "accountId": account.id })
         }
         "tenantManager.guests.guestUserToSubscriptionManagerAccount" => json!({
@@ -538,7 +584,9 @@ async fn prepare(f: &Fixture, method: &str, who: Who, n: usize) -> Value {
                 .await
                 .unwrap()
                 .unwrap();
-            s.invite_guest(f.manager_account, &email, role.id).await.unwrap();
+            s.invite_guest(f.manager_account, &email, role.id)
+                .await
+                .unwrap();
             json!({ "tenantId": t, "accountId": f.manager_account, "roleId": role.id, "email": email })
         }
         "tenantManager.tags.create" => json!({ "tenantId": t, "value": format!("tag {n}") }),
@@ -563,7 +611,10 @@ async fn prepare(f: &Fixture, method: &str, who: Who, n: usize) -> Value {
         "subscriptionsManager.accounts.list" => json!({ "tenantId": t }),
         "subscriptionsManager.accounts.get" => json!({ "tenantId": t, "accountId": f.ops }),
         "subscriptionsManager.accounts.updateNameAndFlags" => {
-            let account = s.create_subscription_account(t, &format!("ren {n}")).await.unwrap();
+            let account = s
+                .create_subscription_account(t, &format!("ren {n}"))
+                .await
+                .unwrap();
             json!({ "tenantId": t, "accountId": account.id, "name": format!("renamed {n}"), "isChecked": true })
         }
         "subscriptionsManager.guests.listLicensedAccountsOfEmail" => {
@@ -573,7 +624,10 @@ async fn prepare(f: &Fixture, method: &str, who: Who, n: usize) -> Value {
             json!({ "tenantId": t, "accountId": f.ops, "roleId": f.reader, "email": email })
         }
         "subscriptionsManager.guests.updateFlagsFromSubscriptionAccount" => {
-            let account = s.create_subscription_account(t, &format!("flags {n}")).await.unwrap();
+            let account = s
+                .create_subscription_account(t, &format!("flags {n}"))
+                .await
+                .unwrap();
             s.invite_guest(account.id, &email, f.reader).await.unwrap();
             json!({ "tenantId": t, "accountId": account.id, "roleId": f.reader, "permitFlags": ["beta"] })
         }
@@ -587,7 +641,8 @@ async fn prepare(f: &Fixture, method: &str, who: Who, n: usize) -> Value {
         "subscriptionsManager.guestRoles.list" | "accountManager.guestRoles.listGuestRoles" => {
             json!({ "tenantId": t })
         }
-        "subscriptionsManager.guestRoles.get" | "accountManager.guestRoles.fetchGuestRoleDetails" => {
+        "subscriptionsManager.guestRoles.get"
+        | "accountManager.guestRoles.fetchGuestRoleDetails" => {
             json!({ "tenantId": t, "id": f.reader })
         }
         "subscriptionsManager.tags.create" => {
@@ -635,12 +690,17 @@ async fn prepare(f: &Fixture, method: &str, who: Who, n: usize) -> Value {
         "accountManager.guests.guestToChildrenAccount" => {
             json!({ "tenantId": t, "accountId": f.ops, "roleId": f.reader, "email": email })
         }
-        "userManager.account.approve" | "userManager.account.disapprove"
-        | "userManager.account.activate" | "userManager.account.deactivate"
-        | "userManager.account.archive" | "userManager.account.unarchive" => {
+        "userManager.account.approve"
+        | "userManager.account.disapprove"
+        | "userManager.account.activate"
+        | "userManager.account.deactivate"
+        | "userManager.account.archive"
+        | "userManager.account.unarchive" => {
             json!({ "accountId": fresh_user().await })
         }
-        "staff.accounts.upgradePrivileges" => json!({ "accountId": fresh_user().await, "to": "Manager" }),
+        "staff.accounts.upgradePrivileges" => {
+            json!({ "accountId": fresh_user().await, "to": "Manager" })
+        }
         "staff.accounts.downgradePrivileges" => {
             let id = fresh_user().await;
             s.set_privileges(id, "manager").await.unwrap();
@@ -682,7 +742,12 @@ async fn every_method_for_every_caller(f: &Fixture) {
             }
         }
     }
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -142,6 +142,23 @@ pub(crate) fn require_staff(caller: &Caller) -> Result<(), UseCaseError> {
 }
 
 impl Caller {
+    /// The operator of the machine the directory runs on (a command line with the store's
+    /// credentials): a platform administrator without an account. Its audit events name no
+    /// actor account and carry `detail.via = "cli"`.
+    pub fn local_operator() -> Self {
+        let mut profile = Profile::new(Uuid::nil());
+        profile.is_staff = true;
+        profile.is_manager = true;
+        Self {
+            profile: Arc::new(profile),
+            tenant: None,
+        }
+    }
+
+    fn is_local_operator(&self) -> bool {
+        self.profile.acc_id.is_nil()
+    }
+
     /// The caller's principal e-mail, if the profile names one.
     pub fn email(&self) -> Option<&str> {
         self.profile.primary_email()
@@ -178,11 +195,15 @@ pub(crate) async fn audit(
     action: &str,
     tenant: Option<Uuid>,
     account: Option<Uuid>,
-    detail: serde_json::Value,
+    mut detail: serde_json::Value,
 ) -> Result<(), UseCaseError> {
+    let operator = caller.is_local_operator();
+    if operator && let Some(map) = detail.as_object_mut() {
+        map.insert("via".into(), "cli".into());
+    }
     store
         .record_audit(crate::store::NewAuditEvent {
-            actor_account: Some(caller.profile.acc_id),
+            actor_account: (!operator).then_some(caller.profile.acc_id),
             actor_email: caller.email(),
             action,
             tenant_id: tenant,

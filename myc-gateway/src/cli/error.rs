@@ -56,6 +56,9 @@ pub(crate) enum CliError {
     /// Input read from stdin is not what the command takes.
     #[error("stdin must be {0}")]
     Input(&'static str),
+    /// The admin API refused the call (its message).
+    #[error("{0}")]
+    Refused(String),
     /// The thing named does not exist.
     #[error("{0}")]
     NotFound(String),

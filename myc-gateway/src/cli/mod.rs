@@ -4,6 +4,7 @@
 //! message, including a command that needs `--config` run without it).
 
 mod accounts;
+mod admin;
 mod args;
 mod connection_strings;
 mod context;
@@ -48,6 +49,10 @@ enum Command {
     /// Accounts.
     #[command(subcommand)]
     Accounts(accounts::AccountsCommand),
+    /// Any admin API method, run by the local operator through the same use cases as
+    /// `POST /_adm/rpc` (authorized, validated, audited).
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
     /// Tenants.
     #[command(subcommand)]
     Tenants(tenants::TenantsCommand),
@@ -85,6 +90,7 @@ async fn run(command: Command, cx: Context) -> Result<(), CliError> {
         Command::Demo(args) => demo::run(args).await,
         Command::Serve(args) => serve::run(args, &cx).await,
         Command::Accounts(c) => accounts::run(c, &cx).await,
+        Command::Admin(c) => admin::run(c, &cx).await,
         Command::Tenants(c) => tenants::run(c, &cx).await,
         Command::GuestRoles(c) => guests::run_roles(c, &cx).await,
         Command::Guests(c) => guests::run(c, &cx).await,
