@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod catalog;
 #[cfg(feature = "axum")]
 pub mod rest;
 pub mod rpc;

@@ -124,6 +124,7 @@ fn allowed(method: &str) -> &'static [Who] {
         {
             ADMINS
         }
+        m if m.starts_with("gatewayManager.") => &[Staff, Manager, GuestWrite],
         m if m.starts_with("tenantOwner.") => OWNERS,
         m if m.starts_with("tenantManager.") => TENANT_ADMINS,
         m if m.starts_with("subscriptionsManager.") => TENANT_MANAGERS,
@@ -230,6 +231,8 @@ impl Fixture {
         store.insert_role_child(editor, reader).await.unwrap();
         guest(&store, ops, "rita@initech.test", reader).await;
         guest(&store, ops, "wes@initech.test", editor).await;
+        // Wes may also read what the gateway routes.
+        guest(&store, ops, "wes@initech.test", role("gateway-manager", Permission::Read)).await;
         let manager_account = store
             .create_tenant_account(
                 initech,
@@ -286,7 +289,17 @@ impl Fixture {
                 .with_connection_strings(keyring.clone(), Arc::new(store.clone())),
         );
         let forget = auth.clone();
+        let catalog = myc_directory::catalog::Catalog {
+            services: vec![myc_directory::catalog::ServiceEntry::new("billing", "http", 2, None)],
+            routes: vec![myc_directory::catalog::RouteEntry::new(
+                "billing",
+                "/billing/*",
+                vec!["GET".into()],
+                json!("protected"),
+            )],
+        };
         let api = Api::new(store.clone())
+            .with_catalog(Arc::new(catalog))
             .on_change(Arc::new(move || forget.forget_everyone()))
             .with_connection_strings(Arc::new(keyring));
         let app = router(api.clone())
@@ -707,6 +720,8 @@ async fn prepare(f: &Fixture, method: &str, who: Who, n: usize) -> Value {
             json!({ "accountId": id, "to": "User" })
         }
         "audit.resourceTrail.fetch" => json!({ "resourceType": "tenant", "resourceId": t }),
+        "gatewayManager.routes.list" => json!({ "name": "billing" }),
+        "gatewayManager.services.list" => json!({ "name": "bill", "pageSize": 5 }),
         other => panic!("no params for {other}"),
     };
     // What was written straight to the store must be seen by the next request.

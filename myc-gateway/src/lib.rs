@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod app;
+pub mod catalog;
 pub mod config;
 pub mod demo;
 pub mod error_code;

@@ -218,7 +218,8 @@ pub async fn serve(
     // authorizes each method by the caller's role.
     let forget = auth.clone();
     let mut admin_api = myc_directory::rpc::Api::new(SqlStore::clone(&store))
-        .on_change(Arc::new(move || forget.forget_everyone()));
+        .on_change(Arc::new(move || forget.forget_everyone()))
+        .with_catalog(Arc::new(crate::catalog::catalog(&config)));
     if let Some(hmac) = &config.auth.connection_strings {
         admin_api = admin_api.with_connection_strings(Arc::new(hmac.keyring()?));
     }

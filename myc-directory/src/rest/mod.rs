@@ -46,6 +46,7 @@ pub const PREFIXES: &[&str] = &[
     "/_adm/tenant-manager/",
     "/_adm/subscriptions-manager/",
     "/_adm/guest-manager/",
+    "/_adm/gateway-manager/",
     "/_adm/account-manager/",
     "/_adm/users-manager/",
     "/_adm/staffs/",

@@ -18,6 +18,7 @@ pub struct Api {
     store: SqlStore,
     changed: Option<ChangeHook>,
     keyring: Option<std::sync::Arc<myc_profile::HmacKeyring>>,
+    catalog: Option<std::sync::Arc<crate::catalog::Catalog>>,
 }
 
 impl std::fmt::Debug for Api {
@@ -35,6 +36,7 @@ impl Api {
             store,
             changed: None,
             keyring: None,
+            catalog: None,
         }
     }
 
@@ -59,6 +61,20 @@ impl Api {
         if let Some(hook) = &self.changed {
             hook();
         }
+    }
+
+    /// Answers `gatewayManager.routes.list` and `.services.list` from `catalog` (what the host
+    /// routes); without one they answer that it is not configured.
+    pub fn with_catalog(mut self, catalog: std::sync::Arc<crate::catalog::Catalog>) -> Self {
+        self.catalog = Some(catalog);
+        self
+    }
+
+    /// The host's catalog, if given.
+    pub(crate) fn catalog(&self) -> Result<&crate::catalog::Catalog, UseCaseError> {
+        self.catalog
+            .as_deref()
+            .ok_or(UseCaseError::NotConfigured("routes and services"))
     }
 
     /// The keyring connection strings are signed with, if configured.

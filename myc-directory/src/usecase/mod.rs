@@ -3,6 +3,7 @@
 
 pub mod account_manager;
 pub mod beginners;
+pub mod gateway_manager;
 pub mod guests_manager;
 pub mod managers;
 pub mod staff;

@@ -4,6 +4,7 @@
 mod account_manager;
 mod audit;
 mod beginners;
+mod gateway_manager;
 mod guest_manager;
 mod managers;
 mod staff;
@@ -41,6 +42,7 @@ const NAMESPACES: &[&[MethodSpec]] = &[
     tenant_manager::SPECS,
     subscriptions_manager::SPECS,
     guest_manager::SPECS,
+    gateway_manager::SPECS,
     account_manager::SPECS,
     users_manager::SPECS,
     staff::SPECS,
@@ -99,6 +101,7 @@ pub(super) async fn run(
         "tenantManager" => tenant_manager::run(api, caller, name, params).await,
         "subscriptionsManager" => subscriptions_manager::run(api, caller, name, params).await,
         "guestManager" => guest_manager::run(api, caller, name, params).await,
+        "gatewayManager" => gateway_manager::run(api, caller, name, params).await,
         "accountManager" => account_manager::run(api, caller, name, params).await,
         "userManager" => users_manager::run(api, caller, name, params).await,
         "staff" => staff::run(api, caller, name, params).await,
