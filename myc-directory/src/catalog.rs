@@ -29,7 +29,12 @@ pub struct ServiceEntry {
 
 impl ServiceEntry {
     /// A service entry, its id derived from `name`.
-    pub fn new(name: &str, protocol: &str, hosts: usize, health_check_path: Option<String>) -> Self {
+    pub fn new(
+        name: &str,
+        protocol: &str,
+        hosts: usize,
+        health_check_path: Option<String>,
+    ) -> Self {
         Self {
             id: Uuid::new_v5(&NAMESPACE, name.as_bytes()),
             name: name.to_owned(),

@@ -36,9 +36,12 @@ pub fn catalog(config: &Config) -> Catalog {
                 .map(|m| (*m).to_owned())
                 .collect();
             let group = serde_json::to_value(&route.group).unwrap_or(serde_json::Value::Null);
-            catalog
-                .routes
-                .push(RouteEntry::new(&service.name, &route.pattern, methods, group));
+            catalog.routes.push(RouteEntry::new(
+                &service.name,
+                &route.pattern,
+                methods,
+                group,
+            ));
         }
     }
     catalog

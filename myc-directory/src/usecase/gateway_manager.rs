@@ -81,9 +81,8 @@ pub fn services(
     p: ListCatalog,
 ) -> Result<Option<Page<ServiceEntry>>, UseCaseError> {
     require_gateway_manager(caller)?;
-    let keep = |s: &ServiceEntry| {
-        p.id.is_none_or(|id| id == s.id) && contains(&s.name, p.name.as_deref())
-    };
+    let keep =
+        |s: &ServiceEntry| p.id.is_none_or(|id| id == s.id) && contains(&s.name, p.name.as_deref());
     page(&catalog.services, keep, &p)
 }
 

@@ -121,6 +121,28 @@ pub(crate) async fn tenant_account(
     }
 }
 
+/// Guesting into (or revoking from) the tenant's management account, or with a role that
+/// administers the tenant (`tenant-manager`, `subscriptions-manager`), changes who
+/// administers it: only its owners, tenant managers and platform administrators may. A
+/// subscriptions manager cannot raise anybody, itself included, to those.
+pub(crate) async fn require_grant(
+    store: &SqlStore,
+    caller: &Caller,
+    tenant: Uuid,
+    account: Uuid,
+    role: Uuid,
+) -> Result<(), UseCaseError> {
+    let management = store.account_record(account).await?.account_type
+        == serde_json::json!({ "tenantManager": { "tenantId": tenant } });
+    let administrative = store.guest_role(role).await.is_ok_and(|r| {
+        r.slug == super::TENANT_MANAGER_ROLE || r.slug == super::SUBSCRIPTIONS_MANAGER_ROLE
+    });
+    if management || administrative {
+        super::require_tenant_admin(caller, tenant, Permission::Write)?;
+    }
+    Ok(())
+}
+
 /// `subscriptionsManager.guests.guestUserToSubscriptionAccount`: invites the e-mail (pending
 /// until the user accepts with `beginners.guests.acceptInvitation`).
 pub async fn guest_user(
@@ -134,6 +156,14 @@ pub async fn guest_user(
         params.tenant_id,
         params.account_id,
         Permission::Write,
+    )
+    .await?;
+    require_grant(
+        store,
+        caller,
+        params.tenant_id,
+        params.account_id,
+        params.role_id,
     )
     .await?;
     let created = store
@@ -174,6 +204,14 @@ pub async fn revoke_guest(
         params.tenant_id,
         params.account_id,
         Permission::Write,
+    )
+    .await?;
+    require_grant(
+        store,
+        caller,
+        params.tenant_id,
+        params.account_id,
+        params.role_id,
     )
     .await?;
     if !store

@@ -20,7 +20,13 @@ fn services() -> Value {
     page_of(object(&["id", "name", "protocol", "hosts"]))
 }
 fn routes() -> Value {
-    page_of(object(&["id", "service", "path", "methods", "securityGroup"]))
+    page_of(object(&[
+        "id",
+        "service",
+        "path",
+        "methods",
+        "securityGroup",
+    ]))
 }
 
 pub(super) const SPECS: &[MethodSpec] = &[
@@ -49,7 +55,9 @@ pub(super) async fn run(
     params: Value,
 ) -> Result<Value, UseCaseError> {
     match name {
-        "gatewayManager.routes.list" => encode(uc::routes(api.catalog()?, caller, decode(params)?)?),
+        "gatewayManager.routes.list" => {
+            encode(uc::routes(api.catalog()?, caller, decode(params)?)?)
+        }
         "gatewayManager.services.list" => {
             encode(uc::services(api.catalog()?, caller, decode(params)?)?)
         }
