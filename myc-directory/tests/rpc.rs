@@ -269,12 +269,31 @@ async fn who_may_call_what(s: &Server) {
     assert_eq!(body["error"]["code"], codes::INVALID_PARAMS, "{body}");
 }
 
-/// "How a user joins a tenant": staff creates a tenant with an owner, the owner creates a
-/// subscription account and invites a user, the user accepts; a downstream service behind the
-/// identity layer then sees a licence naming that subscription account and its
+/// "How a user joins a tenant": staff creates a tenant with an owner, the owner creates the
+/// tenant's management account and makes Tom its tenant manager, Tom creates a subscription
+/// account and invites a user, the user accepts; a downstream service behind the identity
+/// layer then sees a licence naming that subscription account and its
 /// `on_account(subscription)` check passes; revoking the guest makes the next request 403.
 async fn journey(s: &Server) {
     let staff = Some("staff@example.com");
+    let tom = Some("tom@initech.test");
+    s.store
+        .create_account(NewAccount::user("tom@initech.test"))
+        .await
+        .unwrap();
+    let (_, roles) = post(
+        &s.url,
+        staff,
+        &call("managers.guestRoles.createSystemRoles", json!({}), 1),
+    )
+    .await;
+    let tenant_manager = roles["result"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{roles}"))
+        .iter()
+        .find(|r| r["slug"] == "tenant-manager" && r["permission"] == "write")
+        .unwrap()["id"]
+        .clone();
     s.store
         .create_account(NewAccount::user("olga@initech.test"))
         .await
@@ -301,7 +320,44 @@ async fn journey(s: &Server) {
     )
     .await;
     let tenant = created["result"]["id"].as_str().unwrap().to_owned();
-    // Pat cannot create subscription accounts there; Olga, the owner, can.
+    // Olga, the owner, creates the management account and invites Tom as tenant manager.
+    let (_, management) = post(
+        &s.url,
+        Some("olga@initech.test"),
+        &call(
+            "tenantOwner.accounts.createManagementAccount",
+            json!({ "tenantId": tenant }),
+            2,
+        ),
+    )
+    .await;
+    let management = management["result"]["id"].clone();
+    let make_manager = json!({
+        "tenantId": tenant, "accountId": management, "roleId": tenant_manager,
+        "email": "tom@initech.test",
+    });
+    let (_, invited) = post(
+        &s.url,
+        Some("olga@initech.test"),
+        &call(
+            "subscriptionsManager.guests.guestUserToSubscriptionAccount",
+            make_manager,
+            2,
+        ),
+    )
+    .await;
+    assert_eq!(invited["result"]["wasVerified"], false, "{invited}");
+    let accept_management = json!({
+        "accountId": management, "guestRoleName": "tenant-manager", "permission": 1,
+    });
+    let (_, accepted) = post(
+        &s.url,
+        tom,
+        &call("beginners.guests.acceptInvitation", accept_management, 2),
+    )
+    .await;
+    assert_eq!(accepted["result"], Value::Null, "{accepted}");
+    // Pat cannot create subscription accounts there; Tom, the tenant manager, can.
     let create = call(
         "subscriptionsManager.accounts.createSubscriptionAccount",
         json!({ "tenantId": tenant, "name": "Initech Ops" }),
@@ -309,7 +365,7 @@ async fn journey(s: &Server) {
     );
     let (_, refused) = post(&s.url, Some("pat@initech.test"), &create).await;
     assert_eq!(refused["error"]["code"], codes::FORBIDDEN, "{refused}");
-    let (_, account) = post(&s.url, Some("olga@initech.test"), &create).await;
+    let (_, account) = post(&s.url, tom, &create).await;
     let account = &account;
     let subscription = account["result"]["id"]
         .as_str()
@@ -328,7 +384,7 @@ async fn journey(s: &Server) {
         guest.clone(),
         4,
     );
-    let (_, invited) = post(&s.url, Some("olga@initech.test"), &invite).await;
+    let (_, invited) = post(&s.url, tom, &invite).await;
     assert_eq!(invited["result"]["wasVerified"], false, "{invited}");
     let accept = call(
         "beginners.guests.acceptInvitation",
@@ -353,7 +409,7 @@ async fn journey(s: &Server) {
         guest,
         6,
     );
-    let (_, revoked) = post(&s.url, Some("olga@initech.test"), &revoke).await;
+    let (_, revoked) = post(&s.url, tom, &revoke).await;
     assert_eq!(revoked["result"], Value::Null, "{revoked}");
     let (status, _) = get(&s.downstream, "pat@initech.test", &tenant, &subscription).await;
     assert_eq!(status, 403);
@@ -371,7 +427,9 @@ async fn journey(s: &Server) {
             "managers.tenants.create",
             "subscriptionsManager.accounts.createSubscriptionAccount",
             "subscriptionsManager.guests.guestUserToSubscriptionAccount",
+            "subscriptionsManager.guests.guestUserToSubscriptionAccount",
             "subscriptionsManager.guests.revokeUserGuestToSubscriptionAccount",
+            "tenantOwner.accounts.createManagementAccount",
         ]
     );
     let by_staff = trail
