@@ -10,7 +10,7 @@
 //!
 //! | outcome | status | body |
 //! |---|---|---|
-//! | done | the endpoint's [`Success`](crate::rpc::Success): 200, 201, 202; 204 for `null` | the result |
+//! | done | the endpoint's [`Success`]: 200, 201, 202; 204 for `null` | the result |
 //! | no credential | 401 | `{"message", "code": "MYT00401"}` |
 //! | wrong role or scope | 403 | `{"message", "code": "MYC00019"}` (JSON-RPC: `-32401`) |
 //! | invalid params, unknown thing | 400 | `{"message", "code": "MYC00013"}` (JSON-RPC: `-32602`) |
