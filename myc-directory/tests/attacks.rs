@@ -278,6 +278,81 @@ async fn privileges_stay_put(f: &Fixture) {
     assert_eq!(profile["result"]["isStaff"], false);
 }
 
+/// A caller whose token verifies but who has no account may create its own account and do
+/// nothing else before; the account is its e-mail's, whatever the params say.
+async fn sign_up_is_all_an_unknown_caller_gets(f: &Fixture) {
+    let post = |email: &'static str, method: &'static str, params: Value| {
+        let body = json!({ "jsonrpc": "2.0", "method": method, "params": params, "id": 7 });
+        let url = format!("{}/_adm/rpc", f.base);
+        async move {
+            let response = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(common::jwt(email))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (
+                status,
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    let newcomer = "nina@newcomer.test";
+    let (status, body) = post(newcomer, "beginners.profile.get", json!({})).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("MYT00406")),
+        "{body}"
+    );
+    let (status, _) = post(newcomer, "managers.tenants.list", json!({})).await;
+    assert_eq!(status, 401);
+    // Over REST too, for anything but the sign-up endpoint.
+    let response = reqwest::Client::new()
+        .get(format!("{}/_adm/beginners/profile", f.base))
+        .bearer_auth(common::jwt(newcomer))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    // No e-mail of one's choosing.
+    let (_, body) = post(
+        newcomer,
+        "beginners.accounts.create",
+        json!({ "name": "Nina", "email": "staff@example.com" }),
+    )
+    .await;
+    assert_eq!(body["error"]["code"], codes::INVALID_PARAMS, "{body}");
+    let (_, body) = post(
+        newcomer,
+        "beginners.accounts.create",
+        json!({ "name": "Nina" }),
+    )
+    .await;
+    assert_eq!(body["result"]["name"], "Nina", "{body}");
+    assert_eq!(body["result"]["accountType"], "user", "{body}");
+    let (_, body) = post(newcomer, "beginners.profile.get", json!({})).await;
+    assert_eq!(body["result"]["owners"][0]["email"], newcomer, "{body}");
+    assert_eq!(body["result"]["isStaff"], false);
+    // Once is enough, and the same over REST.
+    let (_, body) = post(
+        newcomer,
+        "beginners.accounts.create",
+        json!({ "name": "Again" }),
+    )
+    .await;
+    assert_eq!(body["error"]["code"], codes::CONFLICT, "{body}");
+    let response = reqwest::Client::new()
+        .post(format!("{}/_adm/beginners/accounts", f.base))
+        .bearer_auth(common::jwt("omar@newcomer.test"))
+        .json(&json!({ "name": "Omar" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+}
+
 macro_rules! on_both_stores {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -310,4 +385,5 @@ on_both_stores!(
     read_is_read,
     rest_tenant_cannot_be_smuggled,
     privileges_stay_put,
+    sign_up_is_all_an_unknown_caller_gets,
 );

@@ -225,10 +225,10 @@ pub async fn serve(
     }
     let admin_routes = myc_directory::rpc::router::router(admin_api.clone())
         .merge(myc_directory::rest::router(admin_api))
-        .layer(myc_tower::auth::AuthLayer::new(
-            auth.clone(),
-            myc_profile::SecurityGroup::Protected,
-        ));
+        .layer(
+            myc_tower::auth::AuthLayer::new(auth.clone(), myc_profile::SecurityGroup::Protected)
+                .admit_unknown_accounts(),
+        );
     let extras = crate::app::Extras {
         ready: Some(crate::app::ReadyCheckDebug(store_check(store))),
         telegram,

@@ -1041,3 +1041,73 @@ async fn refusals_reflect_a_bounded_part_of_the_input() {
     let message = body["message"].as_str().unwrap();
     assert!(message.len() < 200, "{message}");
 }
+
+/// `admit_unknown_accounts` (sign-up endpoints): a verified caller without an account passes
+/// with its e-mail and no profile there, and only there; known callers still get their
+/// profile, inactive ones are still refused, and nobody passes without a valid credential.
+#[tokio::test]
+async fn unknown_accounts_pass_only_where_admitted() {
+    use axum::routing::get;
+    let env = env().await;
+    let handler = |request: axum::extract::Request| async move {
+        let headers = request.headers();
+        axum::Json(json!({
+            "email": headers.get("x-mycelium-email").map(|v| v.to_str().unwrap().to_owned()),
+            "profile": headers.contains_key("x-mycelium-profile"),
+            "caller": request.extensions().get::<myc_tower::auth::Caller>().and_then(|c| c.email()),
+        }))
+    };
+    let protected = myc_profile::SecurityGroup::Protected;
+    let app = axum::Router::new()
+        .route(
+            "/signup",
+            get(handler).layer(
+                myc_tower::auth::AuthLayer::new(env.auth.clone(), protected.clone())
+                    .admit_unknown_accounts(),
+            ),
+        )
+        .route(
+            "/plain",
+            get(handler).layer(myc_tower::auth::AuthLayer::new(env.auth.clone(), protected)),
+        );
+    let base = serve(app).await;
+    let get = |path: &'static str, token: String| {
+        let url = format!("{base}{path}");
+        async move {
+            let response = reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (
+                status,
+                response.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    let newcomer = hs("newcomer@example.com");
+    let (status, body) = get("/plain", newcomer.clone()).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("MYT00406")),
+        "{body}"
+    );
+    let (status, body) = get("/signup", newcomer).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["email"], "\"newcomer@example.com\"");
+    assert_eq!(body["caller"], "newcomer@example.com");
+    assert_eq!(body["profile"], false);
+    // A known account gets its profile as anywhere else.
+    let (status, body) = get("/signup", hs("bob@example.com")).await;
+    assert_eq!(
+        (status, body["profile"].as_bool()),
+        (200, Some(true)),
+        "{body}"
+    );
+    // An inactive one is refused here too; a bad token everywhere.
+    env.store.set_active("alice@example.com", false);
+    assert_eq!(get("/signup", hs("alice@example.com")).await.0, 403);
+    assert_eq!(get("/signup", "not-a-token".into()).await.0, 401);
+}

@@ -106,22 +106,53 @@ async fn serve(
     request: Request,
 ) -> Response {
     let Some(profile) = request.extensions().get::<Arc<Profile>>().cloned() else {
-        return refusal(
-            401,
-            "the admin API needs an authenticated caller",
-            "MYT00401",
-        );
+        return sign_up(&api, spec, path, query, request).await;
     };
     let tenant = request
         .extensions()
         .get::<myc_tower::auth::RequestedTenant>()
         .map(|t| t.0);
     let caller = Caller { profile, tenant };
-    let params = match params::gather(spec, &caller, &path, query.as_deref(), request).await {
+    let params = match params::gather(spec, caller.tenant, &path, query.as_deref(), request).await {
         Ok(params) => params,
         Err(error) => return failure(&error),
     };
     match api.run(&caller, spec, params).await {
+        Ok(result) => success(spec.rest.success, result),
+        Err(error) => failure(&error),
+    }
+}
+
+/// A request without a resolved profile: a verified caller without an account may create its
+/// account (`beginners.accounts.create`), nothing else.
+async fn sign_up(
+    api: &Api,
+    spec: &'static MethodSpec,
+    path: RawPathParams,
+    query: Option<String>,
+    request: Request,
+) -> Response {
+    let email = request
+        .extensions()
+        .get::<myc_tower::auth::Caller>()
+        .and_then(|c| c.email())
+        .map(str::to_owned);
+    let Some(email) = email else {
+        return refusal(
+            401,
+            "the admin API needs an authenticated caller",
+            "MYT00401",
+        );
+    };
+    if spec.name != "beginners.accounts.create" {
+        let message = "no account for this caller: beginners.accounts.create first";
+        return refusal(401, message, "MYT00406");
+    }
+    let params = match params::gather(spec, None, &path, query.as_deref(), request).await {
+        Ok(params) => params,
+        Err(error) => return failure(&error),
+    };
+    match api.sign_up(&email, params).await {
         Ok(result) => success(spec.rest.success, result),
         Err(error) => failure(&error),
     }

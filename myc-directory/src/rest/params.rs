@@ -5,7 +5,6 @@ use serde_json::{Map, Value};
 
 use crate::rpc::wire::MAX_BODY_BYTES;
 use crate::rpc::{ErrorObject, MethodSpec};
-use crate::usecase::Caller;
 
 fn invalid(message: impl Into<String>) -> ErrorObject {
     ErrorObject::invalid_params(message)
@@ -48,7 +47,7 @@ fn insert(params: &mut Map<String, Value>, name: &str, value: Value) -> Result<(
 /// `x-mycelium-tenant-id` for `tenantId`.
 pub(super) async fn gather(
     spec: &'static MethodSpec,
-    caller: &Caller,
+    tenant: Option<uuid::Uuid>,
     path: &RawPathParams,
     query: Option<&str>,
     request: Request,
@@ -77,7 +76,7 @@ pub(super) async fn gather(
         }
     }
     if spec.param("tenantId").is_some() {
-        match (caller.tenant, params.get("tenantId")) {
+        match (tenant, params.get("tenantId")) {
             (Some(tenant), None) => {
                 params.insert("tenantId".into(), Value::String(tenant.to_string()));
             }

@@ -118,6 +118,21 @@ impl Api {
         result.map_err(ErrorObject::from)
     }
 
+    /// `beginners.accounts.create` for a caller whose credential verified as `email` but who
+    /// has no account yet (what myc-tower's `AuthLayer::admit_unknown_accounts` lets through).
+    pub async fn sign_up(&self, email: &str, params: Value) -> Result<Value, ErrorObject> {
+        let run = async {
+            let p = methods::decode(params)?;
+            let account = crate::usecase::beginners::account_create(&self.store, email, p).await?;
+            methods::encode(account)
+        };
+        let result: Result<Value, UseCaseError> = run.await;
+        if result.is_ok() {
+            self.changed();
+        }
+        result.map_err(ErrorObject::from)
+    }
+
     async fn answer(&self, caller: &Caller, entry: super::wire::Entry) -> Option<Response> {
         match entry {
             super::wire::Entry::Invalid { id, error } => Some(Response::error(id, error)),

@@ -269,3 +269,45 @@ pub async fn tenant_public_info(
         is_verified: t.is_verified,
     })
 }
+
+/// `beginners.accounts.create` params.
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateAccount {
+    /// The account's name.
+    pub name: String,
+}
+
+/// `beginners.accounts.create`: a caller whose credential verified (an identity provider's
+/// token) but who has no account yet creates its own user account, owned by its e-mail.
+pub async fn account_create(
+    store: &crate::store::SqlStore,
+    email: &str,
+    p: CreateAccount,
+) -> Result<crate::store::AccountRecord, super::UseCaseError> {
+    use crate::store::Store;
+    if p.name.trim().is_empty() {
+        return Err(super::UseCaseError::InvalidParams(
+            "name is required".into(),
+        ));
+    }
+    let mut new = crate::store::NewAccount::user(email);
+    new.name = &p.name;
+    let account = store.create_account(new).await.map_err(|e| match e {
+        crate::store::Error::Conflict(_) => {
+            super::UseCaseError::Conflict("the caller has an account already".into())
+        }
+        other => other.into(),
+    })?;
+    store
+        .record_audit(crate::store::NewAuditEvent {
+            actor_account: Some(account.id),
+            actor_email: Some(&account.email),
+            action: "beginners.accounts.create",
+            tenant_id: None,
+            account_id: Some(account.id),
+            detail: serde_json::json!({ "name": account.name }),
+        })
+        .await?;
+    Ok(store.account_record(account.id).await?)
+}

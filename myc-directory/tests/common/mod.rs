@@ -257,7 +257,7 @@ impl Fixture {
             .with_connection_strings(Arc::new(keyring));
         let app = router(api.clone())
             .merge(myc_directory::rest::router(api))
-            .layer(AuthLayer::new(auth.clone(), SecurityGroup::Protected));
+            .layer(AuthLayer::new(auth.clone(), SecurityGroup::Protected).admit_unknown_accounts());
         let addr = myc_testkit::http::serve(app).await;
         Self {
             store,

@@ -548,6 +548,7 @@ impl Authenticator {
         required_claims: Option<&ClaimsPredicate>,
         credential: Result<Option<Credential>, AuthError>,
         tenant: Option<Uuid>,
+        admit_unknown: bool,
     ) -> Result<Decision, AuthError> {
         if *group == SecurityGroup::Public {
             return self
@@ -556,8 +557,22 @@ impl Authenticator {
         }
         let credential = credential?.ok_or(AuthError::MissingCredentials)?;
         let caller = self.verify(&credential).await?;
-        self.decide_caller(group, required_claims, caller, tenant)
+        if !admit_unknown {
+            return self
+                .decide_caller(group, required_claims, caller, tenant)
+                .await;
+        }
+        match self
+            .decide_caller(group, required_claims, caller.clone(), tenant)
             .await
+        {
+            // A verified caller without an account yet: its e-mail only (sign-up endpoints).
+            Err(AuthError::UnknownCaller) => {
+                let email = caller.email().ok_or(AuthError::UnknownCaller)?.to_owned();
+                Self::email_decision(caller, &email)
+            }
+            other => other,
+        }
     }
 
     /// [`Self::decide`] for a caller already known (verified, or asserted by an earlier layer).

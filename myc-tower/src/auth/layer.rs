@@ -23,6 +23,8 @@ pub(super) struct Policy {
     pub(super) claims: Option<ClaimsPredicate>,
     /// The layer's route id: cached decisions are keyed by it.
     pub(super) route: u64,
+    /// Verified callers without an account pass with their e-mail only.
+    pub(super) admit_unknown: bool,
 }
 
 /// A process-unique id for each (group, claims) a layer enforces: cached decisions are keyed
@@ -46,6 +48,7 @@ impl AuthLayer {
                 group_header,
                 claims: None,
                 route: next_route_id(),
+                admit_unknown: false,
             }),
         }
     }
@@ -55,6 +58,19 @@ impl AuthLayer {
     pub fn require_claims(mut self, predicate: ClaimsPredicate) -> Self {
         let policy = Arc::make_mut(&mut self.policy);
         policy.claims = Some(predicate);
+        policy.route = next_route_id();
+        self
+    }
+}
+
+impl AuthLayer {
+    /// Also lets through callers whose credential verifies but who have no account yet, with
+    /// `x-mycelium-email` and the [`Caller`](super::Caller) extension only (no profile): for
+    /// sign-up endpoints (`beginners.accounts.create`), which must check that themselves.
+    /// Callers with an account are decided as without it; inactive ones are still refused.
+    pub fn admit_unknown_accounts(mut self) -> Self {
+        let policy = Arc::make_mut(&mut self.policy);
+        policy.admit_unknown = true;
         policy.route = next_route_id();
         self
     }

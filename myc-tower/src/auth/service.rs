@@ -254,7 +254,13 @@ where
             move |policy| async move {
                 policy
                     .authenticator
-                    .decide(&policy.group, policy.claims.as_ref(), credential, tenant)
+                    .decide(
+                        &policy.group,
+                        policy.claims.as_ref(),
+                        credential,
+                        tenant,
+                        policy.admit_unknown,
+                    )
                     .await
             },
         )

@@ -48,6 +48,14 @@ pub(super) const SPECS: &[MethodSpec] = &[
         rest: rest("GET", "/_adm/beginners/profile", Success::Ok),
     },
     MethodSpec {
+        name: "beginners.accounts.create",
+        summary: "Create the caller's own user account (a verified caller without one)",
+        params: &[required("name", string)],
+        result: account,
+        effect: Effect::Write,
+        rest: rest("POST", "/_adm/beginners/accounts", Success::Created),
+    },
+    MethodSpec {
         name: "beginners.accounts.get",
         summary: "The caller's own account with its tags and metadata",
         params: &[],
@@ -179,6 +187,12 @@ pub(super) async fn run(
 ) -> Result<Value, UseCaseError> {
     Ok(match name {
         "beginners.profile.get" => encode(uc::profile_get(caller, super::decode(params)?)?)?,
+        "beginners.accounts.create" => {
+            super::decode::<uc::CreateAccount>(params)?;
+            return Err(UseCaseError::Conflict(
+                "the caller has an account already".into(),
+            ));
+        }
         "beginners.accounts.get" => call!(uc::account_get, api, caller, params),
         "beginners.accounts.updateName" => call!(uc::account_update_name, api, caller, params),
         "beginners.accounts.delete" => call_unit!(uc::account_delete, api, caller, params),
