@@ -99,13 +99,14 @@ async fn prepare(f: &Fixture, method: &str, who: Who, n: usize) -> Value {
             s.invite_guest(f.lobby, invitee, role.id).await.unwrap();
             json!({ "accountId": f.lobby, "guestRoleName": role.slug, "permission": 0 })
         }
-        "beginners.meta.create" => json!({ "key": format!("k{n}"), "value": "v" }),
+        "beginners.meta.create" => json!({ "key": format!("custom:k{n}"), "value": "v" }),
         "beginners.meta.update" => json!({ "key": "locale", "value": format!("v{n}") }),
         "beginners.meta.delete" => {
-            s.put_account_meta(f.account_of(who).await, &format!("k{n}"), "v", false)
+            let key = format!("custom:k{n}");
+            s.put_account_meta(f.account_of(who).await, &key, "v", false)
                 .await
                 .unwrap();
-            json!({ "key": format!("k{n}") })
+            json!({ "key": key })
         }
         "beginners.tenants.getPublicInfo" => json!({ "tenantId": t }),
         "beginners.tokens.create" => {

@@ -273,7 +273,7 @@ impl SqlStore {
         page.extend(args![i64::from(filter.size), i64::from(filter.skip)]);
         let sql = format!(
             "SELECT {COLUMNS} FROM myc_accounts a WHERE {conditions} \
-             ORDER BY a.created_at, a.id LIMIT $5 OFFSET $6"
+             ORDER BY a.created_at, a.name, a.id LIMIT $5 OFFSET $6"
         );
         let records = self
             .fetch(&sql, page)
@@ -348,6 +348,12 @@ impl SqlStore {
         insert_only: bool,
     ) -> Result<(), Error> {
         meta_key(key)?;
+        if myc_profile::AccountMetaKey::from_wire(key).is_none() {
+            return Err(Error::Invalid(format!(
+                "metadata key {key:?}: phone_number, telegram_user, whatsapp_user, locale, \
+                 emergency_contact_name, emergency_contact_phone, job_title or custom:<name>"
+            )));
+        }
         let sql = if insert_only {
             "INSERT INTO myc_account_meta (account_id, key, value) VALUES ($1, $2, $3)"
         } else {

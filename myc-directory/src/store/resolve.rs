@@ -14,14 +14,16 @@ use uuid::Uuid;
 use super::sql::{SqlStore, db, permission, time, uuid};
 use super::{Error, normalize_email};
 
-/// The whole profile in one statement (one round trip): the account (`a`), its owners (`o`),
-/// its accepted guest relations (`l`) and the tenants it owns (`t`), as rows of one shape.
-/// `$2` narrows the licences to a tenant (NULL: all).
-const PROFILE: &str = "WITH acc AS (SELECT a.id, a.is_staff, a.is_manager, a.is_active \
+/// The whole profile in one statement (one round trip): the account (`a`; its flags packed
+/// into `n3`, see [`Flags`]), its owners (`o`), its accepted guest relations (`l`), the
+/// tenants it owns (`t`) and its metadata (`m`), as rows of one shape. `$2` narrows the
+/// licences to a tenant (NULL: all).
+const PROFILE: &str = "WITH acc AS (SELECT a.id, a.is_staff, a.is_manager, \
+     a.is_active + 2 * a.is_checked + 4 * a.is_archived + 8 * a.is_deleted AS flags \
      FROM myc_owners o JOIN myc_accounts a ON a.id = o.account_id WHERE o.email = $1), \
      mails AS (SELECT o.email FROM myc_owners o JOIN acc ON o.account_id = acc.id) \
      SELECT 'a' AS kind, acc.id AS c1, NULL AS c2, NULL AS c3, NULL AS c4, NULL AS c5, \
-     NULL AS c6, NULL AS c7, acc.is_staff AS n1, acc.is_manager AS n2, acc.is_active AS n3 FROM acc \
+     NULL AS c6, NULL AS c7, acc.is_staff AS n1, acc.is_manager AS n2, acc.flags AS n3 FROM acc \
      UNION ALL SELECT 'o', o.id, o.email, o.first_name, o.last_name, o.username, NULL, NULL, \
      o.is_principal, o.created_at, NULL FROM myc_owners o JOIN acc ON o.account_id = acc.id \
      UNION ALL SELECT 'l', s.tenant_id, s.id, s.name, r.id, r.slug, g.permit_flags, g.deny_flags, \
@@ -33,7 +35,34 @@ const PROFILE: &str = "WITH acc AS (SELECT a.id, a.is_staff, a.is_manager, a.is_
      UNION ALL SELECT 't', t.id, t.name, NULL, NULL, NULL, NULL, NULL, MIN(w.since), NULL, NULL \
      FROM myc_tenant_owners w JOIN myc_tenants t ON t.id = w.tenant_id \
      JOIN myc_owners o ON o.id = w.owner_id JOIN acc ON o.account_id = acc.id \
-     GROUP BY t.id, t.name";
+     GROUP BY t.id, t.name \
+     UNION ALL SELECT 'm', m.key, m.value, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL \
+     FROM myc_account_meta m JOIN acc ON m.account_id = acc.id";
+
+/// The account flags of the `a` row: active 1, checked 2, archived 4, deleted 8.
+struct Flags(i64);
+
+impl Flags {
+    fn has(&self, bit: i64) -> bool {
+        self.0 & bit != 0
+    }
+
+    /// Upstream's summary: deleted, archived, inactive, unverified (not checked), verified.
+    fn verbose(&self) -> myc_profile::VerboseStatus {
+        use myc_profile::VerboseStatus as V;
+        if self.has(8) {
+            V::Deleted
+        } else if self.has(4) {
+            V::Archived
+        } else if !self.has(1) {
+            V::Inactive
+        } else if !self.has(2) {
+            V::Unverified
+        } else {
+            V::Verified
+        }
+    }
+}
 
 /// One row of [`PROFILE`].
 struct Part {
@@ -138,7 +167,13 @@ impl SqlStore {
         let mut profile = Profile::new(uuid(account.text(0)?)?);
         profile.is_staff = account.num(0)? != 0;
         profile.is_manager = account.num(1)? != 0;
-        profile.account_is_active = account.num(2)? != 0;
+        let flags = Flags(account.num(2)?);
+        profile.account_is_active = flags.has(1);
+        profile.account_was_approved = flags.has(2);
+        profile.account_was_archived = flags.has(4);
+        profile.account_was_deleted = flags.has(8);
+        profile.verbose_status = Some(flags.verbose());
+        let mut meta = std::collections::BTreeMap::new();
         let mut owners = Vec::new();
         let mut records = Vec::new();
         let mut owned = Vec::new();
@@ -146,6 +181,12 @@ impl SqlStore {
             match part.kind.as_str() {
                 "o" => owners.push(owner(part)?),
                 "l" => records.push(licence(part)?),
+                // Keys are checked on write; one this version does not know is left out.
+                "m" => {
+                    if let Some(key) = myc_profile::AccountMetaKey::from_wire(part.text(0)?) {
+                        meta.insert(key, part.text(1)?.to_owned());
+                    }
+                }
                 "t" => owned.push(TenantOwnership {
                     id: uuid(part.text(0)?)?,
                     name: part.text(1)?.to_owned(),
@@ -164,6 +205,9 @@ impl SqlStore {
         });
         if !records.is_empty() {
             profile.licensed_resources = Some(LicensedResources::Records(records));
+        }
+        if !meta.is_empty() {
+            profile.meta = Some(meta);
         }
         owned.sort_by(|a, b| a.name.cmp(&b.name));
         if !owned.is_empty() {
