@@ -205,6 +205,15 @@ async fn tenant_details(f: &Fixture) {
     .await;
     assert_eq!(details["tags"][0]["value"], "platinum");
     assert!(details["tags"][0]["meta"].as_object().unwrap().is_empty());
+    // One management account per tenant.
+    let second = rpc(
+        f,
+        Who::Owner,
+        "tenantOwner.accounts.createManagementAccount",
+        json!({ "tenantId": t }),
+    )
+    .await;
+    assert_eq!(second["error"]["code"], 409, "{second}");
     // Public info shows only what is public.
     let public = ok(
         f,

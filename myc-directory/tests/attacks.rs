@@ -7,7 +7,6 @@ mod common;
 
 use common::{Fixture, Outcome, Who, guest, over_rest, over_rpc, rpc};
 use myc_directory::rpc::codes;
-use myc_directory::store::TenantAccountKind;
 use myc_profile::Permission;
 use serde_json::{Value, json};
 
@@ -183,14 +182,8 @@ async fn tenants_stay_apart(f: &Fixture) {
 /// A licence with read permission reads, never writes.
 async fn read_is_read(f: &Fixture) {
     let read_tm = role(f, "tenant-manager", Permission::Read).await;
-    let account = f
-        .store
-        .create_tenant_account(f.initech, "readers", &TenantAccountKind::TenantManager)
-        .await
-        .unwrap()
-        .id;
     common::user(&f.store, "ron@initech.test").await;
-    guest(&f.store, account, "ron@initech.test", read_tm).await;
+    guest(&f.store, f.management, "ron@initech.test", read_tm).await;
     f.auth.forget_everyone();
     let ron = "ron@initech.test";
     let call = |method: &str, params: Value| {

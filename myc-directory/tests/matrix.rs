@@ -165,11 +165,17 @@ async fn prepare(f: &Fixture, method: &str, who: Who, n: usize) -> Value {
             json!({ "tenantId": tenant.id })
         }
         "tenantOwner.accounts.deleteTenantManagerAccount" => {
+            // A tenant has one management account: a tenant of Olga's each time.
+            let tenant = s
+                .create_tenant(&format!("Olga mgmt {n}"), Some("olga@initech.test"), None)
+                .await
+                .unwrap()
+                .id;
             let account = s
-                .create_tenant_account(t, &format!("mgmt {n}"), &TenantAccountKind::TenantManager)
+                .create_tenant_account(tenant, "mgmt", &TenantAccountKind::TenantManager)
                 .await
                 .unwrap();
-            json!({ "tenantId": t, "accountId": account.id })
+            json!({ "tenantId": tenant, "accountId": account.id })
         }
         "tenantOwner.meta.create" => json!({ "tenantId": t, "key": format!("k{n}"), "value": "v" }),
         "tenantOwner.meta.delete" => {
@@ -346,7 +352,6 @@ async fn prepare(f: &Fixture, method: &str, who: Who, n: usize) -> Value {
     };
     // What was written straight to the store must be seen by the next request.
     f.auth.forget_everyone();
-    let _ = f.editor;
     params
 }
 

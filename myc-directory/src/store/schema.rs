@@ -186,6 +186,8 @@ CREATE TABLE myc_tags (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX myc_tags_owner ON myc_tags(tenant_id, account_id);
+CREATE UNIQUE INDEX myc_accounts_one_management ON myc_accounts(tenant_id)
+    WHERE account_type = 'tenantManager';
 CREATE TABLE myc_tenant_meta (
     tenant_id TEXT NOT NULL REFERENCES myc_tenants(id) ON DELETE CASCADE,
     key TEXT NOT NULL,

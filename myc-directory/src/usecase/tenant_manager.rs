@@ -266,11 +266,22 @@ pub async fn tag(
             None
         }
     };
-    let detail = serde_json::json!({ "action": format!("{action:?}"), "tagId": tag.as_ref().map(|t| t.id).or(p.tag_id), "value": p.value });
+    let namespace = match p.account_id {
+        None => "tenantManager",
+        Some(_) => "subscriptionsManager",
+    };
+    let verb = match action {
+        TagAction::Create => "create",
+        TagAction::Update => "update",
+        TagAction::Delete => "delete",
+    };
+    let name = format!("{namespace}.tags.{verb}");
+    let id = tag.as_ref().map(|t| t.id).or(p.tag_id);
+    let detail = serde_json::json!({ "tagId": id, "value": p.value });
     audit(
         store,
         caller,
-        "tags",
+        &name,
         Some(p.tenant_id),
         p.account_id,
         detail,

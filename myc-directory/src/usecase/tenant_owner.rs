@@ -33,24 +33,20 @@ pub async fn create_management_account(
     p: TenantId,
 ) -> Result<AccountRecord, UseCaseError> {
     require_tenant_owner(caller, p.tenant_id)?;
-    let filter = crate::store::AccountFilter {
-        tenant: Some(p.tenant_id),
-        account_type: Some("tenantManager".into()),
-        size: 1,
-        ..Default::default()
-    };
-    if store.list_accounts(&filter).await?.0 > 0 {
-        return Err(UseCaseError::Conflict(
-            "the tenant's management account already exists".into(),
-        ));
-    }
     let name = store
         .tenant_details(p.tenant_id)
         .await
         .map(|t| format!("{} management", t.name))?;
+    // One per tenant (a unique index): a second is a conflict, even when two race.
     let account = store
         .create_tenant_account(p.tenant_id, &name, &TenantAccountKind::TenantManager)
-        .await?;
+        .await
+        .map_err(|e| match e {
+            crate::store::Error::Conflict(_) => {
+                UseCaseError::Conflict("the tenant's management account already exists".into())
+            }
+            other => other.into(),
+        })?;
     let detail = serde_json::json!({ "name": account.name });
     let action = "tenantOwner.accounts.createManagementAccount";
     audit(
