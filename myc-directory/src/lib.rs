@@ -8,3 +8,4 @@ pub mod rest;
 pub mod rpc;
 pub mod store;
 pub mod usecase;
+pub mod webhooks;

@@ -64,6 +64,7 @@ fn allowed(method: &str) -> &'static [Who] {
             ADMINS
         }
         m if m.starts_with("gatewayManager.") => &[Staff, Manager, GuestWrite],
+        m if m.starts_with("systemManager.") => ADMINS,
         m if m.starts_with("tenantOwner.") => OWNERS,
         m if m.starts_with("tenantManager.") => TENANT_ADMINS,
         m if m.starts_with("subscriptionsManager.") => TENANT_MANAGERS,
@@ -248,6 +249,9 @@ async fn prepare(f: &Fixture, method: &str, who: Who, n: usize) -> Value {
             "roleDescription": "audit",
         }),
         "subscriptionsManager.accounts.list" => json!({ "tenantId": t }),
+        "subscriptionsManager.accounts.propagateSubscriptionAccount" => {
+            json!({ "tenantId": t, "accountId": f.ops })
+        }
         "subscriptionsManager.accounts.get" => json!({ "tenantId": t, "accountId": f.ops }),
         "subscriptionsManager.accounts.updateNameAndFlags" => {
             let account = s
@@ -347,6 +351,29 @@ async fn prepare(f: &Fixture, method: &str, who: Who, n: usize) -> Value {
         }
         "audit.resourceTrail.fetch" => json!({ "resourceType": "tenant", "resourceId": t }),
         "gatewayManager.routes.list" => json!({ "name": "billing" }),
+        "systemManager.webhooks.create" => json!({
+            "name": format!("hook {n}"), "url": "http://127.0.0.1:9/hook",
+            "trigger": "userAccount.created",
+        }),
+        "systemManager.webhooks.list" | "systemManager.webhooks.listDeliveries" => json!({}),
+        "systemManager.webhooks.update" | "systemManager.webhooks.delete" => {
+            let new = myc_directory::store::NewWebhook {
+                name: "to change",
+                description: None,
+                url: "http://127.0.0.1:9/hook",
+                trigger: "userAccount.deleted",
+                method: "POST",
+            };
+            let hook = s
+                .create_webhook(uuid::Uuid::new_v4(), &new, None)
+                .await
+                .unwrap();
+            if method.ends_with("update") {
+                json!({ "webhookId": hook.id, "isActive": false })
+            } else {
+                json!({ "webhookId": hook.id })
+            }
+        }
         "gatewayManager.services.list" => json!({ "name": "bill", "pageSize": 5 }),
         other => panic!("no params for {other}"),
     };

@@ -50,6 +50,7 @@ pub const PREFIXES: &[&str] = &[
     "/_adm/account-manager/",
     "/_adm/users-manager/",
     "/_adm/staffs/",
+    "/_adm/system-manager/",
     "/_adm/audit/",
 ];
 

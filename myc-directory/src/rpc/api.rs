@@ -19,6 +19,7 @@ pub struct Api {
     changed: Option<ChangeHook>,
     keyring: Option<std::sync::Arc<myc_profile::HmacKeyring>>,
     catalog: Option<std::sync::Arc<crate::catalog::Catalog>>,
+    webhook_keys: Option<std::sync::Arc<crate::webhooks::WebhookKeys>>,
 }
 
 impl std::fmt::Debug for Api {
@@ -37,6 +38,7 @@ impl Api {
             changed: None,
             keyring: None,
             catalog: None,
+            webhook_keys: None,
         }
     }
 
@@ -68,6 +70,18 @@ impl Api {
     pub fn with_catalog(mut self, catalog: std::sync::Arc<crate::catalog::Catalog>) -> Self {
         self.catalog = Some(catalog);
         self
+    }
+
+    /// Signs webhook deliveries and seals their credentials with `keys` (derived from the
+    /// host's master key); without them deliveries are unsigned and credentials refused.
+    pub fn with_webhook_keys(mut self, keys: std::sync::Arc<crate::webhooks::WebhookKeys>) -> Self {
+        self.webhook_keys = Some(keys);
+        self
+    }
+
+    /// The webhook keys, if given.
+    pub(crate) fn webhook_keys(&self) -> Option<&crate::webhooks::WebhookKeys> {
+        self.webhook_keys.as_deref()
     }
 
     /// The host's catalog, if given.

@@ -46,6 +46,7 @@ mod sql;
 mod subscriptions;
 mod tenants;
 mod tokens;
+mod webhooks;
 
 use std::future::Future;
 
@@ -69,6 +70,7 @@ pub use sql::{Backend, SqlStore};
 pub use subscriptions::{GuestUser, SubscriptionAccount};
 pub use tenants::{Tag, TenantDetails, TenantFlag, TenantOwnerRecord};
 pub use tokens::TokenRequest;
+pub use webhooks::{Attempt, Delivery, DeliveryStatus, DueDelivery, NewWebhook, WebhookRecord};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]

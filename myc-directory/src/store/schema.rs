@@ -207,6 +207,37 @@ CREATE TABLE myc_guest_role_children (
 );
 "#,
     ),
+    (
+        9,
+        r#"
+CREATE TABLE myc_webhooks (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    description TEXT,
+    url TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    method TEXT NOT NULL,
+    secret {BLOB},
+    is_active BIGINT NOT NULL DEFAULT 1,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT
+);
+CREATE INDEX myc_webhooks_trigger ON myc_webhooks(trigger, is_active);
+CREATE TABLE myc_webhook_deliveries (
+    id TEXT PRIMARY KEY,
+    webhook_id TEXT NOT NULL REFERENCES myc_webhooks(id) ON DELETE CASCADE,
+    event TEXT NOT NULL,
+    body TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT NOT NULL,
+    last_error TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE INDEX myc_webhook_deliveries_due ON myc_webhook_deliveries(status, next_attempt_at);
+"#,
+    ),
 ];
 
 /// The newest schema version this build knows.

@@ -141,7 +141,11 @@ pub async fn account_update_name(
         detail,
     )
     .await?;
-    Ok(store.account_record(p.account_id).await?)
+    let record = store.account_record(p.account_id).await?;
+    let payload = serde_json::json!({ "accountId": record.id, "name": record.name });
+    let event = crate::webhooks::Event::now("userAccount.updated", payload);
+    crate::webhooks::fire(store, event).await;
+    Ok(record)
 }
 
 /// `beginners.accounts.delete`: the caller's own account is marked deleted and inactive (it
@@ -167,7 +171,11 @@ pub async fn account_delete(
         Some(p.account_id),
         detail,
     )
-    .await
+    .await?;
+    let payload = serde_json::json!({ "accountId": p.account_id });
+    let event = crate::webhooks::Event::now("userAccount.deleted", payload);
+    crate::webhooks::fire(store, event).await;
+    Ok(())
 }
 
 /// `beginners.meta.*` params.
@@ -309,5 +317,10 @@ pub async fn account_create(
             detail: serde_json::json!({ "name": account.name }),
         })
         .await?;
+    let payload = serde_json::json!({
+        "accountId": account.id, "email": account.email, "name": account.name,
+    });
+    let event = crate::webhooks::Event::now("userAccount.created", payload);
+    crate::webhooks::fire(store, event).await;
     Ok(store.account_record(account.id).await?)
 }

@@ -8,6 +8,7 @@ pub mod guests_manager;
 pub mod managers;
 pub mod staff;
 pub mod subscriptions_manager;
+pub mod system_manager;
 pub mod tenant_manager;
 pub mod tenant_owner;
 pub mod tokens;

@@ -65,7 +65,84 @@ pub async fn create_subscription_account(
         serde_json::json!({ "name": account.name }),
     )
     .await?;
-    Ok(account.into())
+    let record = SubscriptionAccountRecord::from(account);
+    fire_account(store, "subscriptionAccount.created", &record).await;
+    Ok(record)
+}
+
+/// The webhook event about a subscription account.
+async fn fire_account(store: &SqlStore, event: &'static str, account: &SubscriptionAccountRecord) {
+    let payload = serde_json::json!({
+        "accountId": account.id,
+        "tenantId": account.account_type["subscription"]["tenantId"],
+        "name": account.name,
+        "accountType": account.account_type,
+    });
+    crate::webhooks::fire(store, crate::webhooks::Event::now(event, payload)).await;
+}
+
+/// `subscriptionsManager.accounts.propagateSubscriptionAccount` params.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Propagate {
+    /// The tenant.
+    pub tenant_id: Uuid,
+    /// The subscription account.
+    pub account_id: Uuid,
+}
+
+/// What `propagateSubscriptionAccount` answers.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Propagated {
+    /// The account.
+    pub account: SubscriptionAccountRecord,
+    /// How many webhook deliveries were queued.
+    pub deliveries: usize,
+}
+
+/// `subscriptionsManager.accounts.propagateSubscriptionAccount`: sends the account to the
+/// webhooks listening to `subscriptionAccount.created` again (`"propagated": true`), e.g.
+/// for a system that joined after it was created.
+pub async fn propagate(
+    store: &SqlStore,
+    caller: &Caller,
+    p: Propagate,
+) -> Result<Propagated, UseCaseError> {
+    tenant_account(store, caller, p.tenant_id, p.account_id, Permission::Write).await?;
+    let account = store
+        .subscription_accounts(p.tenant_id)
+        .await?
+        .into_iter()
+        .find(|a| a.id == p.account_id)
+        .ok_or_else(|| UseCaseError::NotFound(format!("subscription account {}", p.account_id)))?;
+    let record = SubscriptionAccountRecord::from(account);
+    let event = crate::webhooks::Event::now(
+        "subscriptionAccount.created",
+        serde_json::json!({
+            "accountId": record.id,
+            "tenantId": p.tenant_id,
+            "name": record.name,
+            "accountType": record.account_type,
+            "propagated": true,
+        }),
+    );
+    let deliveries = store.enqueue_event(event.name, |id| event.body(id)).await?;
+    let action = "subscriptionsManager.accounts.propagateSubscriptionAccount";
+    let detail = serde_json::json!({ "deliveries": deliveries });
+    audit(
+        store,
+        caller,
+        action,
+        Some(p.tenant_id),
+        Some(p.account_id),
+        detail,
+    )
+    .await?;
+    Ok(Propagated {
+        account: record,
+        deliveries,
+    })
 }
 
 /// `subscriptionsManager.guests.guestUserToSubscriptionAccount` and
@@ -441,7 +518,17 @@ pub async fn update_account(
         detail,
     )
     .await?;
-    Ok(store.account_record(p.account_id).await?)
+    let record = store.account_record(p.account_id).await?;
+    if record.account_type.get("subscription").is_some() {
+        let payload = serde_json::json!({
+            "accountId": record.id, "tenantId": p.tenant_id, "name": record.name,
+            "isActive": record.is_active, "isChecked": record.is_checked,
+            "isArchived": record.is_archived,
+        });
+        let event = crate::webhooks::Event::now("subscriptionAccount.updated", payload);
+        crate::webhooks::fire(store, event).await;
+    }
+    Ok(record)
 }
 
 /// `subscriptionsManager.guests.listLicensedAccountsOfEmail` params.

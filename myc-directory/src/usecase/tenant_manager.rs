@@ -80,7 +80,11 @@ pub async fn delete_subscription_account(
         Some(p.account_id),
         serde_json::json!({}),
     )
-    .await
+    .await?;
+    let payload = serde_json::json!({ "accountId": p.account_id, "tenantId": p.tenant_id });
+    let event = crate::webhooks::Event::now("subscriptionAccount.deleted", payload);
+    crate::webhooks::fire(store, event).await;
+    Ok(())
 }
 
 /// `tenantManager.guests.guestUserToSubscriptionManagerAccount` params.

@@ -89,6 +89,10 @@ pub(crate) struct Fixture {
     pub(crate) reader: Uuid,
     pub(crate) editor: Uuid,
     pub(crate) scoped: String,
+    /// Where the store is (a second connection is a restarted process).
+    pub(crate) url: String,
+    /// The webhook keys the API signs deliveries with.
+    pub(crate) webhook_keys: Arc<myc_directory::webhooks::WebhookKeys>,
     pub(crate) cleanup: Option<myc_testkit::db::PgSchema>,
     pub(crate) dir: Option<std::path::PathBuf>,
 }
@@ -107,7 +111,7 @@ pub(crate) async fn guest(store: &SqlStore, account: Uuid, email: &str, role: Uu
 }
 
 impl Fixture {
-    async fn start(store: SqlStore) -> Self {
+    async fn start(store: SqlStore, url: String) -> Self {
         store
             .create_account(NewAccount::seed("staff@example.com", "Staff"))
             .await
@@ -251,7 +255,10 @@ impl Fixture {
                 json!("protected"),
             )],
         };
+        let master = myc_crypto::MasterKey::from_bytes(&[42; 32]).unwrap();
+        let webhook_keys = Arc::new(myc_directory::webhooks::WebhookKeys::new(Arc::new(master)));
         let api = Api::new(store.clone())
+            .with_webhook_keys(webhook_keys.clone())
             .with_catalog(Arc::new(catalog))
             .on_change(Arc::new(move || forget.forget_everyone()))
             .with_connection_strings(Arc::new(keyring));
@@ -272,6 +279,8 @@ impl Fixture {
             reader,
             editor,
             scoped: scoped.as_str().to_owned(),
+            url,
+            webhook_keys,
             cleanup: None,
             dir: None,
         }
@@ -283,14 +292,16 @@ impl Fixture {
             location: StoreLocation::Sqlite(dir.join("d.sqlite3")),
             max_connections: 4,
         };
-        let mut f = Self::start(SqlStore::open(&settings).await.unwrap()).await;
+        let url = format!("sqlite://{}", dir.join("d.sqlite3").display());
+        let mut f = Self::start(SqlStore::open(&settings).await.unwrap(), url).await;
         f.dir = Some(dir);
         f
     }
 
     pub(crate) async fn postgres() -> Self {
         let schema = myc_testkit::db::PgSchema::create().await;
-        let mut f = Self::start(SqlStore::connect(&schema.url, 4).await.unwrap()).await;
+        let url = schema.url.clone();
+        let mut f = Self::start(SqlStore::connect(&url, 4).await.unwrap(), url).await;
         f.cleanup = Some(schema);
         f
     }

@@ -9,6 +9,7 @@ mod guest_manager;
 mod managers;
 mod staff;
 mod subscriptions_manager;
+mod system_manager;
 mod tenant_manager;
 mod tenant_owner;
 mod users_manager;
@@ -46,6 +47,7 @@ const NAMESPACES: &[&[MethodSpec]] = &[
     account_manager::SPECS,
     users_manager::SPECS,
     staff::SPECS,
+    system_manager::SPECS,
     audit::SPECS,
 ];
 
@@ -105,6 +107,7 @@ pub(super) async fn run(
         "accountManager" => account_manager::run(api, caller, name, params).await,
         "userManager" => users_manager::run(api, caller, name, params).await,
         "staff" => staff::run(api, caller, name, params).await,
+        "systemManager" => system_manager::run(api, caller, name, params).await,
         "audit" => audit::run(api, caller, name, params).await,
         _ => Err(unserved(name)),
     }

@@ -30,6 +30,9 @@ fn guests() -> Value {
 fn role_page() -> Value {
     page_of(role())
 }
+fn propagated() -> Value {
+    object(&["account", "deliveries"])
+}
 fn account_details() -> Value {
     object(&["id", "name", "accountType", "owners", "tags", "meta"])
 }
@@ -107,6 +110,18 @@ pub(super) const SPECS: &[MethodSpec] = &[
         rest: rest(
             "PATCH",
             "/_adm/subscriptions-manager/accounts/{accountId}",
+            Success::Accepted,
+        ),
+    },
+    MethodSpec {
+        name: "subscriptionsManager.accounts.propagateSubscriptionAccount",
+        summary: "Send a subscription account to the webhooks of subscriptionAccount.created again",
+        params: ACCOUNT,
+        result: propagated,
+        effect: Effect::Write,
+        rest: rest(
+            "POST",
+            "/_adm/subscriptions-manager/accounts/{accountId}/propagate",
             Success::Accepted,
         ),
     },
@@ -288,6 +303,9 @@ pub(super) async fn run(
         "subscriptionsManager.accounts.get" => call!(uc::get_account, api, caller, params),
         "subscriptionsManager.accounts.updateNameAndFlags" => {
             call!(uc::update_account, api, caller, params)
+        }
+        "subscriptionsManager.accounts.propagateSubscriptionAccount" => {
+            call!(uc::propagate, api, caller, params)
         }
         "subscriptionsManager.guests.listLicensedAccountsOfEmail" => {
             call!(uc::licensed_accounts_of, api, caller, params)
