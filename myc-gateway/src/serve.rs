@@ -50,6 +50,9 @@ pub enum ServeError {
     /// A NATS service could not start.
     #[error(transparent)]
     Nats(#[from] crate::nats::NatsError),
+    /// The webhook dispatcher could not start.
+    #[error(transparent)]
+    Webhooks(#[from] myc_directory::webhooks::dispatch::DispatchError),
     /// A NATS service needs a section that is missing.
     #[error("[nats.secrets] serves sealed secrets: configure [gateway.secrets] (master_key)")]
     SecretsWithoutMasterKey,
@@ -64,6 +67,49 @@ pub enum ServeError {
     /// Serving failed.
     #[error("serving: {0}")]
     Io(#[from] std::io::Error),
+}
+
+/// The admin API over `store`: forgets cached profiles after every change, lists the
+/// configured services, signs connection strings and webhook deliveries when keys are set.
+fn admin_api(
+    config: &Config,
+    store: &SqlStore,
+    auth: &Arc<myc_tower::auth::Authenticator>,
+    webhook_keys: Option<Arc<myc_directory::webhooks::WebhookKeys>>,
+) -> Result<myc_directory::rpc::Api, ServeError> {
+    let forget = auth.clone();
+    let mut api = myc_directory::rpc::Api::new(store.clone())
+        .on_change(Arc::new(move || forget.forget_everyone()))
+        .with_catalog(Arc::new(crate::catalog::catalog(config)));
+    if let Some(hmac) = &config.auth.connection_strings {
+        api = api.with_connection_strings(Arc::new(hmac.keyring()?));
+    }
+    if let Some(keys) = webhook_keys {
+        api = api.with_webhook_keys(keys);
+    }
+    Ok(api)
+}
+
+/// The webhook dispatcher (`[core.webhook]`), polling the store's outbox in the background.
+fn start_webhooks(
+    config: &Config,
+    store: &SqlStore,
+    keys: Option<Arc<myc_directory::webhooks::WebhookKeys>>,
+) -> Result<tokio::task::JoinHandle<()>, ServeError> {
+    use myc_directory::webhooks::dispatch::{DispatchSettings, Dispatcher};
+    let interval = std::time::Duration::from_secs(config.webhook.consume_interval_secs);
+    let settings = DispatchSettings {
+        interval,
+        // The first retry one poll later, then doubling (at most an hour).
+        retry_base: interval,
+        batch: config.webhook.consume_batch_size,
+        max_attempts: config.webhook.max_attempts,
+        accept_invalid_certificates: config.webhook.accept_invalid_certificates,
+        extra_roots: config.tls_roots.clone(),
+        ..DispatchSettings::default()
+    };
+    let dispatcher = Dispatcher::new(store.clone(), keys, settings)?;
+    Ok(tokio::spawn(dispatcher.run(std::future::pending())))
 }
 
 /// Where the directory's admin API answers (JSON-RPC, and REST under `/_adm/<role>/`).
@@ -216,13 +262,13 @@ pub async fn serve(
     warn_shadowed(&config, ADMIN_PATHS, "the admin API");
     // The admin API: any caller with a resolved profile reaches the JSON-RPC layer, which
     // authorizes each method by the caller's role.
-    let forget = auth.clone();
-    let mut admin_api = myc_directory::rpc::Api::new(SqlStore::clone(&store))
-        .on_change(Arc::new(move || forget.forget_everyone()))
-        .with_catalog(Arc::new(crate::catalog::catalog(&config)));
-    if let Some(hmac) = &config.auth.connection_strings {
-        admin_api = admin_api.with_connection_strings(Arc::new(hmac.keyring()?));
-    }
+    let webhook_keys = config.secrets.as_ref().map(|secrets| {
+        Arc::new(myc_directory::webhooks::WebhookKeys::new(
+            secrets.master.clone(),
+        ))
+    });
+    let admin_api = admin_api(&config, &store, &auth, webhook_keys.clone())?;
+    let webhooks = start_webhooks(&config, &store, webhook_keys)?;
     let admin_routes = myc_directory::rpc::router::router(admin_api.clone())
         .merge(myc_directory::rest::router(admin_api))
         .layer(
@@ -289,6 +335,8 @@ pub async fn serve(
         }
     };
     health.abort();
+    // A delivery in flight is leased: it is due again when the lease ends (at least once).
+    webhooks.abort();
     if let Some(resolver) = resolver {
         resolver.abort();
     }

@@ -98,8 +98,9 @@ fn the_documented_shapes_parse() {
             Permission::Write
         )])
     );
+    // `[core.webhook]` is read; the rest of `[core]` is reported unused.
     assert!(
-        config.warnings.iter().any(|w| w.contains("[core]")),
+        config.warnings.iter().any(|w| w.starts_with("core.")),
         "{:?}",
         config.warnings
     );
@@ -347,5 +348,59 @@ fn the_docs_authorization_header_form_loads() {
             assert_eq!((header.as_str(), prefix.as_str()), ("x-api-key", "Bearer"));
         }
         other => panic!("{other:?}"),
+    }
+}
+
+/// `[core.webhook]` is read with upstream's keys; the rest of `[core]` is reported unused; bad
+/// values name their key.
+#[test]
+fn core_webhook_settings() {
+    let config = parse(
+        "[core.webhook]\nacceptInvalidCertificates = true\nconsumeIntervalInSecs = 30\nconsumeBatchSize = 5\nmaxAttempts = 7\n[core.accountLifeCycle]\ndomainName = \"x\"\n[api.services]\n",
+    )
+    .unwrap();
+    assert_eq!(
+        config.webhook,
+        myc_gateway::config::WebhookSettings {
+            accept_invalid_certificates: true,
+            consume_interval_secs: 30,
+            consume_batch_size: 5,
+            max_attempts: 7,
+        }
+    );
+    assert!(
+        config
+            .warnings
+            .iter()
+            .any(|w| w.contains("core.accountLifeCycle"))
+    );
+    assert!(
+        config
+            .warnings
+            .iter()
+            .any(|w| w.contains("acceptInvalidCertificates"))
+    );
+    let defaults = parse("[api.services]\n").unwrap().webhook;
+    assert_eq!(defaults, myc_gateway::config::WebhookSettings::default());
+    for (text, key) in [
+        (
+            "[core.webhook]\nmaxAttempts = 0\n[api.services]\n",
+            "core.webhook.maxAttempts",
+        ),
+        (
+            "[core.webhook]\nconsumeBatchSize = 5000\n[api.services]\n",
+            "core.webhook.consumeBatchSize",
+        ),
+        (
+            "[core.webhook]\nconsumeIntervalInSecs = 0\n[api.services]\n",
+            "core.webhook.consumeIntervalInSecs",
+        ),
+        (
+            "[core.webhook]\nretries = 3\n[api.services]\n",
+            "core.webhook",
+        ),
+    ] {
+        let error = error_of(text).to_string();
+        assert!(error.contains(key), "{text}: {error}");
     }
 }

@@ -33,6 +33,7 @@ mod store;
 mod telegram;
 mod tls;
 mod value;
+mod webhook;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -50,12 +51,13 @@ pub use store::{SQLITE_FILE, SecretsSettings, StoreLocation, StoreSettings};
 pub use telegram::TelegramSettings;
 pub use tls::ServerTls;
 pub use value::ValueSource;
+pub use webhook::WebhookSettings;
 
 /// Largest accepted config file.
 pub const MAX_CONFIG_BYTES: usize = 4 * 1024 * 1024;
 
 /// Top-level sections this gateway reads; others are reported as warnings.
-const KNOWN_SECTIONS: [&str; 3] = ["api", "gateway", "nats"];
+const KNOWN_SECTIONS: [&str; 4] = ["api", "core", "gateway", "nats"];
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -221,6 +223,8 @@ pub struct Config {
     pub tls_roots: Vec<Vec<u8>>,
     /// `[nats]`, if configured.
     pub nats: Option<NatsSettings>,
+    /// `[core.webhook]`: outbound webhook deliveries.
+    pub webhook: WebhookSettings,
     /// `[gateway.telegram]`, if configured.
     pub telegram: Option<TelegramSettings>,
     /// What was accepted but is not used.
@@ -389,6 +393,7 @@ impl Config {
             .transpose()?;
         let (services, table) =
             services::resolve(api.services, addressing, base, env, &mut warnings)?;
+        let webhook = webhook::resolve(root.get("core"), &mut warnings)?;
         Ok(Self {
             listen_ip: api.service_ip.unwrap_or_else(|| "127.0.0.1".into()),
             listen_port: api.service_port.unwrap_or(8080),
@@ -415,6 +420,7 @@ impl Config {
             secrets,
             tls_roots,
             nats,
+            webhook,
             telegram,
             warnings,
         })
