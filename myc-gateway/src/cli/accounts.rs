@@ -57,8 +57,10 @@ pub(crate) async fn run(command: AccountsCommand, cx: &Context) -> Result<(), Cl
             };
             store.create_account(new).await?
         }
-        AccountsCommand::Deactivate { email } => return set_active(&store, &email, false).await,
-        AccountsCommand::Activate { email } => return set_active(&store, &email, true).await,
+        AccountsCommand::Deactivate { email } => {
+            return set_active(cx, &store, &email, false).await;
+        }
+        AccountsCommand::Activate { email } => return set_active(cx, &store, &email, true).await,
     };
     let action = if account.is_staff {
         "cli.accounts.createSeedAccount"
@@ -77,21 +79,24 @@ pub(crate) async fn run(command: AccountsCommand, cx: &Context) -> Result<(), Cl
     Ok(())
 }
 
-async fn set_active(store: &SqlStore, email: &str, active: bool) -> Result<(), CliError> {
-    let account = store.set_account_active(email, active).await?;
-    let action = if active {
-        "cli.accounts.activate"
+/// `userManager.account.activate` / `.deactivate` through the admin API's use case.
+async fn set_active(
+    cx: &Context,
+    store: &SqlStore,
+    email: &str,
+    active: bool,
+) -> Result<(), CliError> {
+    let account = store
+        .account_by_email(email)
+        .await?
+        .ok_or_else(|| CliError::NotFound(format!("no account for {email}")))?;
+    let method = if active {
+        "userManager.account.activate"
     } else {
-        "cli.accounts.deactivate"
+        "userManager.account.deactivate"
     };
-    audit(
-        store,
-        action,
-        None,
-        Some(account.id),
-        json!({ "email": account.email }),
-    )
-    .await?;
+    cx.run_method(method, json!({ "accountId": account.id }))
+        .await?;
     let state = if active { "active" } else { "inactive" };
     println!("account {} ({}) {state}", account.id, account.email);
     Ok(())

@@ -2,9 +2,7 @@
 //! cases as `POST /_adm/rpc` (authorization, validation, audit trail), without a server.
 
 use clap::Subcommand;
-use myc_directory::rpc::{Api, methods};
-use myc_directory::usecase::Caller;
-use std::sync::Arc;
+use myc_directory::rpc::methods;
 
 use super::context::Context;
 use super::error::CliError;
@@ -43,21 +41,7 @@ pub(crate) async fn run(command: AdminCommand, cx: &Context) -> Result<(), CliEr
             Ok(())
         }
         AdminCommand::Call { method, params } => {
-            let spec = methods::find(&method).ok_or_else(|| {
-                CliError::NotFound(format!("no admin method {method:?} (see `admin methods`)"))
-            })?;
-            let config = cx.config()?;
-            let mut api = Api::new(myc_gateway::admin::open_store(&config).await?);
-            if let Some(hmac) = &config.auth.connection_strings {
-                let keyring = hmac
-                    .keyring()
-                    .map_err(|e| CliError::Refused(format!("connection-string keys: {e}")))?;
-                api = api.with_connection_strings(Arc::new(keyring));
-            }
-            let result = api
-                .run(&Caller::local_operator(), spec, params)
-                .await
-                .map_err(|e| CliError::Refused(format!("{method}: {}", e.message)))?;
+            let result = cx.run_method(&method, params).await?;
             let text = serde_json::to_string_pretty(&result).unwrap_or_default();
             println!("{text}");
             Ok(())

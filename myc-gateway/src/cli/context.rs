@@ -48,6 +48,40 @@ impl Context {
     }
 }
 
+impl Context {
+    /// Runs the admin API's `method` with `params` as the local operator, through the same use
+    /// cases (authorization, validation, audit trail) as `POST /_adm/rpc`.
+    pub(crate) async fn run_method(
+        &self,
+        method: &str,
+        params: serde_json::Value,
+    ) -> Result<serde_json::Value, CliError> {
+        use myc_directory::rpc::{Api, methods};
+        let spec = methods::find(method).ok_or_else(|| {
+            CliError::NotFound(format!("no admin method {method:?} (see `admin methods`)"))
+        })?;
+        let config = self.config()?;
+        let mut api = Api::new(admin::open_store(&config).await?);
+        if let Some(hmac) = &config.auth.connection_strings {
+            let keyring = hmac
+                .keyring()
+                .map_err(|e| CliError::Refused(format!("connection-string keys: {e}")))?;
+            api = api.with_connection_strings(std::sync::Arc::new(keyring));
+        }
+        if let Some(secrets) = &config.secrets {
+            let keys = myc_directory::webhooks::WebhookKeys::new(secrets.master.clone());
+            api = api.with_webhook_keys(std::sync::Arc::new(keys));
+        }
+        api.run(
+            &myc_directory::usecase::Caller::local_operator(),
+            spec,
+            params,
+        )
+        .await
+        .map_err(|e| CliError::Refused(format!("{method}: {}", e.message)))
+    }
+}
+
 /// Records a mutation made from the command line in the directory's audit trail (the actor
 /// is the local operator: no account; `detail.via = "cli"`). Never holds secrets.
 pub(crate) async fn audit(
