@@ -446,32 +446,7 @@ async fn catalog(f: &Fixture) {
     assert_eq!(none, Value::Null);
 }
 
-macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let f = super::Fixture::sqlite().await;
-                    super::$name(&f).await;
-                    f.finish().await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let f = super::Fixture::postgres().await;
-                    super::$name(&f).await;
-                    f.finish().await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_stores!(
+common::on_both_stores!(
     profile_status_and_meta,
     tenant_details,
     role_children,

@@ -346,32 +346,7 @@ async fn sign_up_is_all_an_unknown_caller_gets(f: &Fixture) {
     assert_eq!(response.status(), 201);
 }
 
-macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let f = super::Fixture::sqlite().await;
-                    super::$name(&f).await;
-                    f.finish().await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let f = super::Fixture::postgres().await;
-                    super::$name(&f).await;
-                    f.finish().await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_stores!(
+common::on_both_stores!(
     no_escalation_through_guests,
     children_only,
     tenants_stay_apart,

@@ -319,32 +319,7 @@ async fn accept_invalid_certificates_is_explicit(f: &Fixture) {
     assert_eq!(body["payload"]["accountId"], account.id.to_string());
 }
 
-macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let f = super::Fixture::sqlite().await;
-                    super::$name(&f).await;
-                    f.finish().await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let f = super::Fixture::postgres().await;
-                    super::$name(&f).await;
-                    f.finish().await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_stores!(
+common::on_both_stores!(
     deliveries_survive_failures_and_restarts,
     given_up_deliveries_are_kept,
     tls_receivers_are_reached_only_when_trusted,

@@ -220,6 +220,18 @@ pub(crate) async fn require_grant(
     Ok(())
 }
 
+/// Who may add or remove `params`'s guest relation: a manager of the tenant, and for
+/// administrative roles or the management account a tenant administrator.
+async fn authorize_guest(
+    store: &SqlStore,
+    caller: &Caller,
+    params: &GuestParams,
+) -> Result<(), UseCaseError> {
+    let (tenant, account) = (params.tenant_id, params.account_id);
+    tenant_account(store, caller, tenant, account, Permission::Write).await?;
+    require_grant(store, caller, tenant, account, params.role_id).await
+}
+
 /// `subscriptionsManager.guests.guestUserToSubscriptionAccount`: invites the e-mail (pending
 /// until the user accepts with `beginners.guests.acceptInvitation`).
 pub async fn guest_user(
@@ -227,22 +239,7 @@ pub async fn guest_user(
     caller: &Caller,
     params: GuestParams,
 ) -> Result<GuestRecord, UseCaseError> {
-    tenant_account(
-        store,
-        caller,
-        params.tenant_id,
-        params.account_id,
-        Permission::Write,
-    )
-    .await?;
-    require_grant(
-        store,
-        caller,
-        params.tenant_id,
-        params.account_id,
-        params.role_id,
-    )
-    .await?;
+    authorize_guest(store, caller, &params).await?;
     let created = store
         .invite_guest(params.account_id, &params.email, params.role_id)
         .await?;
@@ -275,22 +272,7 @@ pub async fn revoke_guest(
     caller: &Caller,
     params: GuestParams,
 ) -> Result<String, UseCaseError> {
-    tenant_account(
-        store,
-        caller,
-        params.tenant_id,
-        params.account_id,
-        Permission::Write,
-    )
-    .await?;
-    require_grant(
-        store,
-        caller,
-        params.tenant_id,
-        params.account_id,
-        params.role_id,
-    )
-    .await?;
+    authorize_guest(store, caller, &params).await?;
     if !store
         .revoke_guest(params.account_id, &params.email, params.role_id)
         .await?

@@ -1,7 +1,14 @@
 //! What the admin API tests share: a directory with one caller of every kind, served over
 //! HTTP behind myc-tower's `AuthLayer`, and calls over JSON-RPC and REST that report the
 //! outcome.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    dead_code,
+    unused_macros,
+    unused_imports,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 use std::sync::Arc;
 
@@ -437,3 +444,31 @@ pub(crate) async fn rpc(f: &Fixture, who: Who, method: &str, params: Value) -> V
         .await
         .unwrap_or(Value::Null)
 }
+
+/// One test per scenario on each store: `sqlite::NAME` and `postgres::NAME` run `NAME(&f)`
+/// with a fresh [`Fixture`] each.
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let f = super::Fixture::sqlite().await;
+                    super::$name(&f).await;
+                    f.finish().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let f = super::Fixture::postgres().await;
+                    super::$name(&f).await;
+                    f.finish().await;
+                }
+            )*
+        }
+    };
+}
+pub(crate) use on_both_stores;
