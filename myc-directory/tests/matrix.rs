@@ -400,7 +400,19 @@ async fn every_method_for_every_caller(f: &Fixture) {
             };
             n += 1;
             let params = prepare(f, spec.name, who, n).await;
+            let before = f.store.audit_count().await.unwrap();
             let rpc = over_rpc(f, who, spec.name, &params).await;
+            let after = f.store.audit_count().await.unwrap();
+            // Every change is in the audit trail; a read or a refusal writes nothing there.
+            let audited = after > before;
+            let writes = rpc == Outcome::Done && spec.effect == myc_directory::rpc::Effect::Write;
+            if audited != writes {
+                failures.push(format!(
+                    "{} as {who:?}: {} audit events for {rpc:?}",
+                    spec.name,
+                    after - before
+                ));
+            }
             n += 1;
             let params = prepare(f, spec.name, who, n).await;
             let rest = over_rest(f, who, spec.name, &params).await;

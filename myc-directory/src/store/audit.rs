@@ -87,6 +87,19 @@ impl SqlStore {
         Ok(())
     }
 
+    /// How many audit events the store holds.
+    pub async fn audit_count(&self) -> Result<u64, Error> {
+        let rows = self
+            .fetch("SELECT COUNT(*) FROM myc_audit", super::sql::args![])
+            .await?;
+        let count: i64 = rows
+            .first()
+            .map(|r| sqlx::Row::try_get(r, 0).map_err(super::sql::db))
+            .transpose()?
+            .unwrap_or(0);
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
     /// The newest `limit` events (of `tenant` if given), newest first.
     pub async fn audit_events(
         &self,
