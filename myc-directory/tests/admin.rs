@@ -423,6 +423,91 @@ async fn flags_and_privileges(f: &Fixture) {
     assert_eq!(me["isManager"], false);
 }
 
+/// Error codes: native ones seeded and undeletable but re-wordable, custom ones numbered per
+/// prefix; refusals carry the registry's words in both transports.
+async fn error_codes(f: &Fixture) {
+    let native = ok(
+        f,
+        Who::Staff,
+        "systemManager.errorCodes.get",
+        json!({ "prefix": "MYC", "code": 19 }),
+    )
+    .await;
+    assert_eq!(
+        (native["name"].as_str(), native["isNative"].as_bool()),
+        (Some("MYC00019"), Some(true))
+    );
+    let first = ok(
+        f,
+        Who::Staff,
+        "systemManager.errorCodes.create",
+        json!({ "prefix": "SVC", "message": "Rate limit exceeded.", "details": "Too many calls." }),
+    )
+    .await;
+    let second = ok(
+        f,
+        Who::Staff,
+        "systemManager.errorCodes.create",
+        json!({ "prefix": "SVC", "message": "Quota exceeded." }),
+    )
+    .await;
+    assert_eq!(
+        (first["name"].as_str(), second["name"].as_str()),
+        (Some("SVC00001"), Some("SVC00002"))
+    );
+    let reserved = rpc(
+        f,
+        Who::Staff,
+        "systemManager.errorCodes.create",
+        json!({ "prefix": "MYC", "message": "x" }),
+    )
+    .await;
+    assert_eq!(reserved["error"]["code"], -32602);
+    let undeletable = rpc(
+        f,
+        Who::Staff,
+        "systemManager.errorCodes.delete",
+        json!({ "prefix": "MYC", "code": 19 }),
+    )
+    .await;
+    assert_eq!(undeletable["error"]["code"], -32602, "{undeletable}");
+    ok(
+        f,
+        Who::Staff,
+        "systemManager.errorCodes.delete",
+        json!({ "prefix": "SVC", "code": 2 }),
+    )
+    .await;
+    let page = ok(
+        f,
+        Who::Staff,
+        "systemManager.errorCodes.list",
+        json!({ "prefix": "SVC" }),
+    )
+    .await;
+    assert_eq!(page["count"], 1);
+    // Reworded (say, localized), the native code's words reach the next refusal.
+    ok(f, Who::Staff, "systemManager.errorCodes.updateMessageAndDetails", json!({ "prefix": "MYC", "code": 19, "message": "Acesso negado.", "details": "Seu perfil não permite." })).await;
+    let refused = rpc(f, Who::User, "managers.tenants.list", json!({})).await;
+    assert_eq!(refused["error"]["data"]["code"], "MYC00019");
+    assert_eq!(
+        refused["error"]["data"]["details"], "Acesso negado. Seu perfil não permite.",
+        "{refused}"
+    );
+    let response = reqwest::Client::new()
+        .get(format!("{}/_adm/managers/tenants", f.base))
+        .bearer_auth(common::jwt("user@example.com"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body["details"], "Acesso negado. Seu perfil não permite.",
+        "{body}"
+    );
+}
+
 /// The catalog lists what the host routes, filtered and paged.
 async fn catalog(f: &Fixture) {
     let routes = ok(f, Who::Staff, "gatewayManager.routes.list", json!({})).await;
@@ -453,4 +538,5 @@ common::on_both_stores!(
     paging,
     flags_and_privileges,
     catalog,
+    error_codes,
 );

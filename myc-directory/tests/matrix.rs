@@ -356,6 +356,20 @@ async fn prepare(f: &Fixture, method: &str, who: Who, n: usize) -> Value {
             "trigger": "userAccount.created",
         }),
         "systemManager.webhooks.list" | "systemManager.webhooks.listDeliveries" => json!({}),
+        "systemManager.errorCodes.create" => json!({ "prefix": "SVC", "message": format!("m{n}") }),
+        "systemManager.errorCodes.list" => json!({ "prefix": "MYC" }),
+        "systemManager.errorCodes.get" => json!({ "prefix": "MYC", "code": 19 }),
+        "systemManager.errorCodes.updateMessageAndDetails" | "systemManager.errorCodes.delete" => {
+            let code = s
+                .create_error_code("SVC", "to change", None, false)
+                .await
+                .unwrap();
+            let mut p = json!({ "prefix": "SVC", "code": code.code });
+            if method.ends_with("Details") {
+                p["message"] = json!(format!("changed {n}"));
+            }
+            p
+        }
         "systemManager.webhooks.update" | "systemManager.webhooks.delete" => {
             let new = myc_directory::store::NewWebhook {
                 name: "to change",

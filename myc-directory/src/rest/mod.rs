@@ -96,7 +96,13 @@ fn refusal(status: u16, message: &str, code: &str) -> Response {
 }
 
 fn failure(error: &ErrorObject) -> Response {
-    refusal(error.http_status(), &error.message, error.myc_code())
+    let status =
+        StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut body = json!({ "message": error.message, "code": error.myc_code() });
+    if let Some(details) = error.data.as_ref().and_then(|d| d.get("details")) {
+        body["details"] = details.clone();
+    }
+    (status, Json(body)).into_response()
 }
 
 async fn serve(

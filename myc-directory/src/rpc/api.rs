@@ -20,6 +20,7 @@ pub struct Api {
     keyring: Option<std::sync::Arc<myc_profile::HmacKeyring>>,
     catalog: Option<std::sync::Arc<crate::catalog::Catalog>>,
     webhook_keys: Option<std::sync::Arc<crate::webhooks::WebhookKeys>>,
+    descriptions: std::sync::Arc<super::describe::Descriptions>,
 }
 
 impl std::fmt::Debug for Api {
@@ -39,6 +40,7 @@ impl Api {
             keyring: None,
             catalog: None,
             webhook_keys: None,
+            descriptions: std::sync::Arc::default(),
         }
     }
 
@@ -128,8 +130,23 @@ impl Api {
         let result = methods::run(self, caller, spec.name, params).await;
         if result.is_ok() && spec.effect == Effect::Write {
             self.changed();
+            if spec.name.starts_with("systemManager.errorCodes.") {
+                self.descriptions.forget();
+            }
         }
-        result.map_err(ErrorObject::from)
+        match result {
+            Ok(value) => Ok(value),
+            Err(e) => Err(self.described(ErrorObject::from(e)).await),
+        }
+    }
+
+    /// `error` with the registry's message and details of its code, if registered.
+    async fn described(&self, mut error: ErrorObject) -> ErrorObject {
+        let name = error.myc_code().to_owned();
+        if let Some(text) = self.descriptions.of(&self.store, &name).await {
+            error.data = Some(serde_json::json!({ "code": name, "details": text }));
+        }
+        error
     }
 
     /// `beginners.accounts.create` for a caller whose credential verified as `email` but who
@@ -141,10 +158,13 @@ impl Api {
             methods::encode(account)
         };
         let result: Result<Value, UseCaseError> = run.await;
-        if result.is_ok() {
-            self.changed();
+        match result {
+            Ok(value) => {
+                self.changed();
+                Ok(value)
+            }
+            Err(e) => Err(self.described(ErrorObject::from(e)).await),
         }
-        result.map_err(ErrorObject::from)
     }
 
     async fn answer(&self, caller: &Caller, entry: super::wire::Entry) -> Option<Response> {

@@ -19,6 +19,7 @@
 //! calls [`Api::on_change`].
 
 mod api;
+mod describe;
 pub mod discover;
 mod errors;
 pub mod methods;

@@ -37,6 +37,7 @@
 
 mod accounts;
 mod audit;
+mod error_codes;
 mod import;
 mod resolve;
 mod roles;
@@ -60,6 +61,7 @@ pub use accounts::{
     AccountDetails, AccountFilter, AccountRecord, AccountUpdate, SYSTEM_ACTORS, TenantAccountKind,
 };
 pub use audit::{AuditEvent, NewAuditEvent};
+pub use error_codes::{ErrorCode, NATIVE_CODES, NATIVE_PREFIX, parse_code};
 pub use import::{
     AccountEntry, DirectoryFile, GuestRoleEntry, ImportReport, LicenceEntry, MAX_DIRECTORY_BYTES,
     TenantEntry,

@@ -238,6 +238,20 @@ CREATE TABLE myc_webhook_deliveries (
 CREATE INDEX myc_webhook_deliveries_due ON myc_webhook_deliveries(status, next_attempt_at);
 "#,
     ),
+    (
+        10,
+        r#"
+CREATE TABLE myc_error_codes (
+    prefix TEXT NOT NULL,
+    code BIGINT NOT NULL,
+    message TEXT NOT NULL,
+    details TEXT,
+    is_internal BIGINT NOT NULL DEFAULT 0,
+    is_native BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (prefix, code)
+);
+"#,
+    ),
 ];
 
 /// The newest schema version this build knows.

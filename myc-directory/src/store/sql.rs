@@ -269,7 +269,9 @@ impl SqlStore {
                 .map_err(db)?;
         }
         schema::migrate(&pool, backend).await?;
-        Ok(Self { pool, backend })
+        let store = Self { pool, backend };
+        store.seed_native_error_codes().await?;
+        Ok(store)
     }
 
     /// The database behind this store.

@@ -309,3 +309,186 @@ pub async fn deliveries(
     }
     Ok(store.deliveries(p.webhook_id, p.status, limit).await?)
 }
+
+/// `systemManager.errorCodes.create` params.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateErrorCode {
+    /// Three capital letters; `MYC` is reserved to native codes.
+    pub prefix: String,
+    /// The message.
+    pub message: String,
+    /// More detail.
+    #[serde(default)]
+    pub details: Option<String>,
+    /// Meant for operators, not end users.
+    #[serde(default)]
+    pub is_internal: Option<bool>,
+}
+
+/// `systemManager.errorCodes.get` / `.delete` params.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ErrorCodeId {
+    /// The prefix.
+    pub prefix: String,
+    /// The number.
+    pub code: u32,
+}
+
+/// `systemManager.errorCodes.updateMessageAndDetails` params.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RewordErrorCode {
+    /// The prefix.
+    pub prefix: String,
+    /// The number.
+    pub code: u32,
+    /// The new message.
+    pub message: String,
+    /// The new details.
+    #[serde(default)]
+    pub details: Option<String>,
+}
+
+/// `systemManager.errorCodes.list` params.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ListErrorCodes {
+    /// Only this prefix.
+    #[serde(default)]
+    pub prefix: Option<String>,
+    /// Only this number.
+    #[serde(default)]
+    pub code: Option<u32>,
+    /// Only internal (or only public) codes.
+    #[serde(default)]
+    pub is_internal: Option<bool>,
+    /// Page size (default 20, at most 100).
+    #[serde(default)]
+    pub page_size: Option<u32>,
+    /// How many to skip.
+    #[serde(default)]
+    pub skip: Option<u32>,
+}
+
+fn check_text(message: &str) -> Result<(), UseCaseError> {
+    if message.trim().is_empty() || message.len() > 1024 {
+        return Err(UseCaseError::InvalidParams(
+            "message must hold 1-1024 characters".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// `systemManager.errorCodes.create`: the next free number under `prefix`.
+pub async fn create_error_code(
+    store: &SqlStore,
+    caller: &Caller,
+    p: CreateErrorCode,
+) -> Result<crate::store::ErrorCode, UseCaseError> {
+    require_system_manager(caller)?;
+    let valid = p.prefix.len() == 3 && p.prefix.chars().all(|c| c.is_ascii_uppercase());
+    if !valid || p.prefix == crate::store::NATIVE_PREFIX {
+        return Err(UseCaseError::InvalidParams(
+            "prefix must be three capital letters other than MYC (native codes)".into(),
+        ));
+    }
+    check_text(&p.message)?;
+    let code = store
+        .create_error_code(
+            &p.prefix,
+            p.message.trim(),
+            p.details.as_deref(),
+            p.is_internal.unwrap_or(false),
+        )
+        .await?;
+    let detail = serde_json::json!({ "code": code.name });
+    audit(
+        store,
+        caller,
+        "systemManager.errorCodes.create",
+        None,
+        None,
+        detail,
+    )
+    .await?;
+    Ok(code)
+}
+
+/// `systemManager.errorCodes.list`; `None` when none match.
+pub async fn list_error_codes(
+    store: &SqlStore,
+    caller: &Caller,
+    p: ListErrorCodes,
+) -> Result<Option<Page<crate::store::ErrorCode>>, UseCaseError> {
+    require_system_manager(caller)?;
+    let (size, skip) = paging(p.page_size, p.skip)?;
+    let matching: Vec<_> = store
+        .error_codes()
+        .await?
+        .into_iter()
+        .filter(|c| p.prefix.as_deref().is_none_or(|x| c.prefix == x))
+        .filter(|c| p.code.is_none_or(|x| c.code == x))
+        .filter(|c| p.is_internal.is_none_or(|x| c.is_internal == x))
+        .collect();
+    let count = matching.len() as u64;
+    let records = matching
+        .into_iter()
+        .skip(skip as usize)
+        .take(size as usize)
+        .collect();
+    Ok((count > 0).then_some(Page {
+        count,
+        skip,
+        size,
+        records,
+    }))
+}
+
+/// `systemManager.errorCodes.get`.
+pub async fn get_error_code(
+    store: &SqlStore,
+    caller: &Caller,
+    p: ErrorCodeId,
+) -> Result<crate::store::ErrorCode, UseCaseError> {
+    require_system_manager(caller)?;
+    Ok(store.error_code(&p.prefix, p.code).await?)
+}
+
+/// `systemManager.errorCodes.updateMessageAndDetails` (native codes too: e.g. to localize).
+pub async fn reword_error_code(
+    store: &SqlStore,
+    caller: &Caller,
+    p: RewordErrorCode,
+) -> Result<crate::store::ErrorCode, UseCaseError> {
+    require_system_manager(caller)?;
+    check_text(&p.message)?;
+    let code = store
+        .update_error_code(&p.prefix, p.code, p.message.trim(), p.details.as_deref())
+        .await?;
+    let detail = serde_json::json!({ "code": code.name });
+    let action = "systemManager.errorCodes.updateMessageAndDetails";
+    audit(store, caller, action, None, None, detail).await?;
+    Ok(code)
+}
+
+/// `systemManager.errorCodes.delete`: custom codes only.
+pub async fn delete_error_code(
+    store: &SqlStore,
+    caller: &Caller,
+    p: ErrorCodeId,
+) -> Result<(), UseCaseError> {
+    require_system_manager(caller)?;
+    store.delete_error_code(&p.prefix, p.code).await?;
+    let detail = serde_json::json!({ "code": format!("{}{:05}", p.prefix, p.code) });
+    audit(
+        store,
+        caller,
+        "systemManager.errorCodes.delete",
+        None,
+        None,
+        detail,
+    )
+    .await
+}

@@ -1,4 +1,4 @@
-//! `systemManager.*`: outbound webhooks.
+//! `systemManager.*`: outbound webhooks and the error-code registry.
 
 use serde_json::Value;
 
@@ -42,7 +42,94 @@ fn delivery_status() -> Value {
     serde_json::json!({ "enum": ["pending", "delivered", "failed"] })
 }
 
+fn error_code() -> Value {
+    object(&[
+        "prefix",
+        "code",
+        "name",
+        "message",
+        "isInternal",
+        "isNative",
+    ])
+}
+fn error_codes() -> Value {
+    page_of(error_code())
+}
+fn prefix() -> Value {
+    serde_json::json!({ "type": "string", "pattern": "^[A-Z]{3}$" })
+}
+
+const CODE: &[crate::rpc::ParamSpec] = &[required("prefix", prefix), required("code", integer)];
+
 pub(super) const SPECS: &[MethodSpec] = &[
+    MethodSpec {
+        name: "systemManager.errorCodes.create",
+        summary: "Register a custom error code; its number is the next under the prefix",
+        params: &[
+            required("prefix", prefix),
+            required("message", string),
+            optional("details", string),
+            optional("isInternal", boolean),
+        ],
+        result: error_code,
+        effect: Effect::Write,
+        rest: rest("POST", "/_adm/system-manager/error-codes", Success::Created),
+    },
+    MethodSpec {
+        name: "systemManager.errorCodes.list",
+        summary: "Error codes, native and custom",
+        params: &[
+            optional("prefix", prefix),
+            optional("code", integer),
+            optional("isInternal", boolean),
+            optional("pageSize", page_size),
+            optional("skip", skip),
+        ],
+        result: error_codes,
+        effect: Effect::Read,
+        rest: rest("GET", "/_adm/system-manager/error-codes", Success::Ok),
+    },
+    MethodSpec {
+        name: "systemManager.errorCodes.get",
+        summary: "One error code",
+        params: CODE,
+        result: error_code,
+        effect: Effect::Read,
+        rest: rest(
+            "GET",
+            "/_adm/system-manager/error-codes/{prefix}/{code}",
+            Success::Ok,
+        ),
+    },
+    MethodSpec {
+        name: "systemManager.errorCodes.updateMessageAndDetails",
+        summary: "Reword an error code (native ones too)",
+        params: &[
+            required("prefix", prefix),
+            required("code", integer),
+            required("message", string),
+            optional("details", string),
+        ],
+        result: error_code,
+        effect: Effect::Write,
+        rest: rest(
+            "PATCH",
+            "/_adm/system-manager/error-codes/{prefix}/{code}",
+            Success::Accepted,
+        ),
+    },
+    MethodSpec {
+        name: "systemManager.errorCodes.delete",
+        summary: "Remove a custom error code (native ones stay)",
+        params: CODE,
+        result: null,
+        effect: Effect::Write,
+        rest: rest(
+            "DELETE",
+            "/_adm/system-manager/error-codes/{prefix}/{code}",
+            Success::Ok,
+        ),
+    },
     MethodSpec {
         name: "systemManager.webhooks.create",
         summary: "Register an outbound webhook; its signing secret is shown this once",
@@ -129,6 +216,22 @@ pub(super) async fn run(
     let store = api.store();
     let keys = api.webhook_keys();
     match name {
+        "systemManager.errorCodes.create" => {
+            encode(uc::create_error_code(store, caller, decode(params)?).await?)
+        }
+        "systemManager.errorCodes.list" => {
+            encode(uc::list_error_codes(store, caller, decode(params)?).await?)
+        }
+        "systemManager.errorCodes.get" => {
+            encode(uc::get_error_code(store, caller, decode(params)?).await?)
+        }
+        "systemManager.errorCodes.updateMessageAndDetails" => {
+            encode(uc::reword_error_code(store, caller, decode(params)?).await?)
+        }
+        "systemManager.errorCodes.delete" => {
+            uc::delete_error_code(store, caller, decode(params)?).await?;
+            Ok(Value::Null)
+        }
         "systemManager.webhooks.create" => {
             encode(uc::create(store, keys, caller, decode(params)?).await?)
         }
