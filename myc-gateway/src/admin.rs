@@ -40,25 +40,20 @@ pub enum MintError {
     /// Signing failed.
     #[error("tokens mint: {0}")]
     Sign(#[from] jsonwebtoken::errors::Error),
+    /// The Ed25519 signer failed.
+    #[error("tokens mint: {0}")]
+    Issue(myc_tower::jwt::issue::IssueError),
 }
 
-/// Mints an internal JWT for `email`, valid `ttl_secs`, with the first HMAC key of
-/// `[gateway.auth.internal]` (its `kid` in the header). EdDSA-only configurations hold no
-/// private key, so they cannot mint.
+/// Mints an internal JWT for `email`, valid `ttl_secs`: with the current Ed25519 signing key
+/// when `signing_keys` are configured (its `kid` in the header; verifiable through
+/// `/.well-known/jwks.json`), else with the first HMAC key of `[gateway.auth.internal]`.
+/// Configurations with EdDSA public keys only hold no private key, so they cannot mint.
 pub fn mint_token(auth: &AuthSettings, email: &str, ttl_secs: u64) -> Result<String, MintError> {
     let (issuer, audiences, keys) = auth.internal.as_ref().ok_or(MintError::NoInternalIssuer)?;
-    let (kid, alg, secret) = keys
-        .iter()
-        .find_map(|k| match k {
-            InternalKey::Hmac { kid, alg, secret } => Some((kid, alg, secret)),
-            InternalKey::Ed25519 { .. } => None,
-        })
-        .ok_or(MintError::NoSigningKey)?;
     if email.is_empty() || !email.contains('@') {
         return Err(MintError::NotAnEmail(email.to_owned()));
     }
-    let mut header = jsonwebtoken::Header::new(*alg);
-    header.kid = kid.clone();
     let now = jsonwebtoken::get_current_timestamp();
     let claims = serde_json::json!({
         "iss": issuer,
@@ -68,6 +63,19 @@ pub fn mint_token(auth: &AuthSettings, email: &str, ttl_secs: u64) -> Result<Str
         "iat": now,
         "exp": now.saturating_add(ttl_secs),
     });
+    // Ed25519 keys with ids (published at /.well-known/jwks.json) before a shared secret.
+    if let Some(signer) = &auth.signer {
+        return signer.sign(&claims).map_err(MintError::Issue);
+    }
+    let (kid, alg, secret) = keys
+        .iter()
+        .find_map(|k| match k {
+            InternalKey::Hmac { kid, alg, secret } => Some((kid, alg, secret)),
+            InternalKey::Ed25519 { .. } => None,
+        })
+        .ok_or(MintError::NoSigningKey)?;
+    let mut header = jsonwebtoken::Header::new(*alg);
+    header.kid = kid.clone();
     myc_tower::jwt::backend::install_default();
     jsonwebtoken::encode(
         &header,

@@ -112,6 +112,29 @@ fn start_webhooks(
     Ok(tokio::spawn(dispatcher.run(std::future::pending())))
 }
 
+/// Where the gateway publishes its token-signing keys.
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+
+/// `GET /.well-known/jwks.json`: the public halves of the signing keys (current first).
+fn jwks_router(signer: &myc_tower::jwt::issue::TokenIssuer) -> axum::Router {
+    let body = signer.jwks().to_string();
+    axum::Router::new().route(
+        JWKS_PATH,
+        axum::routing::get(move || {
+            let body = body.clone();
+            async move {
+                (
+                    [
+                        (http::header::CONTENT_TYPE, "application/jwk-set+json"),
+                        (http::header::CACHE_CONTROL, "public, max-age=300"),
+                    ],
+                    body,
+                )
+            }
+        }),
+    )
+}
+
 /// Where the directory's admin API answers (JSON-RPC, and REST under `/_adm/<role>/`).
 const ADMIN_PATHS: &[&str] = myc_directory::rest::PREFIXES;
 
@@ -137,6 +160,11 @@ pub fn authenticator(
             })
             .collect::<Result<Vec<_>, _>>()
             .map_err(ServeError::InternalKey)?;
+        // What the gateway signs itself verifies with the published keys.
+        let mut keys = keys;
+        if let Some(signer) = &settings.signer {
+            keys.extend(signer.verification_keys());
+        }
         jwt = jwt.internal(InternalIssuer {
             issuer: issuer.clone(),
             audiences: audiences.clone(),
@@ -294,11 +322,18 @@ pub async fn serve(
         ))),
         _ => None,
     };
+    let signing = config.auth.signer.clone();
+    if signing.is_some() {
+        warn_shadowed(&config, &[JWKS_PATH], "the gateway's JWKS");
+    }
     let mut built = crate::app::build(config, auth, extras)?;
     if let Some(routes) = telegram_routes {
         built.app = built.app.mount(&crate::telegram::ENDPOINTS, routes);
     }
     built.app = built.app.mount(ADMIN_PATHS, admin_routes);
+    if let Some(signer) = signing {
+        built.app = built.app.mount(&[JWKS_PATH], jwks_router(&signer));
+    }
     if let Some(issuer) = issuer {
         built.app = built.app.mount(&[crate::nats::issuer::ISSUER_PATH], issuer);
     }

@@ -404,3 +404,49 @@ fn core_webhook_settings() {
         assert!(error.contains(key), "{text}: {error}");
     }
 }
+
+/// `signing_keys` derive Ed25519 keys from the master key: without one, or with bad or
+/// repeated ids, the configuration is refused at the key.
+#[test]
+fn signing_keys_need_the_master_key_and_good_ids() {
+    let internal = |kids: &str, master: bool| {
+        let secrets = if master {
+            "[gateway.secrets]\nmaster_key = \"2f0c6a3c9d4e2b1a8f7e6d5c4b3a29181716151413121110f0e0d0c0b0a09080\"\n"
+        } else {
+            ""
+        };
+        format!(
+            "{secrets}[gateway.auth.internal]\nissuer = \"m\"\naudiences = [\"m\"]\nsigning_keys = [{kids}]\n[api.services]\n"
+        )
+    };
+    let config = parse(&internal("\"ed-2\", \"ed-1\"", true)).unwrap();
+    let jwks = config.auth.signer.as_ref().unwrap().jwks();
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert_eq!(kids, ["ed-2", "ed-1"]);
+    assert!(!format!("{:?}", config.auth).contains(MASTER_HEX_PREFIX));
+    for (text, key) in [
+        (
+            internal("\"ed-1\"", false),
+            "gateway.auth.internal.signing_keys",
+        ),
+        (
+            internal("\"ed 1\"", true),
+            "gateway.auth.internal.signing_keys[0]",
+        ),
+        (
+            internal("\"ed-1\", \"ed-1\"", true),
+            "gateway.auth.internal.signing_keys[1]",
+        ),
+        (internal("", true), "gateway.auth.internal"),
+    ] {
+        let error = error_of(&text).to_string();
+        assert!(error.contains(key), "{text}: {error}");
+    }
+}
+
+const MASTER_HEX_PREFIX: &str = "2f0c6a3c";

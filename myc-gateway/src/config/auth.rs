@@ -50,7 +50,12 @@ pub(super) struct RawAuth {
 struct RawInternal {
     issuer: String,
     audiences: Vec<String>,
+    #[serde(default)]
     keys: Vec<RawKey>,
+    /// Ed25519 keys (by key id) derived from `[gateway.secrets] master_key`: the first signs
+    /// the tokens the gateway issues, all are published at `/.well-known/jwks.json`.
+    #[serde(default)]
+    signing_keys: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -171,6 +176,8 @@ pub struct AuthSettings {
     pub providers: Vec<Provider>,
     /// Connection-string HMAC keys.
     pub connection_strings: Option<HmacKeys>,
+    /// The gateway's Ed25519 token signer (`signing_keys`), if configured.
+    pub signer: Option<std::sync::Arc<myc_tower::jwt::issue::TokenIssuer>>,
 }
 
 fn algorithm(name: &str) -> Result<jsonwebtoken::Algorithm, String> {
@@ -209,12 +216,20 @@ impl RawAuth {
         self,
         base: &Path,
         env: &dyn Fn(&str) -> Option<String>,
+        master: Option<&myc_crypto::MasterKey>,
     ) -> Result<AuthSettings, KeyError> {
         let mut settings = AuthSettings {
             leeway_secs: self.leeway_secs.unwrap_or(60),
             ..AuthSettings::default()
         };
         if let Some(internal) = self.internal {
+            settings.signer = signer(&internal.signing_keys, master)?;
+            if internal.keys.is_empty() && settings.signer.is_none() {
+                return Err(KeyError::new(
+                    "gateway.auth.internal",
+                    "needs keys or signing_keys",
+                ));
+            }
             let mut keys = Vec::new();
             for (i, key) in internal.keys.into_iter().enumerate() {
                 let k = format!("gateway.auth.internal.keys[{i}]");
@@ -319,4 +334,42 @@ impl RawAuth {
         }
         Ok(settings)
     }
+}
+
+/// The Ed25519 signer of `kids` (first signs), seeds derived from `master`.
+fn signer(
+    kids: &[String],
+    master: Option<&myc_crypto::MasterKey>,
+) -> Result<Option<std::sync::Arc<myc_tower::jwt::issue::TokenIssuer>>, KeyError> {
+    use myc_tower::jwt::issue::{SigningKey, TokenIssuer};
+    if kids.is_empty() {
+        return Ok(None);
+    }
+    let key = "gateway.auth.internal.signing_keys";
+    let master = master.ok_or_else(|| {
+        KeyError::new(
+            key,
+            "signing keys are derived from [gateway.secrets] master_key: set it",
+        )
+    })?;
+    let mut keys = Vec::new();
+    for (i, kid) in kids.iter().enumerate() {
+        let valid = !kid.is_empty()
+            && kid.len() <= 64
+            && kid
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        if !valid || kids[..i].contains(kid) {
+            return Err(KeyError::new(
+                format!("{key}[{i}]"),
+                "key ids are 1-64 of letters, digits, - _ . and unique",
+            ));
+        }
+        let label = format!("jwt-signing:{kid}");
+        let seed = master.derive(myc_crypto::Purpose::Custom(&label));
+        keys.push(SigningKey::from_seed(kid, &seed));
+    }
+    TokenIssuer::new(keys)
+        .map(|issuer| Some(std::sync::Arc::new(issuer)))
+        .map_err(|e| KeyError::new(key, e.to_string()))
 }

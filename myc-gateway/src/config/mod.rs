@@ -365,7 +365,14 @@ impl Config {
                 "interval_ms and timeout_ms must be positive",
             ));
         }
-        let auth = gateway.auth.resolve(base, env)?;
+        let secrets = gateway
+            .secrets
+            .as_ref()
+            .map(|raw| store::resolve_secrets(raw, base, env))
+            .transpose()?;
+        let auth = gateway
+            .auth
+            .resolve(base, env, secrets.as_ref().map(|s| &*s.master))?;
         let store = store::resolve_store(gateway.data_dir.as_deref(), &gateway.store, base, env)?;
         let server_tls = tls::server_tls(api.tls.take(), &gateway.tls, base)?;
         let ops = gateway.ops.resolve(base, env)?;
@@ -381,11 +388,6 @@ impl Config {
             None => None,
         };
         let tls_roots = tls::extra_roots(&gateway.tls, base)?;
-        let secrets = gateway
-            .secrets
-            .as_ref()
-            .map(|raw| store::resolve_secrets(raw, base, env))
-            .transpose()?;
         let telegram = gateway
             .telegram
             .as_ref()

@@ -17,6 +17,7 @@ pub mod backend;
 #[cfg(feature = "fetcher")]
 pub mod fetch;
 pub(crate) mod header;
+pub mod issue;
 pub mod jwks;
 pub mod userinfo;
 
