@@ -54,20 +54,8 @@ fn page<T: Clone>(
     p: &ListCatalog,
 ) -> Result<Option<Page<T>>, UseCaseError> {
     let (size, skip) = paging(p.page_size, p.skip)?;
-    let matching: Vec<&T> = items.iter().filter(|i| keep(i)).collect();
-    let count = matching.len() as u64;
-    let records = matching
-        .into_iter()
-        .skip(skip as usize)
-        .take(size as usize)
-        .cloned()
-        .collect();
-    Ok((count > 0).then_some(Page {
-        count,
-        skip,
-        size,
-        records,
-    }))
+    let matching: Vec<T> = items.iter().filter(|i| keep(i)).cloned().collect();
+    Ok(Page::of(matching, size, skip))
 }
 
 fn contains(haystack: &str, needle: Option<&str>) -> bool {

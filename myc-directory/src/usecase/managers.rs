@@ -33,6 +33,35 @@ pub struct Page<T> {
     pub records: Vec<T>,
 }
 
+impl<T> Page<T> {
+    /// The page of `items` (all that match) from `skip`, at most `size`; `None` when nothing
+    /// matches (upstream answers `null` then).
+    pub(crate) fn of(items: Vec<T>, size: u32, skip: u32) -> Option<Self> {
+        let count = items.len() as u64;
+        let records = items
+            .into_iter()
+            .skip(skip as usize)
+            .take(size as usize)
+            .collect();
+        (count > 0).then_some(Self {
+            count,
+            skip,
+            size,
+            records,
+        })
+    }
+
+    /// A page of `records` out of `count` that matched in the store; `None` when none did.
+    pub(crate) fn counted(count: u64, records: Vec<T>, size: u32, skip: u32) -> Option<Self> {
+        (count > 0).then_some(Self {
+            count,
+            skip,
+            size,
+            records,
+        })
+    }
+}
+
 /// A tenant as listed.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]

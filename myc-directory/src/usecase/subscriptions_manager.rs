@@ -422,12 +422,7 @@ pub async fn list_accounts(
         size,
     };
     let (count, records) = store.list_accounts(&filter).await?;
-    Ok((count > 0).then_some(Page {
-        count,
-        skip,
-        size,
-        records,
-    }))
+    Ok(Page::counted(count, records, size, skip))
 }
 
 /// `subscriptionsManager.accounts.get` params.
@@ -632,12 +627,7 @@ pub async fn list_guests(
     let (size, skip) = paging(p.page_size, p.skip)?;
     let (count, guests) = store.account_guests(p.account_id, skip, size).await?;
     let records = guests.into_iter().map(GuestRecord::from).collect();
-    Ok((count > 0).then_some(Page {
-        count,
-        skip,
-        size,
-        records,
-    }))
+    Ok(Page::counted(count, records, size, skip))
 }
 
 /// `subscriptionsManager.guestRoles.list` / `accountManager.guestRoles.listGuestRoles` params.
@@ -694,18 +684,7 @@ pub(crate) async fn roles_page(
         system: p.system,
     };
     let all = super::guests_manager::filtered_roles(store, filter).await?;
-    let count = all.len() as u64;
-    let records = all
-        .into_iter()
-        .skip(skip as usize)
-        .take(size as usize)
-        .collect();
-    Ok((count > 0).then_some(Page {
-        count,
-        skip,
-        size,
-        records,
-    }))
+    Ok(Page::of(all, size, skip))
 }
 
 /// `subscriptionsManager.guestRoles.get`.

@@ -184,18 +184,7 @@ pub async fn list(
         })
         .filter(|w| p.trigger.as_deref().is_none_or(|t| w.trigger == t))
         .collect();
-    let count = matching.len() as u64;
-    let records = matching
-        .into_iter()
-        .skip(skip as usize)
-        .take(size as usize)
-        .collect();
-    Ok((count > 0).then_some(Page {
-        count,
-        skip,
-        size,
-        records,
-    }))
+    Ok(Page::of(matching, size, skip))
 }
 
 /// `systemManager.webhooks.update` params.
@@ -432,18 +421,7 @@ pub async fn list_error_codes(
         .filter(|c| p.code.is_none_or(|x| c.code == x))
         .filter(|c| p.is_internal.is_none_or(|x| c.is_internal == x))
         .collect();
-    let count = matching.len() as u64;
-    let records = matching
-        .into_iter()
-        .skip(skip as usize)
-        .take(size as usize)
-        .collect();
-    Ok((count > 0).then_some(Page {
-        count,
-        skip,
-        size,
-        records,
-    }))
+    Ok(Page::of(matching, size, skip))
 }
 
 /// `systemManager.errorCodes.get`.
