@@ -319,9 +319,53 @@ async fn accept_invalid_certificates_is_explicit(f: &Fixture) {
     assert_eq!(body["payload"]["accountId"], account.id.to_string());
 }
 
+async fn guest_events_reach_their_webhooks(f: &Fixture) {
+    let (invited_url, invited) = receiver(0, false).await;
+    let (revoked_url, revoked) = receiver(0, false).await;
+    for (url, trigger) in [
+        (&invited_url, "guestAccount.invited"),
+        (&revoked_url, "guestAccount.revoked"),
+    ] {
+        ok(
+            f,
+            Who::Staff,
+            "systemManager.webhooks.create",
+            json!({ "name": trigger, "url": url, "trigger": trigger }),
+        )
+        .await;
+    }
+    let guest = json!({ "tenantId": f.initech, "accountId": f.ops, "roleId": f.reader, "email": "Gail@Initech.test" });
+    ok(
+        f,
+        Who::SubscriptionsManager,
+        "subscriptionsManager.guests.guestUserToSubscriptionAccount",
+        guest.clone(),
+    )
+    .await;
+    ok(
+        f,
+        Who::SubscriptionsManager,
+        "subscriptionsManager.guests.revokeUserGuestToSubscriptionAccount",
+        guest,
+    )
+    .await;
+    let dispatcher = Dispatcher::new(f.store.clone(), None, settings(3)).unwrap();
+    assert_eq!(dispatcher.tick().await.unwrap(), 2);
+    for (seen, event) in [
+        (invited, "guestAccount.invited"),
+        (revoked, "guestAccount.revoked"),
+    ] {
+        let body: Value = serde_json::from_slice(&seen.seen.lock().unwrap()[0].body).unwrap();
+        assert_eq!(body["event"], event);
+        assert_eq!(body["payload"]["email"], "gail@initech.test", "{body}");
+        assert_eq!(body["payload"]["roleId"], f.reader.to_string());
+    }
+}
+
 common::on_both_stores!(
     deliveries_survive_failures_and_restarts,
     given_up_deliveries_are_kept,
     tls_receivers_are_reached_only_when_trusted,
     accept_invalid_certificates_is_explicit,
+    guest_events_reach_their_webhooks,
 );

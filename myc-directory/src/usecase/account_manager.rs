@@ -85,8 +85,11 @@ pub async fn guest_to_children(
         detail,
     )
     .await?;
+    let email = crate::store::normalize_email(&p.email)?;
+    let invited = "guestAccount.invited";
+    crate::webhooks::fire_guest(store, invited, p.tenant_id, p.account_id, &email, p.role_id).await;
     Ok(GuestRecord {
-        email: crate::store::normalize_email(&p.email)?,
+        email,
         account_id: p.account_id,
         role_id: p.role_id,
         was_verified: false,

@@ -256,6 +256,9 @@ pub async fn guest_user(
         serde_json::json!({ "email": guest.email, "roleId": params.role_id }),
     )
     .await?;
+    let (tenant, account, role) = (params.tenant_id, params.account_id, params.role_id);
+    let invited = "guestAccount.invited";
+    crate::webhooks::fire_guest(store, invited, tenant, account, &guest.email, role).await;
     Ok(GuestRecord {
         email: guest.email,
         account_id: params.account_id,
@@ -291,7 +294,11 @@ pub async fn revoke_guest(
         serde_json::json!({ "email": params.email, "roleId": params.role_id }),
     )
     .await?;
-    Ok(params.email)
+    let (tenant, account, role) = (params.tenant_id, params.account_id, params.role_id);
+    let email = crate::store::normalize_email(&params.email)?;
+    let revoked = "guestAccount.revoked";
+    crate::webhooks::fire_guest(store, revoked, tenant, account, &email, role).await;
+    Ok(email)
 }
 
 /// `subscriptionsManager.accounts.createRoleAssociatedAccount` params.

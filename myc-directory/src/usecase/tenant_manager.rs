@@ -140,8 +140,11 @@ pub async fn guest_to_manager_account(
         detail,
     )
     .await?;
+    let email = crate::store::normalize_email(&p.email)?;
+    let invited = "guestAccount.invited";
+    crate::webhooks::fire_guest(store, invited, p.tenant_id, p.account_id, &email, role).await;
     Ok(super::subscriptions_manager::GuestRecord {
-        email: crate::store::normalize_email(&p.email)?,
+        email,
         account_id: p.account_id,
         role_id: role,
         was_verified: false,
@@ -190,7 +193,12 @@ pub async fn revoke_from_manager_account(
         Some(p.account_id),
         detail,
     )
-    .await
+    .await?;
+    let email = crate::store::normalize_email(&p.email)?;
+    let revoked = "guestAccount.revoked";
+    let (tenant, account) = (p.tenant_id, p.account_id);
+    crate::webhooks::fire_guest(store, revoked, tenant, account, &email, p.role_id).await;
+    Ok(())
 }
 
 /// Tag params: the tenant's own tags (`tenantManager.tags.*`) or, with `accountId`, an

@@ -15,6 +15,8 @@
 //! | `userAccount.created` | a user creates its account |
 //! | `userAccount.updated` | a user renames its account |
 //! | `userAccount.deleted` | a user deletes its account |
+//! | `guestAccount.invited` | a user is invited into a tenant's account with a role |
+//! | `guestAccount.revoked` | a guest relation is revoked |
 //!
 //! A delivery is `POST` (or the webhook's method) of
 //! `{"id", "event", "occurredAt", "payload"}` with the headers of the Standard Webhooks
@@ -42,6 +44,8 @@ pub const EVENTS: &[&str] = &[
     "userAccount.created",
     "userAccount.updated",
     "userAccount.deleted",
+    "guestAccount.invited",
+    "guestAccount.revoked",
 ];
 
 /// An event the directory fires.
@@ -85,4 +89,19 @@ pub async fn fire(store: &crate::store::SqlStore, event: Event) {
         Ok(n) => tracing::debug!(event = event.name, deliveries = n, "webhook event queued"),
         Err(e) => tracing::error!(event = event.name, error = %e, "webhook event not queued"),
     }
+}
+
+/// `guestAccount.invited` / `guestAccount.revoked` for `email` in `account` of `tenant`.
+pub async fn fire_guest(
+    store: &crate::store::SqlStore,
+    event: &'static str,
+    tenant: uuid::Uuid,
+    account: uuid::Uuid,
+    email: &str,
+    role: uuid::Uuid,
+) {
+    let payload = json!({
+        "tenantId": tenant, "accountId": account, "email": email, "roleId": role,
+    });
+    fire(store, Event::now(event, payload)).await;
 }
