@@ -25,6 +25,18 @@ pub struct ServiceEntry {
     pub hosts: usize,
     /// Its active health-check path, if any.
     pub health_check_path: Option<String>,
+    /// Listed for discovery clients and AI agents (`service.listDiscoverableServices`).
+    pub discoverable: bool,
+    /// What it does.
+    pub description: Option<String>,
+    /// Where its OpenAPI document is, on the service.
+    pub openapi_path: Option<String>,
+    /// Capability tags.
+    pub capabilities: Vec<String>,
+    /// Its kind (`rest-api`, …).
+    pub service_type: Option<String>,
+    /// A context API (listed apart from tools).
+    pub is_context_api: bool,
 }
 
 impl ServiceEntry {
@@ -41,6 +53,12 @@ impl ServiceEntry {
             protocol: protocol.to_owned(),
             hosts,
             health_check_path,
+            discoverable: false,
+            description: None,
+            openapi_path: None,
+            capabilities: Vec::new(),
+            service_type: None,
+            is_context_api: false,
         }
     }
 }

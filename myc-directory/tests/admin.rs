@@ -529,6 +529,23 @@ async fn catalog(f: &Fixture) {
     )
     .await;
     assert_eq!(none, Value::Null);
+    // Discoverable services, for any signed-in caller, as agents see them.
+    let found = ok(f, Who::User, "service.listDiscoverableServices", json!({})).await;
+    let tool = &found["tools"][0];
+    assert_eq!(tool["openapiPath"], "/billing/openapi.json", "{found}");
+    assert_eq!(
+        (tool["toolType"].as_str(), tool["capabilities"][0].as_str()),
+        (Some("rest-api"), Some("invoices"))
+    );
+    assert_eq!(found["contexts"], json!([]));
+    let none = ok(
+        f,
+        Who::User,
+        "service.listDiscoverableServices",
+        json!({ "name": "nothing" }),
+    )
+    .await;
+    assert_eq!(none, Value::Null);
 }
 
 common::on_both_stores!(

@@ -55,7 +55,9 @@ fn allowed(method: &str) -> &'static [Who] {
         "staff.accounts.upgradePrivileges" | "staff.accounts.downgradePrivileges" => &[Staff],
         "accountManager.guests.guestToChildrenAccount" => CHILD_GUESTERS,
         m if m.starts_with("accountManager.") => MEMBERS,
-        m if m.starts_with("rpc.") || m.starts_with("beginners.") => EVERYONE,
+        m if m.starts_with("rpc.") || m.starts_with("beginners.") || m.starts_with("service.") => {
+            EVERYONE
+        }
         m if m.starts_with("managers.")
             || m.starts_with("guestManager.")
             || m.starts_with("userManager.")
@@ -80,6 +82,7 @@ async fn prepare(f: &Fixture, method: &str, who: Who, n: usize) -> Value {
     let fresh_user = || async { user(s, &format!("u{n}@example.com")).await };
     let params = match method {
         "rpc.discover"
+        | "service.listDiscoverableServices"
         | "beginners.profile.get"
         | "beginners.accounts.get"
         | "beginners.tokens.list"

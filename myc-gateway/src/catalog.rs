@@ -23,12 +23,21 @@ fn protocol(p: Protocol) -> &'static str {
 pub fn catalog(config: &Config) -> Catalog {
     let mut catalog = Catalog::default();
     for service in &config.services {
-        catalog.services.push(ServiceEntry::new(
-            &service.name,
-            protocol(service.protocol),
-            service.hosts.len(),
-            service.health_check_path.clone(),
-        ));
+        let discovery = &service.discovery;
+        catalog.services.push(ServiceEntry {
+            discoverable: discovery.discoverable,
+            description: discovery.description.clone(),
+            openapi_path: discovery.openapi_path.clone(),
+            capabilities: discovery.capabilities.clone(),
+            service_type: discovery.service_type.clone(),
+            is_context_api: discovery.is_context_api,
+            ..ServiceEntry::new(
+                &service.name,
+                protocol(service.protocol),
+                service.hosts.len(),
+                service.health_check_path.clone(),
+            )
+        });
         for route in &service.routes {
             let methods = METHODS
                 .iter()

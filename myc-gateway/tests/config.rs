@@ -450,3 +450,40 @@ fn signing_keys_need_the_master_key_and_good_ids() {
 }
 
 const MASTER_HEX_PREFIX: &str = "2f0c6a3c";
+
+/// Upstream's discovery keys are kept; a discoverable service without a description or an
+/// OpenAPI path is reported (and not listed).
+#[test]
+fn discovery_keys() {
+    let config = parse(
+        "[api.services]\n[[data]]\nhost = \"d:1\"\ndiscoverable = true\ndescription = \"Customer data\"\nopenapiPath = \"/api/openapi.json\"\ncapabilities = [\"search\"]\nserviceType = \"rest-api\"\n[[bare]]\nhost = \"b:1\"\ndiscoverable = true\n",
+    )
+    .unwrap();
+    let data = config.services.iter().find(|s| s.name == "data").unwrap();
+    assert_eq!(
+        data.discovery,
+        myc_gateway::config::Discovery {
+            discoverable: true,
+            description: Some("Customer data".into()),
+            openapi_path: Some("/api/openapi.json".into()),
+            capabilities: vec!["search".into()],
+            service_type: Some("rest-api".into()),
+            is_context_api: false,
+        }
+    );
+    assert!(
+        config
+            .warnings
+            .iter()
+            .any(|w| w.contains("api.services.bare") && w.contains("openapiPath")),
+        "{:?}",
+        config.warnings
+    );
+    let catalog = myc_gateway::catalog::catalog(&config);
+    assert!(
+        catalog
+            .services
+            .iter()
+            .any(|s| s.name == "data" && s.discoverable)
+    );
+}

@@ -49,6 +49,7 @@ pub const PREFIXES: &[&str] = &[
     "/_adm/gateway-manager/",
     "/_adm/account-manager/",
     "/_adm/users-manager/",
+    "/_adm/service/",
     "/_adm/staffs/",
     "/_adm/system-manager/",
     "/_adm/audit/",

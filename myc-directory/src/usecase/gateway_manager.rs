@@ -87,3 +87,89 @@ pub fn routes(
     };
     page(&catalog.routes, keep, &p)
 }
+
+/// `service.listDiscoverableServices` params.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ListDiscoverable {
+    /// Only this service.
+    #[serde(default)]
+    pub id: Option<Uuid>,
+    /// Only names containing this.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// A discoverable service as agents see it (upstream's `Tool`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tool {
+    /// The service's name (its gateway path prefix).
+    pub name: String,
+    /// What it does.
+    pub description: String,
+    /// Its kind (`unknown` when not set).
+    pub tool_type: String,
+    /// A context API.
+    pub is_context_api: bool,
+    /// Capability tags.
+    pub capabilities: Vec<String>,
+    /// Its OpenAPI document through the gateway: `/{service}/{openapiPath}`.
+    pub openapi_path: String,
+    /// The gateway's view of its health (`unknown`: not reported here).
+    pub health_status: String,
+}
+
+/// What `service.listDiscoverableServices` answers.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Discoverable {
+    /// What the list is.
+    pub description: &'static str,
+    /// Context APIs.
+    pub contexts: Vec<Tool>,
+    /// When health was last checked (not reported here).
+    pub last_updated: Option<String>,
+    /// Tools.
+    pub tools: Vec<Tool>,
+}
+
+/// `service.listDiscoverableServices`: services marked `discoverable` with a description and
+/// an OpenAPI path, for any signed-in caller; `None` when there are none.
+pub fn discoverable(
+    catalog: &Catalog,
+    _caller: &Caller,
+    p: ListDiscoverable,
+) -> Result<Option<Discoverable>, UseCaseError> {
+    let tools: Vec<Tool> = catalog
+        .services
+        .iter()
+        .filter(|s| s.discoverable)
+        .filter(|s| p.id.is_none_or(|id| id == s.id) && contains(&s.name, p.name.as_deref()))
+        .filter_map(|s| {
+            Some(Tool {
+                name: s.name.clone(),
+                description: s.description.clone()?,
+                tool_type: s.service_type.clone().unwrap_or_else(|| "unknown".into()),
+                is_context_api: s.is_context_api,
+                capabilities: s.capabilities.clone(),
+                openapi_path: format!(
+                    "/{}/{}",
+                    s.name.trim_end_matches('/'),
+                    s.openapi_path.as_deref()?.trim_start_matches('/')
+                ),
+                health_status: "unknown".into(),
+            })
+        })
+        .collect();
+    if tools.is_empty() {
+        return Ok(None);
+    }
+    let (contexts, tools) = tools.into_iter().partition(|t| t.is_context_api);
+    Ok(Some(Discoverable {
+        description: "Describe public services, including the context where the service should run",
+        contexts,
+        last_updated: None,
+        tools,
+    }))
+}

@@ -252,9 +252,14 @@ impl Fixture {
         );
         let forget = auth.clone();
         let catalog = myc_directory::catalog::Catalog {
-            services: vec![myc_directory::catalog::ServiceEntry::new(
-                "billing", "http", 2, None,
-            )],
+            services: vec![myc_directory::catalog::ServiceEntry {
+                discoverable: true,
+                description: Some("Invoices and payments".into()),
+                openapi_path: Some("/openapi.json".into()),
+                capabilities: vec!["invoices".into()],
+                service_type: Some("rest-api".into()),
+                ..myc_directory::catalog::ServiceEntry::new("billing", "http", 2, None)
+            }],
             routes: vec![myc_directory::catalog::RouteEntry::new(
                 "billing",
                 "/billing/*",

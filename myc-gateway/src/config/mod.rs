@@ -46,7 +46,7 @@ pub use error::{ConfigError, KeyError};
 use myc_tower::routing::{Addressing, RouteTable};
 pub use nats::{AllowRule, IssuerSettings, NatsSettings, RenewingSettings, Requester, TenantScope};
 pub use ops::OpsSettings;
-pub use services::{IdentitySource, Protocol, Route, SecretInjection, Service};
+pub use services::{Discovery, IdentitySource, Protocol, Route, SecretInjection, Service};
 pub use store::{SQLITE_FILE, SecretsSettings, StoreLocation, StoreSettings};
 pub use telegram::TelegramSettings;
 pub use tls::ServerTls;

@@ -36,8 +36,8 @@ pub(super) struct RawService {
     allowed_sources: Option<Vec<String>>,
     #[serde(default)]
     proxy_address: Option<String>,
-    // Upstream discovery metadata: accepted (so that upstream's files load under
-    // `deny_unknown_fields`) and skipped without being stored.
+    // Upstream's `id` and `healthStatus`: accepted (so that upstream's files load under
+    // `deny_unknown_fields`) and skipped; the discovery keys below are kept.
     #[serde(default)]
     #[allow(dead_code)]
     id: Option<IgnoredAny>,
@@ -45,23 +45,17 @@ pub(super) struct RawService {
     #[allow(dead_code)]
     health_status: Option<IgnoredAny>,
     #[serde(default)]
-    #[allow(dead_code)]
-    discoverable: Option<IgnoredAny>,
+    discoverable: Option<bool>,
     #[serde(default)]
-    #[allow(dead_code)]
-    service_type: Option<IgnoredAny>,
+    service_type: Option<String>,
     #[serde(default)]
-    #[allow(dead_code)]
-    is_context_api: Option<IgnoredAny>,
+    is_context_api: Option<bool>,
     #[serde(default)]
-    #[allow(dead_code)]
-    capabilities: Option<IgnoredAny>,
+    capabilities: Option<Vec<String>>,
     #[serde(default)]
-    #[allow(dead_code)]
-    description: Option<IgnoredAny>,
+    description: Option<String>,
     #[serde(default)]
-    #[allow(dead_code)]
-    openapi_path: Option<IgnoredAny>,
+    openapi_path: Option<String>,
     #[serde(default, alias = "routes")]
     path: Vec<RawRoute>,
     #[serde(default, alias = "secrets")]
@@ -204,6 +198,26 @@ pub struct Service {
     pub routes: Vec<Route>,
     /// Secrets by name.
     pub secrets: BTreeMap<String, SecretInjection>,
+    /// What it tells discovery clients and AI agents.
+    pub discovery: Discovery,
+}
+
+/// A service's discovery metadata (upstream's keys `discoverable`, `description`,
+/// `openapiPath`, `capabilities`, `serviceType`, `isContextApi`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Discovery {
+    /// Listed by `service.listDiscoverableServices` (needs a description and an OpenAPI path).
+    pub discoverable: bool,
+    /// What it does, for people and agents.
+    pub description: Option<String>,
+    /// Where its OpenAPI document is, on the service.
+    pub openapi_path: Option<String>,
+    /// Capability tags.
+    pub capabilities: Vec<String>,
+    /// Its kind (`rest-api`, …).
+    pub service_type: Option<String>,
+    /// A context API (listed apart from tools).
+    pub is_context_api: bool,
 }
 
 /// Every service (in name order) and the route table of all their routes.
@@ -261,6 +275,21 @@ fn service(
         };
         routes.push(self::route(&rkey, route, &context, warnings)?);
     }
+    let discovery = Discovery {
+        discoverable: raw.discoverable.unwrap_or(false),
+        description: raw.description,
+        openapi_path: raw.openapi_path,
+        capabilities: raw.capabilities.unwrap_or_default(),
+        service_type: raw.service_type,
+        is_context_api: raw.is_context_api.unwrap_or(false),
+    };
+    if discovery.discoverable
+        && (discovery.description.is_none() || discovery.openapi_path.is_none())
+    {
+        warnings.push(format!(
+            "{key}: discoverable services need description and openapiPath; not listed"
+        ));
+    }
     Ok(Service {
         name,
         hosts,
@@ -269,6 +298,7 @@ fn service(
         allowed_sources,
         routes,
         secrets,
+        discovery,
     })
 }
 

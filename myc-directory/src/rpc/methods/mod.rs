@@ -7,6 +7,7 @@ mod beginners;
 mod gateway_manager;
 mod guest_manager;
 mod managers;
+mod service;
 mod staff;
 mod subscriptions_manager;
 mod system_manager;
@@ -46,6 +47,7 @@ const NAMESPACES: &[&[MethodSpec]] = &[
     gateway_manager::SPECS,
     account_manager::SPECS,
     users_manager::SPECS,
+    service::SPECS,
     staff::SPECS,
     system_manager::SPECS,
     audit::SPECS,
@@ -106,6 +108,7 @@ pub(super) async fn run(
         "gatewayManager" => gateway_manager::run(api, caller, name, params).await,
         "accountManager" => account_manager::run(api, caller, name, params).await,
         "userManager" => users_manager::run(api, caller, name, params).await,
+        "service" => service::run(api, caller, name, params).await,
         "staff" => staff::run(api, caller, name, params).await,
         "systemManager" => system_manager::run(api, caller, name, params).await,
         "audit" => audit::run(api, caller, name, params).await,
