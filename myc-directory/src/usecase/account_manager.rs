@@ -63,14 +63,8 @@ pub async fn guest_to_children(
             p.account_id, p.tenant_id
         )));
     }
-    super::subscriptions_manager::require_grant(
-        store,
-        caller,
-        p.tenant_id,
-        p.account_id,
-        p.role_id,
-    )
-    .await?;
+    super::subscriptions_manager::require_grant(store, caller, p.tenant_id, &account, p.role_id)
+        .await?;
     let created = store
         .invite_guest(p.account_id, &p.email, p.role_id)
         .await?;

@@ -235,7 +235,7 @@ pub async fn tenants_delete(
     p: TenantById,
 ) -> Result<(), UseCaseError> {
     require_platform_admin(caller)?;
-    let name = store.tenant_details(p.id).await?.name;
+    let name = super::tenant_name(store, p.id).await?;
     store.delete_tenant(p.id).await?;
     let detail = serde_json::json!({ "name": name });
     super::audit(

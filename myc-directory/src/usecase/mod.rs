@@ -190,6 +190,19 @@ impl From<crate::store::Error> for UseCaseError {
     }
 }
 
+/// The name of `tenant` (one query), or not found.
+pub(crate) async fn tenant_name(
+    store: &crate::store::SqlStore,
+    tenant: Uuid,
+) -> Result<String, UseCaseError> {
+    use crate::store::Store;
+    store
+        .tenant(tenant)
+        .await?
+        .map(|t| t.name)
+        .ok_or_else(|| UseCaseError::NotFound(format!("tenant {tenant} not found")))
+}
+
 /// Records a mutation in the audit trail.
 pub(crate) async fn audit(
     store: &crate::store::SqlStore,

@@ -176,25 +176,20 @@ pub struct GuestRecord {
     pub created: bool,
 }
 
-/// The subscription account, checked to belong to the tenant the caller manages.
+/// The account, checked to belong to the tenant the caller manages.
 pub(crate) async fn tenant_account(
     store: &SqlStore,
     caller: &Caller,
     tenant: Uuid,
     account: Uuid,
     need: Permission,
-) -> Result<(), UseCaseError> {
+) -> Result<AccountRecord, UseCaseError> {
     require_tenant_manager(caller, tenant, need)?;
-    if store
-        .account_record(account)
-        .await
-        .is_ok_and(|a| a.tenant_id == Some(tenant))
-    {
-        Ok(())
-    } else {
-        Err(UseCaseError::NotFound(format!(
+    match store.account_record(account).await {
+        Ok(record) if record.tenant_id == Some(tenant) => Ok(record),
+        _ => Err(UseCaseError::NotFound(format!(
             "account {account} of tenant {tenant} not found"
-        )))
+        ))),
     }
 }
 
@@ -206,11 +201,11 @@ pub(crate) async fn require_grant(
     store: &SqlStore,
     caller: &Caller,
     tenant: Uuid,
-    account: Uuid,
+    account: &AccountRecord,
     role: Uuid,
 ) -> Result<(), UseCaseError> {
-    let management = store.account_record(account).await?.account_type
-        == serde_json::json!({ "tenantManager": { "tenantId": tenant } });
+    let management =
+        account.account_type == serde_json::json!({ "tenantManager": { "tenantId": tenant } });
     let administrative = store.guest_role(role).await.is_ok_and(|r| {
         r.slug == super::TENANT_MANAGER_ROLE || r.slug == super::SUBSCRIPTIONS_MANAGER_ROLE
     });
@@ -228,8 +223,8 @@ async fn authorize_guest(
     params: &GuestParams,
 ) -> Result<(), UseCaseError> {
     let (tenant, account) = (params.tenant_id, params.account_id);
-    tenant_account(store, caller, tenant, account, Permission::Write).await?;
-    require_grant(store, caller, tenant, account, params.role_id).await
+    let record = tenant_account(store, caller, tenant, account, Permission::Write).await?;
+    require_grant(store, caller, tenant, &record, params.role_id).await
 }
 
 /// `subscriptionsManager.guests.guestUserToSubscriptionAccount`: invites the e-mail (pending

@@ -40,10 +40,8 @@ pub async fn create_subscription_manager_account(
         read_role_id: system_role(store, SUBSCRIPTIONS_MANAGER_ROLE, Permission::Read).await?,
         write_role_id: system_role(store, SUBSCRIPTIONS_MANAGER_ROLE, Permission::Write).await?,
     };
-    let name = format!(
-        "{} subscriptions manager",
-        store.tenant_details(p.tenant_id).await?.name
-    );
+    let tenant = super::tenant_name(store, p.tenant_id).await?;
+    let name = format!("{tenant} subscriptions manager");
     let account = store
         .create_tenant_account(p.tenant_id, &name, &kind)
         .await?;

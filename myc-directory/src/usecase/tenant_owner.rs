@@ -33,10 +33,10 @@ pub async fn create_management_account(
     p: TenantId,
 ) -> Result<AccountRecord, UseCaseError> {
     require_tenant_owner(caller, p.tenant_id)?;
-    let name = store
-        .tenant_details(p.tenant_id)
-        .await
-        .map(|t| format!("{} management", t.name))?;
+    let name = format!(
+        "{} management",
+        super::tenant_name(store, p.tenant_id).await?
+    );
     // One per tenant (a unique index): a second is a conflict, even when two race.
     let account = store
         .create_tenant_account(p.tenant_id, &name, &TenantAccountKind::TenantManager)
