@@ -31,7 +31,20 @@ use myc_tower::routing::RouteError;
 #[derive(Clone)]
 enum RouteService {
     Direct(Auth<Forward>),
+    /// With response callbacks between authentication and forwarding.
+    Called(Auth<myc_tower::callback::CallbackService<Forward>>),
     Composed(BoxCloneSyncService<Request<Body>, Response<Body>, Infallible>),
+}
+
+impl RouteService {
+    async fn call(&self, request: Request<Body>) -> Result<Response<Body>, Infallible> {
+        match self {
+            // The auth and callback layers delegate readiness to the forwarder: always ready.
+            RouteService::Direct(service) => service.clone().call(request).await,
+            RouteService::Called(service) => service.clone().call(request).await,
+            RouteService::Composed(service) => service.clone().oneshot(request).await,
+        }
+    }
 }
 
 /// Forwards a routed request to its service's hosts.
@@ -42,6 +55,8 @@ struct ForwardTo {
     proxy: Arc<Proxy>,
     upstream: Arc<Upstream>,
     secret: Option<crate::config::SecretInjection>,
+    /// The route has callbacks: responses carry their downstream URL.
+    callbacks: bool,
 }
 
 impl std::fmt::Debug for Forward {
@@ -76,6 +91,7 @@ impl Service<Request<Body>> for Forward {
                 secret: to.secret.as_ref(),
                 upgrade: routed.upgrade,
                 trailers: routed.trailers,
+                downstream_url: to.callbacks,
             };
             let account = request
                 .extensions()
@@ -111,6 +127,8 @@ struct Gateway {
     trusted: Vec<IpNet>,
     routes: Vec<Vec<RouteService>>,
     store: Option<ReadyCheck>,
+    /// Response callbacks, when any is defined (their counters go to `/metrics`).
+    callbacks: Option<myc_tower::callback::Callbacks>,
 }
 
 /// Why the gateway could not be assembled from a valid configuration.
@@ -132,6 +150,10 @@ pub enum BuildError {
         /// The endpoint's path.
         reserved: String,
     },
+    /// A callback is not usable (a script that does not compile, a URL that is not one), or
+    /// no Tokio runtime runs the build.
+    #[error("callbacks: {0}")]
+    Callbacks(String),
     /// A service's setting is not usable (`api.services.NAME.KEY: message`).
     #[error("api.services.{service}.{key}: {message}")]
     Service {
@@ -370,6 +392,7 @@ pub fn build(
             }
         }
     }
+    let callbacks = callback_set(&config, tls_for_callbacks(&config)?)?;
     let mut allowed = Vec::new();
     let mut routes = Vec::new();
     for service in &config.services {
@@ -425,11 +448,28 @@ pub fn build(
                 proxy: proxy.clone(),
                 upstream: upstream.clone(),
                 secret,
+                callbacks: !route.callbacks.is_empty(),
             }));
-            let layered =
-                tower::Layer::layer(&AuthLayer::new(auth.clone(), route.group.clone()), forward);
+            let auth_layer = AuthLayer::new(auth.clone(), route.group.clone());
+            let selected = match (&callbacks, route.callbacks.is_empty()) {
+                (Some(set), false) => Some(
+                    set.select(&route.callbacks)
+                        .map_err(|e| BuildError::Callbacks(e.to_string()))?,
+                ),
+                _ => None,
+            };
+            let layered: RouteService = match selected {
+                None => RouteService::Direct(tower::Layer::layer(&auth_layer, forward)),
+                Some(selected) => {
+                    let called = tower::Layer::layer(
+                        &myc_tower::callback::CallbackLayer::new(selected, route.group.clone()),
+                        forward,
+                    );
+                    RouteService::Called(tower::Layer::layer(&auth_layer, called))
+                }
+            };
             match route.identity_source {
-                None => services.push(RouteService::Direct(layered)),
+                None => services.push(layered),
                 Some(crate::config::IdentitySource::Telegram) => {
                     let telegram = extras.telegram.clone().ok_or_else(|| BuildError::Service {
                         service: service.name.clone(),
@@ -442,7 +482,7 @@ pub fn build(
                         let layered = layered.clone();
                         async move {
                             match telegram.webhook(request).await {
-                                Ok(request) => layered.oneshot(request).await,
+                                Ok(request) => layered.call(request).await,
                                 Err(e) => Ok(e.response()),
                             }
                         }
@@ -472,6 +512,7 @@ pub fn build(
         trusted,
         routes,
         store,
+        callbacks,
     };
     let cors = cors_layer(&gateway.config.cors);
     let app = App(Arc::new(AppInner {
@@ -484,6 +525,36 @@ pub fn build(
         health,
         sources: allowed,
     })
+}
+
+/// TLS of HTTPS callbacks: the system's roots and `[gateway.tls] extra_roots`.
+fn tls_for_callbacks(config: &Config) -> Result<Option<Arc<rustls::ClientConfig>>, BuildError> {
+    if config.callbacks.definitions.is_empty() {
+        return Ok(None);
+    }
+    let roots: Vec<&[u8]> = config.tls_roots.iter().map(Vec::as_slice).collect();
+    myc_tower::tls::client_config(&roots)
+        .map(Some)
+        .map_err(|e| BuildError::Callbacks(e.to_string()))
+}
+
+/// The callbacks of `config`, when it defines any (needs a Tokio runtime: the queue's
+/// consumer is a task).
+fn callback_set(
+    config: &Config,
+    tls: Option<Arc<rustls::ClientConfig>>,
+) -> Result<Option<myc_tower::callback::Callbacks>, BuildError> {
+    let Some(tls) = tls else { return Ok(None) };
+    if tokio::runtime::Handle::try_current().is_err() {
+        return Err(BuildError::Callbacks(
+            "build the gateway inside a Tokio runtime".into(),
+        ));
+    }
+    let mut settings = myc_tower::callback::Settings::new(tls);
+    settings.mode = config.callbacks.mode;
+    myc_tower::callback::Callbacks::new(config.callbacks.definitions.clone(), settings)
+        .map(Some)
+        .map_err(|e| BuildError::Callbacks(e.to_string()))
 }
 
 /// (service, host, in rotation) for every host.
@@ -594,7 +665,9 @@ async fn dispatch(gateway: &Gateway, peer: SocketAddr, request: Request<Body>) -
             return text(
                 StatusCode::OK,
                 "text/plain; version=0.0.4",
-                gateway.metrics.render(&host_states(gateway)),
+                gateway
+                    .metrics
+                    .render(&host_states(gateway), gateway.callbacks.as_ref()),
             );
         }
     }
@@ -702,11 +775,7 @@ async fn forward_routed(
         upgrade,
         trailers,
     });
-    let result = match &gateway.routes[service_index][route_index] {
-        // Auth<Forward> is always ready (the forwarder is; the layer delegates).
-        RouteService::Direct(service) => service.clone().call(request).await,
-        RouteService::Composed(service) => service.clone().oneshot(request).await,
-    };
+    let result = gateway.routes[service_index][route_index].call(request).await;
     match result {
         Ok(response) => response,
         Err(never) => match never {},

@@ -57,8 +57,13 @@ impl Metrics {
         inner.sum_seconds += seconds;
     }
 
-    /// The exposition text; `hosts` are (service, host, available).
-    pub fn render(&self, hosts: &[(String, String, bool)]) -> String {
+    /// The exposition text; `hosts` are (service, host, available); `callbacks`' counters
+    /// when the gateway has any.
+    pub fn render(
+        &self,
+        hosts: &[(String, String, bool)],
+        callbacks: Option<&myc_tower::callback::Callbacks>,
+    ) -> String {
         let mut out = String::new();
         let Ok(inner) = self.inner.lock() else {
             return out;
@@ -132,6 +137,27 @@ impl Metrics {
                 u8::from(*up)
             );
         }
+        if let Some(callbacks) = callbacks {
+            render_callbacks(&mut out, callbacks.stats());
+        }
         out
+    }
+}
+
+/// `myc_gateway_callbacks_total{outcome}`: succeeded, failed, dropped (queue full), filtered.
+fn render_callbacks(out: &mut String, stats: &myc_tower::callback::Stats) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let _ = writeln!(
+        out,
+        "# HELP myc_gateway_callbacks_total Response callbacks by outcome (dropped: the queue was full)."
+    );
+    let _ = writeln!(out, "# TYPE myc_gateway_callbacks_total counter");
+    for (outcome, n) in [
+        ("succeeded", stats.succeeded.load(Relaxed)),
+        ("failed", stats.failed.load(Relaxed)),
+        ("dropped", stats.dropped.load(Relaxed)),
+        ("filtered", stats.filtered.load(Relaxed)),
+    ] {
+        let _ = writeln!(out, "myc_gateway_callbacks_total{{outcome=\"{outcome}\"}} {n}");
     }
 }

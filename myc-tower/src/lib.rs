@@ -3,6 +3,8 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+#[cfg(feature = "callbacks")]
+pub mod callback;
 pub mod claims_expr;
 pub mod client_addr;
 pub mod credential;

@@ -24,6 +24,7 @@
 //! ```
 
 mod auth;
+mod callbacks;
 mod cors;
 mod error;
 mod nats;
@@ -41,6 +42,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 pub use auth::{AuthSettings, HmacKeys, InternalKey, Provider};
+pub use callbacks::CallbackSettings;
 pub use cors::Cors;
 pub use error::{ConfigError, KeyError};
 use myc_tower::routing::{Addressing, RouteTable};
@@ -80,6 +82,11 @@ struct RawApi {
     /// Browser origins allowed to call the gateway (CORS).
     #[serde(default)]
     allowed_origins: Option<Vec<String>>,
+    /// `[[callback]]` definitions (rewritten to `[[api.callbacks]]` by [`preprocess`]).
+    #[serde(default)]
+    callbacks: Vec<callbacks::RawCallback>,
+    #[serde(default)]
+    callback_execution_mode: Option<callbacks::RawMode>,
     #[serde(flatten)]
     other: BTreeMap<String, toml::Value>,
 }
@@ -225,18 +232,41 @@ pub struct Config {
     pub nats: Option<NatsSettings>,
     /// `[core.webhook]`: outbound webhook deliveries.
     pub webhook: WebhookSettings,
+    /// `[[callback]]` and `[api] callbackExecutionMode`.
+    pub callbacks: CallbackSettings,
     /// `[gateway.telegram]`, if configured.
     pub telegram: Option<TelegramSettings>,
     /// What was accepted but is not used.
     pub warnings: Vec<String>,
 }
 
-/// Rewrites upstream's ergonomic service tables after `[api.services]` to their qualified form.
+/// Rewrites upstream's ergonomic tables to their qualified form: service tables after
+/// `[api.services]`, and `[[callback]]` (with its `[callback.…]` sub-tables) wherever it
+/// stands, to `[[api.callbacks]]`; upstream's `[api.callbacks]` header, which announces
+/// them, is dropped.
 fn preprocess(text: &str) -> String {
     let mut in_services = false;
     let mut out = String::with_capacity(text.len() + 256);
     for line in text.lines() {
         let trimmed = line.trim_start();
+        let header = trimmed.split('#').next().unwrap_or_default().trim_end();
+        if header == "[api.callbacks]" {
+            in_services = false;
+            out.push('\n');
+            continue;
+        }
+        if let Some(rest) = trimmed.strip_prefix("[[callback]]") {
+            out.push_str("[[api.callbacks]]");
+            out.push_str(rest);
+            out.push('\n');
+            continue;
+        }
+        if let Some(rest) = trimmed.strip_prefix("[callback.") {
+            out.push_str("[api.callbacks.");
+            out.push_str(rest);
+            out.push('\n');
+            continue;
+        }
         if trimmed.starts_with('[') && !trimmed.starts_with("[[") {
             in_services = trimmed.starts_with("[api.services]");
         }
@@ -396,6 +426,12 @@ impl Config {
         let (services, table) =
             services::resolve(api.services, addressing, base, env, &mut warnings)?;
         let webhook = webhook::resolve(root.get("core"), &mut warnings)?;
+        let callbacks = callbacks::resolve(
+            std::mem::take(&mut api.callbacks),
+            api.callback_execution_mode,
+            base,
+        )?;
+        services::check_callbacks(&services, &callbacks)?;
         Ok(Self {
             listen_ip: api.service_ip.unwrap_or_else(|| "127.0.0.1".into()),
             listen_port: api.service_port.unwrap_or(8080),
@@ -423,6 +459,7 @@ impl Config {
             tls_roots,
             nats,
             webhook,
+            callbacks,
             telegram,
             warnings,
         })

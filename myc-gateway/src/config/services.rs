@@ -171,6 +171,8 @@ pub struct Route {
     pub accept_insecure_routing: bool,
     /// Where the caller's identity comes from instead of credential headers.
     pub identity_source: Option<IdentitySource>,
+    /// Callbacks run after its responses, by name (`callbacks`).
+    pub callbacks: Vec<String>,
 }
 
 /// A body-based identity source (`identitySource`).
@@ -273,7 +275,7 @@ fn service(
             secrets: &secrets,
             has_allowed_sources: !allowed_sources.is_empty(),
         };
-        routes.push(self::route(&rkey, route, &context, warnings)?);
+        routes.push(self::route(&rkey, route, &context)?);
     }
     let discovery = Discovery {
         discoverable: raw.discoverable.unwrap_or(false),
@@ -390,8 +392,7 @@ fn route(
     rkey: &str,
     route: RawRoute,
     cx: &RouteContext<'_>,
-    warnings: &mut Vec<String>,
-) -> Result<Route, KeyError> {
+    ) -> Result<Route, KeyError> {
     let methods = MethodSet::parse(&route.methods)
         .map_err(|m| KeyError::new(format!("{rkey}.methods"), m.to_string()))?;
     if let Some(secret) = &route.secret_name
@@ -432,9 +433,6 @@ fn route(
             ));
         }
     };
-    if route.callbacks.is_some() {
-        warnings.push(format!("{rkey}.callbacks are not supported; ignored"));
-    }
     Ok(Route {
         pattern: route.path,
         methods,
@@ -442,7 +440,28 @@ fn route(
         secret: route.secret_name,
         accept_insecure_routing: route.accept_insecure_routing,
         identity_source,
+        callbacks: route.callbacks.unwrap_or_default(),
     })
+}
+
+/// Every callback a route names is defined.
+pub(super) fn check_callbacks(
+    services: &[Service],
+    callbacks: &super::CallbackSettings,
+) -> Result<(), KeyError> {
+    for service in services {
+        for (i, route) in service.routes.iter().enumerate() {
+            for name in &route.callbacks {
+                if !callbacks.definitions.iter().any(|c| &c.name == name) {
+                    return Err(KeyError::new(
+                        format!("api.services.{}.path[{i}].callbacks", service.name),
+                        format!("callback {name:?} is not defined in [[callback]]"),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The table; an ambiguity names both routes by key.

@@ -52,6 +52,9 @@ pub struct Target<'a> {
     pub upgrade: Option<HeaderValue>,
     /// Whether the client accepts trailers (`TE: trailers`), passed on to the upstream.
     pub trailers: bool,
+    /// Whether the response should carry a [`myc_tower::callback::DownstreamUrl`] (the
+    /// route has callbacks).
+    pub downstream_url: bool,
 }
 
 /// A JSON error response (`{"message", "code"}`), as the auth layer answers.
@@ -200,6 +203,7 @@ impl Proxy {
                 return crate::error_code::GatewayCode::BadRequest.response("invalid upstream URI");
             }
         };
+        let path = target.downstream_url.then(|| uri.path().to_owned());
         *request.uri_mut() = uri;
         let mut request = Some(request);
         let mut tried: Vec<std::sync::Arc<Host>> = Vec::new();
@@ -255,6 +259,13 @@ impl Proxy {
                         );
                         parts.headers.insert(http::header::UPGRADE, protocol);
                         upgrade::bridge(client, upstream, self.idle_upgraded);
+                    }
+                    if let Some(path) = &path {
+                        let scheme = if host.wire == Wire::Tls { "https" } else { "http" };
+                        parts.extensions.insert(myc_tower::callback::DownstreamUrl(format!(
+                            "{scheme}://{}{path}",
+                            host.name
+                        )));
                     }
                     return Response::from_parts(parts, incoming);
                 }
