@@ -15,6 +15,8 @@
 # worker process. With BASELINE_GATEWAY=/path/to/an/older/myc-gateway, that binary serves the same
 # config beside the current one (modes base-public, base-protected; started with
 # TOKIO_WORKER_THREADS=1, as builds before `--workers` were): an A/B of two builds in one run.
+# Mode "callback" is the public route with a fireAndForget Rhai callback; its line in the second
+# table is its ratio against "public" (goal >= 0.9x).
 # Usage: [BASELINE_GATEWAY=BIN] bench/gateway.sh [SECONDS_PER_RUN (3)] [ROUNDS (7)]
 set -euo pipefail
 secs="${1:-3}"
@@ -85,6 +87,19 @@ group = "public"
 path = "/"
 methods = ["GET"]
 
+[[cb]]
+host = "127.0.0.1:$up_port"
+[[cb.path]]
+group = "public"
+path = "/"
+methods = ["GET"]
+callbacks = ["slow-watch"]
+
+[[callback]]
+name = "slow-watch"
+type = "rhai"
+script = "if duration_ms > 1000 { log_warn(\"slow: \" + upstream_path) }"
+
 [[priv]]
 host = "127.0.0.1:$up_port"
 [[priv.path]]
@@ -121,7 +136,8 @@ url[direct]="http://127.0.0.1:$up_port/"; hdr[direct]="x-bench: 1"; pid[direct]=
 url[nginx]="http://127.0.0.1:$nginx_port/"; hdr[nginx]="x-bench: 1"; pid[nginx]=$nginx_worker
 url[public]="http://127.0.0.1:$gw_port/pub/"; hdr[public]="x-bench: 1"; pid[public]=$gw_pid
 url[protected]="http://127.0.0.1:$gw_port/priv/"; hdr[protected]="authorization: Bearer $token"; pid[protected]=$gw_pid
-modes=(direct nginx public protected)
+url[callback]="http://127.0.0.1:$gw_port/cb/"; hdr[callback]="x-bench: 1"; pid[callback]=$gw_pid
+modes=(direct nginx public protected callback)
 if [ -n "${BASELINE_GATEWAY:-}" ]; then
   url[base-public]="http://127.0.0.1:$base_port/pub/"; hdr[base-public]="x-bench: 1"; pid[base-public]=$base_pid
   url[base-protected]="http://127.0.0.1:$base_port/priv/"; hdr[base-protected]="authorization: Bearer $token"
@@ -140,3 +156,5 @@ for round in $(seq "$rounds"); do
   done
 done
 report "$results" nginx "${modes[@]}"
+echo
+report "$results" public public callback

@@ -552,6 +552,8 @@ fn callback_set(
     }
     let mut settings = myc_tower::callback::Settings::new(tls);
     settings.mode = config.callbacks.mode;
+    settings.queue = config.callbacks.queue;
+    settings.concurrency = config.callbacks.concurrency;
     myc_tower::callback::Callbacks::new(config.callbacks.definitions.clone(), settings)
         .map(Some)
         .map_err(|e| BuildError::Callbacks(e.to_string()))
@@ -775,7 +777,9 @@ async fn forward_routed(
         upgrade,
         trailers,
     });
-    let result = gateway.routes[service_index][route_index].call(request).await;
+    let result = gateway.routes[service_index][route_index]
+        .call(request)
+        .await;
     match result {
         Ok(response) => response,
         Err(never) => match never {},

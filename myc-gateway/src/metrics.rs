@@ -158,6 +158,9 @@ fn render_callbacks(out: &mut String, stats: &myc_tower::callback::Stats) {
         ("dropped", stats.dropped.load(Relaxed)),
         ("filtered", stats.filtered.load(Relaxed)),
     ] {
-        let _ = writeln!(out, "myc_gateway_callbacks_total{{outcome=\"{outcome}\"}} {n}");
+        let _ = writeln!(
+            out,
+            "myc_gateway_callbacks_total{{outcome=\"{outcome}\"}} {n}"
+        );
     }
 }

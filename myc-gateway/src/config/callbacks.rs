@@ -12,12 +12,27 @@ use serde::Deserialize;
 use super::KeyError;
 
 /// Callbacks and how routes run them.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CallbackSettings {
     /// `callbackExecutionMode`.
     pub mode: Mode,
     /// Every `[[callback]]`, in file order.
     pub definitions: Vec<Callback>,
+    /// Responses whose fire-and-forget callbacks may wait (`[gateway.callbacks] queue`,
+    /// 1024); one more is dropped and counted.
+    pub queue: usize,
+    /// Queued callbacks running at once (`[gateway.callbacks] concurrency`, 64).
+    pub concurrency: usize,
+}
+
+/// `[gateway.callbacks]`: the bounds of the fire-and-forget queue (ours; upstream has none).
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawBounds {
+    #[serde(default)]
+    queue: Option<usize>,
+    #[serde(default)]
+    concurrency: Option<usize>,
 }
 
 #[derive(Clone, Copy, Deserialize)]
@@ -32,13 +47,13 @@ pub(super) enum RawMode {
 enum RawStatement {
     #[serde(alias = "oneOf", alias = "OneOf")]
     #[serde(rename = "oneof")]
-    OneOf,
+    Any,
     #[serde(alias = "allOf", alias = "AllOf")]
     #[serde(rename = "allof")]
-    AllOf,
+    Every,
     #[serde(alias = "noneOf", alias = "NoneOf")]
     #[serde(rename = "noneof")]
-    NoneOf,
+    Neither,
 }
 
 #[derive(Clone, Copy, Deserialize)]
@@ -86,8 +101,17 @@ pub(super) struct RawCallback {
 pub(super) fn resolve(
     raw: Vec<RawCallback>,
     mode: Option<RawMode>,
+    bounds: &RawBounds,
     base: &Path,
 ) -> Result<CallbackSettings, KeyError> {
+    for (key, value) in [("queue", bounds.queue), ("concurrency", bounds.concurrency)] {
+        if value == Some(0) {
+            return Err(KeyError::new(
+                format!("gateway.callbacks.{key}"),
+                "must be at least 1",
+            ));
+        }
+    }
     let mut definitions: Vec<Callback> = Vec::with_capacity(raw.len());
     for (i, raw) in raw.into_iter().enumerate() {
         let key = format!("api.callbacks[{i}]");
@@ -107,6 +131,10 @@ pub(super) fn resolve(
             Some(RawMode::Sequential) => Mode::Sequential,
         },
         definitions,
+        queue: bounds.queue.unwrap_or(myc_tower::callback::DEFAULT_QUEUE),
+        concurrency: bounds
+            .concurrency
+            .unwrap_or(myc_tower::callback::DEFAULT_CONCURRENCY),
     })
 }
 
@@ -128,12 +156,24 @@ fn one(raw: RawCallback, key: &str, base: &Path) -> Result<Callback, KeyError> {
         )
     };
     let is_process = matches!(raw.kind, Kind::Python | Kind::Javascript);
-    unexpected("script", raw.script.is_some() && !matches!(raw.kind, Kind::Rhai))?;
+    unexpected(
+        "script",
+        raw.script.is_some() && !matches!(raw.kind, Kind::Rhai),
+    )?;
     unexpected("url", raw.url.is_some() && !matches!(raw.kind, Kind::Http))?;
-    unexpected("method", raw.method.is_some() && !matches!(raw.kind, Kind::Http))?;
+    unexpected(
+        "method",
+        raw.method.is_some() && !matches!(raw.kind, Kind::Http),
+    )?;
     unexpected("scriptPath", raw.script_path.is_some() && !is_process)?;
-    unexpected("pythonPath", raw.python_path.is_some() && !matches!(raw.kind, Kind::Python))?;
-    unexpected("nodePath", raw.node_path.is_some() && !matches!(raw.kind, Kind::Javascript))?;
+    unexpected(
+        "pythonPath",
+        raw.python_path.is_some() && !matches!(raw.kind, Kind::Python),
+    )?;
+    unexpected(
+        "nodePath",
+        raw.node_path.is_some() && !matches!(raw.kind, Kind::Javascript),
+    )?;
     let engine = match raw.kind {
         Kind::Rhai => Engine::Rhai {
             script: raw.script.clone().ok_or_else(|| needed("script"))?,
@@ -152,7 +192,11 @@ fn one(raw: RawCallback, key: &str, base: &Path) -> Result<Callback, KeyError> {
             }
         }
         Kind::Python | Kind::Javascript => {
-            let script = base.join(raw.script_path.as_ref().ok_or_else(|| needed("scriptPath"))?);
+            let script = base.join(
+                raw.script_path
+                    .as_ref()
+                    .ok_or_else(|| needed("scriptPath"))?,
+            );
             if !script.is_file() {
                 return Err(KeyError::new(
                     format!("{key}.scriptPath"),
@@ -172,7 +216,10 @@ fn one(raw: RawCallback, key: &str, base: &Path) -> Result<Callback, KeyError> {
     let mut callback = Callback::new(raw.name.clone(), engine);
     if let Some(ms) = raw.timeout_ms {
         if ms == 0 {
-            return Err(KeyError::new(format!("{key}.timeoutMs"), "must be positive"));
+            return Err(KeyError::new(
+                format!("{key}.timeoutMs"),
+                "must be positive",
+            ));
         }
         callback.timeout = Duration::from_millis(ms);
     }
@@ -233,9 +280,9 @@ fn filters(raw: &RawCallback, key: &str) -> Result<Filters, KeyError> {
 
 fn statement(raw: RawStatement) -> Statement {
     match raw {
-        RawStatement::OneOf => Statement::OneOf,
-        RawStatement::AllOf => Statement::AllOf,
-        RawStatement::NoneOf => Statement::NoneOf,
+        RawStatement::Any => Statement::OneOf,
+        RawStatement::Every => Statement::AllOf,
+        RawStatement::Neither => Statement::NoneOf,
     }
 }
 

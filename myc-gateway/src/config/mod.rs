@@ -136,6 +136,9 @@ struct RawGateway {
     /// Seconds an upgraded connection (WebSocket) may carry nothing before it is closed (300).
     #[serde(default)]
     upgrade_idle_secs: Option<u64>,
+    /// Bounds of the response callbacks' queue.
+    #[serde(default)]
+    callbacks: callbacks::RawBounds,
 }
 
 /// Active health checks of hosts with a `healthCheckPath` (`[gateway.health]`).
@@ -429,6 +432,7 @@ impl Config {
         let callbacks = callbacks::resolve(
             std::mem::take(&mut api.callbacks),
             api.callback_execution_mode,
+            &gateway.callbacks,
             base,
         )?;
         services::check_callbacks(&services, &callbacks)?;

@@ -388,11 +388,7 @@ struct RouteContext<'a> {
     has_allowed_sources: bool,
 }
 
-fn route(
-    rkey: &str,
-    route: RawRoute,
-    cx: &RouteContext<'_>,
-    ) -> Result<Route, KeyError> {
+fn route(rkey: &str, route: RawRoute, cx: &RouteContext<'_>) -> Result<Route, KeyError> {
     let methods = MethodSet::parse(&route.methods)
         .map_err(|m| KeyError::new(format!("{rkey}.methods"), m.to_string()))?;
     if let Some(secret) = &route.secret_name

@@ -261,11 +261,17 @@ impl Proxy {
                         upgrade::bridge(client, upstream, self.idle_upgraded);
                     }
                     if let Some(path) = &path {
-                        let scheme = if host.wire == Wire::Tls { "https" } else { "http" };
-                        parts.extensions.insert(myc_tower::callback::DownstreamUrl(format!(
-                            "{scheme}://{}{path}",
-                            host.name
-                        )));
+                        let scheme = if host.wire == Wire::Tls {
+                            "https"
+                        } else {
+                            "http"
+                        };
+                        parts
+                            .extensions
+                            .insert(myc_tower::callback::DownstreamUrl(format!(
+                                "{scheme}://{}{path}",
+                                host.name
+                            )));
                     }
                     return Response::from_parts(parts, incoming);
                 }

@@ -157,3 +157,88 @@ pub enum Mode {
     /// One after the other in the route's order; the response waits.
     Sequential,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> http::HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                (
+                    http::HeaderName::from_bytes(k.as_bytes()).unwrap_or(http::header::ACCEPT),
+                    http::HeaderValue::from_str(v).unwrap_or(http::HeaderValue::from_static("")),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_statement_given_must_hold() {
+        let filters = Filters {
+            status_codes: Some(Filter::from([
+                (Statement::OneOf, vec![500, 502]),
+                (Statement::NoneOf, vec![502]),
+            ])),
+            ..Filters::default()
+        };
+        let none = headers(&[]);
+        assert_eq!(filters.check(&Method::GET, 500, &none), Ok(()));
+        assert_eq!(
+            filters.check(&Method::GET, 502, &none),
+            Err(Blocked::StatusCode)
+        );
+        assert_eq!(
+            filters.check(&Method::GET, 200, &none),
+            Err(Blocked::StatusCode)
+        );
+    }
+
+    #[test]
+    fn header_pairs_match_whole_names_any_case_and_exact_values() {
+        let filters = Filters {
+            headers: Some(Filter::from([
+                (
+                    Statement::AllOf,
+                    BTreeMap::from([
+                        ("x-error-code".to_owned(), "PAYMENT_FAILED".to_owned()),
+                        ("content-type".to_owned(), "application/json".to_owned()),
+                    ]),
+                ),
+                (
+                    Statement::NoneOf,
+                    BTreeMap::from([("x-debug".to_owned(), "1".to_owned())]),
+                ),
+            ])),
+            ..Filters::default()
+        };
+        let both = [
+            ("X-Error-Code", "PAYMENT_FAILED"),
+            ("Content-Type", "application/json"),
+        ];
+        assert_eq!(filters.check(&Method::GET, 200, &headers(&both)), Ok(()));
+        let lower = [
+            ("x-error-code", "payment_failed"),
+            ("content-type", "application/json"),
+        ];
+        assert_eq!(
+            filters.check(&Method::GET, 200, &headers(&lower)),
+            Err(Blocked::Header)
+        );
+        let debug = [both[0], both[1], ("x-debug", "1")];
+        assert_eq!(
+            filters.check(&Method::GET, 200, &headers(&debug)),
+            Err(Blocked::Header)
+        );
+        let methods = Filters {
+            methods: Some(Filter::from([(Statement::NoneOf, vec![Method::OPTIONS])])),
+            ..Filters::default()
+        };
+        assert_eq!(
+            methods.check(&Method::OPTIONS, 200, &headers(&[])),
+            Err(Blocked::Method)
+        );
+        assert_eq!(methods.check(&Method::POST, 200, &headers(&[])), Ok(()));
+    }
+}

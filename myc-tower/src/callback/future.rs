@@ -7,10 +7,10 @@ use http::{Method, Response};
 use myc_profile::SecurityGroup;
 use pin_project_lite::pin_project;
 
+use super::DownstreamUrl;
 use super::context::{CallbackContext, UserInfo};
 use super::definition::Mode;
 use super::set::RouteCallbacks;
-use super::DownstreamUrl;
 use crate::BoxFuture;
 
 /// What the request told before it was forwarded.
@@ -69,9 +69,11 @@ where
         let Some(facts) = this.facts.take() else {
             return Poll::Ready(Ok(response));
         };
-        let wanted = this
-            .callbacks
-            .wanted(&facts.method, response.status().as_u16(), response.headers());
+        let wanted = this.callbacks.wanted(
+            &facts.method,
+            response.status().as_u16(),
+            response.headers(),
+        );
         if wanted.is_empty() {
             return Poll::Ready(Ok(response));
         }

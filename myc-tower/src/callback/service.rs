@@ -41,7 +41,10 @@ where
         };
         let user_info = match request.extensions().get::<Arc<Profile>>() {
             Some(profile) => Some(UserInfo::Profile(profile.clone())),
-            None => header(crate::header_names::EMAIL).map(UserInfo::Email),
+            // The header carries the e-mail as a JSON string, as upstream sends it.
+            None => header(crate::header_names::EMAIL)
+                .map(|v| serde_json::from_str::<String>(&v).unwrap_or(v))
+                .map(UserInfo::Email),
         };
         let facts = Facts {
             method: request.method().clone(),

@@ -113,12 +113,11 @@ impl Callbacks {
         let mut by_name = HashMap::new();
         for callback in callbacks {
             let name = callback.name.clone();
-            let prepared = Prepared::new(callback, &settings.tls).map_err(|message| {
-                BuildError::Invalid {
+            let prepared =
+                Prepared::new(callback, &settings.tls).map_err(|message| BuildError::Invalid {
                     name: name.clone(),
                     message,
-                }
-            })?;
+                })?;
             if by_name.insert(name.clone(), Arc::new(prepared)).is_some() {
                 return Err(BuildError::Duplicate(name));
             }
@@ -235,7 +234,13 @@ impl RouteCallbacks {
             while runs.join_next().await.is_some() {}
         } else {
             for c in &job.callbacks {
-                run_one(c.clone(), job.context.clone(), job.json.clone(), stats.clone()).await;
+                run_one(
+                    c.clone(),
+                    job.context.clone(),
+                    job.json.clone(),
+                    stats.clone(),
+                )
+                .await;
             }
         }
     }
@@ -243,7 +248,9 @@ impl RouteCallbacks {
 
 impl Job {
     fn new(context: CallbackContext, callbacks: Vec<Arc<Prepared>>) -> Self {
-        let json = serde_json::to_vec(&context).map(Bytes::from).unwrap_or_default();
+        let json = serde_json::to_vec(&context)
+            .map(Bytes::from)
+            .unwrap_or_default();
         Self {
             context: Arc::new(context),
             json,

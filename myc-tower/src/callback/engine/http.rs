@@ -64,7 +64,9 @@ impl Sender {
                 })
             })?;
             let status = response.status();
-            let _ = Limited::new(response.into_body(), MAX_ANSWER).collect().await;
+            let _ = Limited::new(response.into_body(), MAX_ANSWER)
+                .collect()
+                .await;
             if status.is_success() {
                 Ok(())
             } else {

@@ -43,22 +43,21 @@ pub(crate) struct Prepared {
     runner: Runner,
 }
 
+struct HttpTarget {
+    sender: http::Sender,
+    url: ::http::Uri,
+    method: ::http::Method,
+}
+
 enum Runner {
     Rhai(rhai::Script),
-    Http {
-        sender: http::Sender,
-        url: ::http::Uri,
-        method: ::http::Method,
-    },
+    Http(Box<HttpTarget>),
     Process(process::Program),
 }
 
 impl Prepared {
     /// Compiles scripts and checks URLs; `sender` carries HTTP callbacks.
-    pub(crate) fn new(
-        callback: Callback,
-        tls: &Arc<rustls::ClientConfig>,
-    ) -> Result<Self, String> {
+    pub(crate) fn new(callback: Callback, tls: &Arc<rustls::ClientConfig>) -> Result<Self, String> {
         let runner = match &callback.engine {
             Engine::Rhai { script } => Runner::Rhai(rhai::Script::compile(&callback.name, script)?),
             Engine::Http { url, method } => {
@@ -75,11 +74,11 @@ impl Prepared {
                 ) {
                     return Err(format!("method {method} is not POST, PUT, PATCH or DELETE"));
                 }
-                Runner::Http {
+                Runner::Http(Box::new(HttpTarget {
                     sender: http::Sender::new(tls.clone()),
                     url: uri,
                     method: method.clone(),
-                }
+                }))
             }
             Engine::Process {
                 interpreter,
@@ -101,11 +100,11 @@ impl Prepared {
         let timeout = self.callback.timeout;
         match &self.runner {
             Runner::Rhai(script) => script.run(context, timeout).await,
-            Runner::Http {
-                sender,
-                url,
-                method,
-            } => sender.send(url, method, json.clone(), timeout).await,
+            Runner::Http(to) => {
+                to.sender
+                    .send(&to.url, &to.method, json.clone(), timeout)
+                    .await
+            }
             Runner::Process(program) => {
                 let text = std::str::from_utf8(json).unwrap_or_default();
                 program.run(&self.callback.name, text, timeout).await

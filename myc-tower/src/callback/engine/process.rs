@@ -37,9 +37,7 @@ impl Program {
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
-            .map_err(|e| {
-                CallbackError::Spawn(format!("{}: {e}", self.interpreter.display()))
-            })?;
+            .map_err(|e| CallbackError::Spawn(format!("{}: {e}", self.interpreter.display())))?;
         let stderr = child.stderr.take();
         let run = async {
             let mut text = String::new();

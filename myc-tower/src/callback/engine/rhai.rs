@@ -48,17 +48,20 @@ impl Script {
         let tag = name.to_owned();
         engine.on_debug(move |text, _, _| tracing::debug!(callback = %tag, "{text}"));
         let tag = name.to_owned();
-        engine.register_fn("log_info", move |text: &str| {
-            tracing::info!(callback = %tag, "{text}")
-        });
+        engine.register_fn(
+            "log_info",
+            move |text: &str| tracing::info!(callback = %tag, "{text}"),
+        );
         let tag = name.to_owned();
-        engine.register_fn("log_warn", move |text: &str| {
-            tracing::warn!(callback = %tag, "{text}")
-        });
+        engine.register_fn(
+            "log_warn",
+            move |text: &str| tracing::warn!(callback = %tag, "{text}"),
+        );
         let tag = name.to_owned();
-        engine.register_fn("log_error", move |text: &str| {
-            tracing::error!(callback = %tag, "{text}")
-        });
+        engine.register_fn(
+            "log_error",
+            move |text: &str| tracing::error!(callback = %tag, "{text}"),
+        );
         let ast = engine.compile(source).map_err(|e| e.to_string())?;
         Ok(Self {
             engine: Arc::new(engine),
