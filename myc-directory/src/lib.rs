@@ -7,5 +7,6 @@ pub mod catalog;
 pub mod rest;
 pub mod rpc;
 pub mod store;
+pub mod tools;
 pub mod usecase;
 pub mod webhooks;

@@ -529,6 +529,27 @@ async fn catalog(f: &Fixture) {
     )
     .await;
     assert_eq!(none, Value::Null);
+    // The tools agents are offered, from the discoverable services' OpenAPI documents.
+    let tools = ok(
+        f,
+        Who::Staff,
+        "gatewayManager.tools.list",
+        json!({ "query": "INVOICE" }),
+    )
+    .await;
+    assert_eq!(
+        tools["records"][0]["name"], "billing__get__billing_invoices_id",
+        "{tools}"
+    );
+    assert_eq!(tools["records"][0]["securityGroup"], "protected");
+    let none = ok(
+        f,
+        Who::Staff,
+        "gatewayManager.tools.list",
+        json!({ "method": "POST" }),
+    )
+    .await;
+    assert_eq!(none, Value::Null);
     // Discoverable services, for any signed-in caller, as agents see them.
     let found = ok(f, Who::User, "service.listDiscoverableServices", json!({})).await;
     let tool = &found["tools"][0];

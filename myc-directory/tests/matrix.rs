@@ -392,6 +392,7 @@ async fn prepare(f: &Fixture, method: &str, who: Who, n: usize) -> Value {
             }
         }
         "gatewayManager.services.list" => json!({ "name": "bill", "pageSize": 5 }),
+        "gatewayManager.tools.list" => json!({ "query": "invoice", "method": "get" }),
         other => panic!("no params for {other}"),
     };
     // What was written straight to the store must be seen by the next request.

@@ -19,6 +19,7 @@ pub struct Api {
     changed: Option<ChangeHook>,
     keyring: Option<std::sync::Arc<myc_profile::HmacKeyring>>,
     catalog: Option<std::sync::Arc<crate::catalog::Catalog>>,
+    tools: Option<crate::tools::Tools>,
     webhook_keys: Option<std::sync::Arc<crate::webhooks::WebhookKeys>>,
     descriptions: std::sync::Arc<super::describe::Descriptions>,
 }
@@ -39,6 +40,7 @@ impl Api {
             changed: None,
             keyring: None,
             catalog: None,
+            tools: None,
             webhook_keys: None,
             descriptions: std::sync::Arc::default(),
         }
@@ -72,6 +74,20 @@ impl Api {
     pub fn with_catalog(mut self, catalog: std::sync::Arc<crate::catalog::Catalog>) -> Self {
         self.catalog = Some(catalog);
         self
+    }
+
+    /// Answers `gatewayManager.tools.list` from `tools` (the host keeps them fetched); without
+    /// them it answers that MCP tools are not configured.
+    pub fn with_tools(mut self, tools: crate::tools::Tools) -> Self {
+        self.tools = Some(tools);
+        self
+    }
+
+    /// The host's tools, if given.
+    pub(crate) fn tools(&self) -> Result<&crate::tools::Tools, UseCaseError> {
+        self.tools
+            .as_ref()
+            .ok_or(UseCaseError::NotConfigured("MCP tools"))
     }
 
     /// Signs webhook deliveries and seals their credentials with `keys` (derived from the

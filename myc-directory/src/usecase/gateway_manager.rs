@@ -88,6 +88,47 @@ pub fn routes(
     page(&catalog.routes, keep, &p)
 }
 
+/// `gatewayManager.tools.list` params.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ListTools {
+    /// Only tools whose name or description contains this (any case).
+    #[serde(default)]
+    pub query: Option<String>,
+    /// Only this HTTP method.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Page size (default 20, at most 100).
+    #[serde(default)]
+    pub page_size: Option<u32>,
+    /// How many to skip.
+    #[serde(default)]
+    pub skip: Option<u32>,
+}
+
+/// `gatewayManager.tools.list`: the operations AI agents are offered; `None` when none match.
+pub fn tools(
+    tools: &crate::tools::Tools,
+    caller: &Caller,
+    p: ListTools,
+) -> Result<Option<Page<crate::tools::ToolOperation>>, UseCaseError> {
+    require_gateway_manager(caller)?;
+    let (size, skip) = paging(p.page_size, p.skip)?;
+    let matching: Vec<_> = tools
+        .all()
+        .iter()
+        .filter(|t| {
+            p.method
+                .as_deref()
+                .is_none_or(|m| t.method.eq_ignore_ascii_case(m))
+                && (contains(&t.name, p.query.as_deref())
+                    || contains(&t.description, p.query.as_deref()))
+        })
+        .cloned()
+        .collect();
+    Ok(Page::of(matching, size, skip))
+}
+
 /// `service.listDiscoverableServices` params.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -267,11 +267,23 @@ impl Fixture {
                 json!("protected"),
             )],
         };
+        let tools = myc_directory::tools::Tools::default();
+        let billing_doc = json!({"openapi": "3.0.3", "paths": {"/billing/invoices/{id}": {"get": {
+            "summary": "One invoice",
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}]
+        }}}});
+        tools.replace(
+            "billing",
+            myc_directory::tools::operations("billing", &billing_doc, |_, _| {
+                Some(json!("protected"))
+            }),
+        );
         let master = myc_crypto::MasterKey::from_bytes(&[42; 32]).unwrap();
         let webhook_keys = Arc::new(myc_directory::webhooks::WebhookKeys::new(Arc::new(master)));
         let api = Api::new(store.clone())
             .with_webhook_keys(webhook_keys.clone())
             .with_catalog(Arc::new(catalog))
+            .with_tools(tools)
             .on_change(Arc::new(move || forget.forget_everyone()))
             .with_connection_strings(Arc::new(keyring));
         let app = router(api.clone())

@@ -29,6 +29,26 @@ fn routes() -> Value {
     ]))
 }
 
+const TOOL_FILTER: &[ParamSpec] = &[
+    optional("query", string),
+    optional("method", string),
+    optional("pageSize", page_size),
+    optional("skip", skip),
+];
+
+fn tools() -> Value {
+    page_of(object(&[
+        "name",
+        "service",
+        "method",
+        "path",
+        "operationId",
+        "description",
+        "securityGroup",
+        "inputSchema",
+    ]))
+}
+
 pub(super) const SPECS: &[MethodSpec] = &[
     MethodSpec {
         name: "gatewayManager.routes.list",
@@ -46,6 +66,14 @@ pub(super) const SPECS: &[MethodSpec] = &[
         effect: Effect::Read,
         rest: rest("GET", "/_adm/gateway-manager/services", Success::Ok),
     },
+    MethodSpec {
+        name: "gatewayManager.tools.list",
+        summary: "The operations of discoverable services offered to AI agents at POST /mcp",
+        params: TOOL_FILTER,
+        result: tools,
+        effect: Effect::Read,
+        rest: rest("GET", "/_adm/gateway-manager/tools", Success::Ok),
+    },
 ];
 
 pub(super) async fn run(
@@ -61,6 +89,7 @@ pub(super) async fn run(
         "gatewayManager.services.list" => {
             encode(uc::services(api.catalog()?, caller, decode(params)?)?)
         }
+        "gatewayManager.tools.list" => encode(uc::tools(api.tools()?, caller, decode(params)?)?),
         other => Err(unserved(other)),
     }
 }
