@@ -10,6 +10,7 @@ pub mod demo;
 pub mod error_code;
 pub mod grpc_status;
 pub mod logging;
+pub mod mcp;
 pub mod metrics;
 pub mod nats;
 pub mod proxy;

@@ -76,11 +76,13 @@ fn admin_api(
     store: &SqlStore,
     auth: &Arc<myc_tower::auth::Authenticator>,
     webhook_keys: Option<Arc<myc_directory::webhooks::WebhookKeys>>,
+    tools: myc_directory::tools::Tools,
 ) -> Result<myc_directory::rpc::Api, ServeError> {
     let forget = auth.clone();
     let mut api = myc_directory::rpc::Api::new(store.clone())
         .on_change(Arc::new(move || forget.forget_everyone()))
-        .with_catalog(Arc::new(crate::catalog::catalog(config)));
+        .with_catalog(Arc::new(crate::catalog::catalog(config)))
+        .with_tools(tools);
     if let Some(hmac) = &config.auth.connection_strings {
         api = api.with_connection_strings(Arc::new(hmac.keyring()?));
     }
@@ -295,7 +297,14 @@ pub async fn serve(
             secrets.master.clone(),
         ))
     });
-    let admin_api = admin_api(&config, &store, &auth, webhook_keys.clone())?;
+    // MCP: the tools of discoverable services, shared with `gatewayManager.tools.list`.
+    let tools = myc_directory::tools::Tools::default();
+    let mcp_catalog = Arc::new(crate::mcp::McpCatalog::new(&config));
+    let roots: Vec<&[u8]> = config.tls_roots.iter().map(Vec::as_slice).collect();
+    let openapi_fetcher = myc_tower::jwt::fetch::HttpFetcher::with_roots(&roots)?;
+    let cors = config.cors.clone();
+    warn_shadowed(&config, &[crate::mcp::MCP_PATH], "the MCP endpoint");
+    let admin_api = admin_api(&config, &store, &auth, webhook_keys.clone(), tools.clone())?;
     let webhooks = start_webhooks(&config, &store, webhook_keys)?;
     let admin_routes = myc_directory::rpc::router::router(admin_api.clone())
         .merge(myc_directory::rest::router(admin_api))
@@ -337,6 +346,10 @@ pub async fn serve(
     if let Some(issuer) = issuer {
         built.app = built.app.mount(&[crate::nats::issuer::ISSUER_PATH], issuer);
     }
+    // Tool calls go through everything mounted so far and the routes.
+    let mcp = crate::mcp::router(built.app.clone(), tools.clone(), mcp_catalog.clone(), &cors);
+    built.app = built.app.mount(&[crate::mcp::MCP_PATH], mcp);
+    let refresher = crate::mcp::spawn_refresh(mcp_catalog, openapi_fetcher, tools);
     let grace = config_grace;
     let health = built.health.spawn();
     let resolver = crate::sources::resolve_and_refresh(built.sources.clone()).await;
@@ -372,6 +385,7 @@ pub async fn serve(
     health.abort();
     // A delivery in flight is leased: it is due again when the lease ends (at least once).
     webhooks.abort();
+    refresher.abort();
     if let Some(resolver) = resolver {
         resolver.abort();
     }

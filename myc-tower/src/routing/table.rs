@@ -276,6 +276,11 @@ impl RouteTable {
         })
     }
 
+    /// How request paths are matched.
+    pub fn addressing(&self) -> Addressing {
+        self.addressing
+    }
+
     /// The routes, most specific first.
     pub fn routes(&self) -> &[RouteSpec] {
         &self.routes
