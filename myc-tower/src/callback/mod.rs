@@ -13,7 +13,9 @@
 //! - **Bounds**: every attempt has its timeout in every mode (a Rhai script is stopped at
 //!   its deadline and after [`MAX_OPERATIONS`]; a child process is killed); HTTP and
 //!   process callbacks are retried `retries` times `retry_interval` apart; a script runs
-//!   once. At most [`Settings::concurrency`] queued callbacks run at once.
+//!   once. Queued scripts run on [`Settings::script_threads`] dedicated threads (no task or
+//!   blocking-pool hop per response; the context is never serialized for them); at most
+//!   [`Settings::concurrency`] queued HTTP and process callbacks run at once as tasks.
 //!
 //! Layer order: put [`CallbackLayer`] inside the authentication layer, so the context's
 //! `user_info` is the verified caller, and have the forwarder put a [`DownstreamUrl`] in
@@ -60,7 +62,8 @@ pub use future::ResponseFuture;
 pub use layer::CallbackLayer;
 pub use service::CallbackService;
 pub use set::{
-    BuildError, Callbacks, DEFAULT_CONCURRENCY, DEFAULT_QUEUE, RouteCallbacks, Settings, Stats,
+    BuildError, Callbacks, DEFAULT_CONCURRENCY, DEFAULT_QUEUE, DEFAULT_SCRIPT_THREADS,
+    RouteCallbacks, Settings, Stats,
 };
 
 /// Where a response came from (scheme, host and path): the forwarder puts it in the

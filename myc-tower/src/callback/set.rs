@@ -19,6 +19,9 @@ pub const DEFAULT_QUEUE: usize = 1024;
 /// Callbacks running at once from the queue, by default.
 pub const DEFAULT_CONCURRENCY: usize = 64;
 
+/// Threads running fire-and-forget scripts, by default.
+pub const DEFAULT_SCRIPT_THREADS: usize = 2;
+
 /// Why a set of callbacks could not be built.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -37,6 +40,9 @@ pub enum BuildError {
     /// A route names a callback that is not defined.
     #[error("callback {0:?} is not defined")]
     Unknown(String),
+    /// A script thread could not be started.
+    #[error("script threads: {0}")]
+    Threads(String),
 }
 
 /// Counters of the callbacks run (read them for metrics).
@@ -59,10 +65,19 @@ struct Job {
     callbacks: Vec<Arc<Prepared>>,
 }
 
+/// A response's fire-and-forget scripts, for the script threads.
+struct ScriptJob {
+    context: Arc<CallbackContext>,
+    scripts: Vec<Arc<Prepared>>,
+}
+
 struct Inner {
     by_name: HashMap<String, Arc<Prepared>>,
     mode: Mode,
+    /// HTTP and process callbacks, run as tasks.
     queue: mpsc::Sender<Job>,
+    /// Scripts, run on dedicated threads (no task or blocking-pool hop per response).
+    scripts: std::sync::mpsc::SyncSender<ScriptJob>,
     stats: Arc<Stats>,
 }
 
@@ -91,6 +106,9 @@ pub struct Settings {
     pub queue: usize,
     /// [`DEFAULT_CONCURRENCY`].
     pub concurrency: usize,
+    /// [`DEFAULT_SCRIPT_THREADS`]: threads running fire-and-forget scripts (a script at its
+    /// time limit holds one until then).
+    pub script_threads: usize,
     /// TLS of HTTPS callbacks.
     pub tls: Arc<rustls::ClientConfig>,
 }
@@ -102,6 +120,7 @@ impl Settings {
             mode: Mode::default(),
             queue: DEFAULT_QUEUE,
             concurrency: DEFAULT_CONCURRENCY,
+            script_threads: DEFAULT_SCRIPT_THREADS,
             tls,
         }
     }
@@ -125,10 +144,16 @@ impl Callbacks {
         let stats = Arc::new(Stats::default());
         let (queue, jobs) = mpsc::channel(settings.queue.max(1));
         tokio::spawn(consume(jobs, settings.concurrency.max(1), stats.clone()));
+        let scripts = start_script_threads(
+            settings.queue.max(1),
+            settings.script_threads.max(1),
+            &stats,
+        )?;
         Ok(Self(Arc::new(Inner {
             by_name,
             mode: settings.mode,
             queue,
+            scripts,
             stats,
         })))
     }
@@ -202,12 +227,26 @@ impl RouteCallbacks {
         self.set.0.mode
     }
 
-    /// Queues `callbacks` with `context`; a full queue drops them (counted).
+    /// Queues `callbacks` with `context` (scripts to the script threads, the others to the
+    /// task queue); a full queue drops them (counted).
     pub(crate) fn enqueue(&self, context: CallbackContext, callbacks: Vec<Arc<Prepared>>) {
-        let stats = &self.set.0.stats;
-        let job = Job::new(context, callbacks);
-        if self.set.0.queue.try_send(job).is_err() {
-            stats.dropped.fetch_add(1, Ordering::Relaxed);
+        let inner = &self.set.0;
+        let (scripts, others): (Vec<_>, Vec<_>) =
+            callbacks.into_iter().partition(|c| c.is_script());
+        let context = Arc::new(context);
+        let mut full = false;
+        if !scripts.is_empty() {
+            let job = ScriptJob {
+                context: context.clone(),
+                scripts,
+            };
+            full |= inner.scripts.try_send(job).is_err();
+        }
+        if !others.is_empty() {
+            full |= inner.queue.try_send(Job::new(context, others)).is_err();
+        }
+        if full {
+            inner.stats.dropped.fetch_add(1, Ordering::Relaxed);
             tracing::warn!("callback queue full; a response's callbacks were dropped");
         }
     }
@@ -219,7 +258,7 @@ impl RouteCallbacks {
         callbacks: Vec<Arc<Prepared>>,
         parallel: bool,
     ) {
-        let job = Job::new(context, callbacks);
+        let job = Job::new(Arc::new(context), callbacks);
         let stats = self.set.0.stats.clone();
         if parallel {
             let mut runs = tokio::task::JoinSet::new();
@@ -247,14 +286,63 @@ impl RouteCallbacks {
 }
 
 impl Job {
-    fn new(context: CallbackContext, callbacks: Vec<Arc<Prepared>>) -> Self {
-        let json = serde_json::to_vec(&context)
-            .map(Bytes::from)
-            .unwrap_or_default();
+    /// The job; the context is serialized only when a callback sends it.
+    fn new(context: Arc<CallbackContext>, callbacks: Vec<Arc<Prepared>>) -> Self {
+        let json = if callbacks.iter().all(|c| c.is_script()) {
+            Bytes::new()
+        } else {
+            serde_json::to_vec(&*context)
+                .map(Bytes::from)
+                .unwrap_or_default()
+        };
         Self {
-            context: Arc::new(context),
+            context,
             json,
             callbacks,
+        }
+    }
+}
+
+/// Starts `threads` threads sharing a queue of `capacity` script jobs; they end when the
+/// set is dropped.
+fn start_script_threads(
+    capacity: usize,
+    threads: usize,
+    stats: &Arc<Stats>,
+) -> Result<std::sync::mpsc::SyncSender<ScriptJob>, BuildError> {
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<ScriptJob>(capacity);
+    let receiver = Arc::new(std::sync::Mutex::new(receiver));
+    for i in 0..threads {
+        let receiver = receiver.clone();
+        let stats = stats.clone();
+        std::thread::Builder::new()
+            .name(format!("myc-callback-script-{i}"))
+            .spawn(move || {
+                loop {
+                    let job = match receiver.lock() {
+                        Ok(queue) => queue.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok(job) = job else { return };
+                    for script in &job.scripts {
+                        let outcome = script.run_script_here(&job.context);
+                        count(&stats, &script.callback.name, outcome.unwrap_or(Ok(())));
+                    }
+                }
+            })
+            .map_err(|e| BuildError::Threads(e.to_string()))?;
+    }
+    Ok(sender)
+}
+
+fn count(stats: &Stats, name: &str, outcome: Result<(), super::engine::CallbackError>) {
+    match outcome {
+        Ok(()) => {
+            stats.succeeded.fetch_add(1, Ordering::Relaxed);
+        }
+        Err(e) => {
+            stats.failed.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(callback = %name, error = %e, "callback failed");
         }
     }
 }
@@ -282,13 +370,6 @@ async fn run_one(
     json: Bytes,
     stats: Arc<Stats>,
 ) {
-    match callback.run(&context, &json).await {
-        Ok(()) => {
-            stats.succeeded.fetch_add(1, Ordering::Relaxed);
-        }
-        Err(e) => {
-            stats.failed.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(callback = %callback.callback.name, error = %e, "callback failed");
-        }
-    }
+    let outcome = callback.run(&context, &json).await;
+    count(&stats, &callback.callback.name, outcome);
 }

@@ -50,7 +50,7 @@ struct HttpTarget {
 }
 
 enum Runner {
-    Rhai(rhai::Script),
+    Rhai(Arc<rhai::Script>),
     Http(Box<HttpTarget>),
     Process(process::Program),
 }
@@ -59,7 +59,9 @@ impl Prepared {
     /// Compiles scripts and checks URLs; `sender` carries HTTP callbacks.
     pub(crate) fn new(callback: Callback, tls: &Arc<rustls::ClientConfig>) -> Result<Self, String> {
         let runner = match &callback.engine {
-            Engine::Rhai { script } => Runner::Rhai(rhai::Script::compile(&callback.name, script)?),
+            Engine::Rhai { script } => {
+                Runner::Rhai(Arc::new(rhai::Script::compile(&callback.name, script)?))
+            }
             Engine::Http { url, method } => {
                 let uri: ::http::Uri = url.parse().map_err(|_| format!("{url:?} is not a URL"))?;
                 if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
@@ -89,6 +91,22 @@ impl Prepared {
             }),
         };
         Ok(Self { callback, runner })
+    }
+
+    /// Whether it is a script (run on the script threads, needing no JSON).
+    pub(crate) fn is_script(&self) -> bool {
+        matches!(self.runner, Runner::Rhai(_))
+    }
+
+    /// A script's one run on this (blocking) thread; `None` for other engines.
+    pub(crate) fn run_script_here(
+        &self,
+        context: &CallbackContext,
+    ) -> Option<Result<(), CallbackError>> {
+        match &self.runner {
+            Runner::Rhai(script) => Some(script.run_here(context, self.callback.timeout)),
+            _ => None,
+        }
     }
 
     /// One attempt.

@@ -20,8 +20,8 @@ thread_local! {
 
 /// A compiled script.
 pub(crate) struct Script {
-    engine: Arc<Engine>,
-    ast: Arc<AST>,
+    engine: Engine,
+    ast: AST,
 }
 
 impl Script {
@@ -63,30 +63,32 @@ impl Script {
             move |text: &str| tracing::error!(callback = %tag, "{text}"),
         );
         let ast = engine.compile(source).map_err(|e| e.to_string())?;
-        Ok(Self {
-            engine: Arc::new(engine),
-            ast: Arc::new(ast),
-        })
+        Ok(Self { engine, ast })
     }
 
-    /// Runs the script once with `context`, at most `timeout`.
+    /// Runs the script once with `context`, at most `timeout`, on the blocking pool.
     pub(crate) async fn run(
-        &self,
+        self: &Arc<Self>,
         context: &Arc<CallbackContext>,
         timeout: Duration,
     ) -> Result<(), CallbackError> {
-        let engine = self.engine.clone();
-        let ast = self.ast.clone();
+        let script = self.clone();
         let context = context.clone();
-        let outcome = tokio::task::spawn_blocking(move || {
-            DEADLINE.with(|d| d.set(Some(Instant::now() + timeout)));
-            let mut scope = scope_of(&context);
-            let result = engine.run_ast_with_scope(&mut scope, &ast);
-            DEADLINE.with(|d| d.set(None));
-            result
-        })
-        .await
-        .map_err(|e| CallbackError::Script(format!("the script's thread failed: {e}")))?;
+        tokio::task::spawn_blocking(move || script.run_here(&context, timeout))
+            .await
+            .map_err(|e| CallbackError::Script(format!("the script's thread failed: {e}")))?
+    }
+
+    /// Runs the script once on this thread (a blocking one), at most `timeout`.
+    pub(crate) fn run_here(
+        &self,
+        context: &CallbackContext,
+        timeout: Duration,
+    ) -> Result<(), CallbackError> {
+        DEADLINE.with(|d| d.set(Some(Instant::now() + timeout)));
+        let mut scope = scope_of(context);
+        let outcome = self.engine.run_ast_with_scope(&mut scope, &self.ast);
+        DEADLINE.with(|d| d.set(None));
         match outcome {
             Ok(()) => Ok(()),
             Err(e) => match *e {
