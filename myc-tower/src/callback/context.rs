@@ -29,9 +29,10 @@ fn profile_json<S: serde::Serializer>(profile: &Arc<Profile>, to: S) -> Result<S
 pub struct CallbackContext {
     /// The upstream's status code.
     pub status_code: u16,
-    /// The upstream's response headers (values that are not text are left out; repeated
-    /// names joined with `, `).
-    pub response_headers: BTreeMap<String, String>,
+    /// The upstream's response headers (serialized as an object: values that are not text
+    /// left out, repeated names joined with `, `).
+    #[serde(serialize_with = "headers_json")]
+    pub response_headers: http::HeaderMap,
     /// Milliseconds from forwarding to the upstream's response head.
     pub duration_ms: u64,
     /// The path the client called.
@@ -40,8 +41,9 @@ pub struct CallbackContext {
     pub downstream_url: String,
     /// The request's method.
     pub method: String,
-    /// When the response arrived (RFC 3339, UTC).
-    pub timestamp: String,
+    /// When the response arrived (serialized as RFC 3339, UTC, milliseconds).
+    #[serde(serialize_with = "timestamp_json")]
+    pub timestamp: chrono::DateTime<chrono::Utc>,
     /// `x-mycelium-request-id`.
     pub request_id: Option<String>,
     /// The client's address (through trusted proxies).
@@ -52,8 +54,24 @@ pub struct CallbackContext {
     pub security_group: SecurityGroup,
 }
 
+fn headers_json<S: serde::Serializer>(headers: &http::HeaderMap, to: S) -> Result<S::Ok, S::Error> {
+    CallbackContext::headers_of(headers).serialize(to)
+}
+
+fn timestamp_json<S: serde::Serializer>(
+    at: &chrono::DateTime<chrono::Utc>,
+    to: S,
+) -> Result<S::Ok, S::Error> {
+    to.serialize_str(&CallbackContext::rfc3339(at))
+}
+
 impl CallbackContext {
-    /// The headers as the context carries them.
+    /// `at` as the context writes it (RFC 3339, UTC, milliseconds).
+    pub fn rfc3339(at: &chrono::DateTime<chrono::Utc>) -> String {
+        at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    }
+
+    /// The headers as the context serializes them.
     pub fn headers_of(headers: &http::HeaderMap) -> BTreeMap<String, String> {
         let mut out: BTreeMap<String, String> = BTreeMap::new();
         for (name, value) in headers {

@@ -102,7 +102,7 @@ where
 fn context_of<B>(facts: Facts, response: &Response<B>) -> CallbackContext {
     CallbackContext {
         status_code: response.status().as_u16(),
-        response_headers: CallbackContext::headers_of(response.headers()),
+        response_headers: response.headers().clone(),
         duration_ms: u64::try_from(facts.started.elapsed().as_millis()).unwrap_or(u64::MAX),
         upstream_path: facts.path,
         downstream_url: response
@@ -111,7 +111,7 @@ fn context_of<B>(facts: Facts, response: &Response<B>) -> CallbackContext {
             .map(|d| d.0.clone())
             .unwrap_or_default(),
         method: facts.method.as_str().to_owned(),
-        timestamp: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        timestamp: chrono::Utc::now(),
         request_id: facts.request_id,
         client_ip: facts.client_ip,
         user_info: facts.user_info,

@@ -317,22 +317,44 @@ fn start_script_threads(
         let stats = stats.clone();
         std::thread::Builder::new()
             .name(format!("myc-callback-script-{i}"))
-            .spawn(move || {
-                loop {
-                    let job = match receiver.lock() {
-                        Ok(queue) => queue.recv(),
-                        Err(_) => return,
-                    };
-                    let Ok(job) = job else { return };
-                    for script in &job.scripts {
-                        let outcome = script.run_script_here(&job.context);
-                        count(&stats, &script.callback.name, outcome.unwrap_or(Ok(())));
-                    }
-                }
-            })
+            .spawn(move || script_thread(&receiver, &stats))
             .map_err(|e| BuildError::Threads(e.to_string()))?;
     }
     Ok(sender)
+}
+
+/// How long a script thread lets jobs gather after one arrived: under load it takes them in
+/// batches instead of being woken for each response.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(1);
+
+/// Waits for a job, then keeps taking whatever gathered every [`GATHER`] until the queue
+/// stays empty, then waits again.
+fn script_thread(receiver: &std::sync::Mutex<std::sync::mpsc::Receiver<ScriptJob>>, stats: &Stats) {
+    let run = |job: ScriptJob| {
+        for script in &job.scripts {
+            let outcome = script.run_script_here(&job.context);
+            count(stats, &script.callback.name, outcome.unwrap_or(Ok(())));
+        }
+    };
+    loop {
+        let first = match receiver.lock() {
+            Ok(queue) => queue.recv(),
+            Err(_) => return,
+        };
+        let Ok(first) = first else { return };
+        run(first);
+        loop {
+            std::thread::sleep(GATHER);
+            let batch: Vec<ScriptJob> = match receiver.lock() {
+                Ok(queue) => queue.try_iter().collect(),
+                Err(_) => return,
+            };
+            if batch.is_empty() {
+                break;
+            }
+            batch.into_iter().for_each(run);
+        }
+    }
 }
 
 fn count(stats: &Stats, name: &str, outcome: Result<(), super::engine::CallbackError>) {

@@ -22,12 +22,15 @@ thread_local! {
 pub(crate) struct Script {
     engine: Engine,
     ast: AST,
+    /// The context variables its source names.
+    variables: Vec<&'static str>,
 }
 
 impl Script {
     /// Compiles `source`; `name` tags its log lines.
     pub(crate) fn compile(name: &str, source: &str) -> Result<Self, String> {
         let mut engine = Engine::new();
+        engine.disable_symbol("eval");
         engine
             .set_max_operations(MAX_OPERATIONS)
             .set_max_call_levels(32)
@@ -63,7 +66,11 @@ impl Script {
             move |text: &str| tracing::error!(callback = %tag, "{text}"),
         );
         let ast = engine.compile(source).map_err(|e| e.to_string())?;
-        Ok(Self { engine, ast })
+        Ok(Self {
+            engine,
+            ast,
+            variables: variables_named(source),
+        })
     }
 
     /// Runs the script once with `context`, at most `timeout`, on the blocking pool.
@@ -86,7 +93,7 @@ impl Script {
         timeout: Duration,
     ) -> Result<(), CallbackError> {
         DEADLINE.with(|d| d.set(Some(Instant::now() + timeout)));
-        let mut scope = scope_of(context);
+        let mut scope = scope_of(context, &self.variables);
         let outcome = self.engine.run_ast_with_scope(&mut scope, &self.ast);
         DEADLINE.with(|d| d.set(None));
         match outcome {
@@ -102,42 +109,86 @@ impl Script {
     }
 }
 
-/// The context's fields as variables (`headers` and `response_headers` are the same map).
-fn scope_of(context: &CallbackContext) -> Scope<'static> {
-    let mut scope = Scope::new();
-    let headers: Map = context
-        .response_headers
-        .iter()
-        .map(|(k, v)| (k.as_str().into(), Dynamic::from(v.clone())))
+/// The context's variables, in the order [`value_of`] knows them.
+const VARIABLES: [&str; 12] = [
+    "status_code",
+    "duration_ms",
+    "headers",
+    "response_headers",
+    "method",
+    "upstream_path",
+    "downstream_url",
+    "timestamp",
+    "request_id",
+    "client_ip",
+    "security_group",
+    "user_info",
+];
+
+/// Which of [`VARIABLES`] a script's source names (a word of the source, strings and
+/// comments included: a false positive only costs a value built for nothing). `eval` is
+/// disabled, so a script cannot reach a variable its source does not name.
+fn variables_named(source: &str) -> Vec<&'static str> {
+    let words: std::collections::HashSet<&str> = source
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .collect();
+    VARIABLES
+        .iter()
+        .copied()
+        .filter(|v| words.contains(v))
+        .collect()
+}
+
+/// The value of context variable `name`.
+fn value_of(context: &CallbackContext, name: &str) -> Dynamic {
     let optional = |v: &Option<String>| v.clone().map_or(Dynamic::UNIT, Dynamic::from);
+    let json = |v: serde_json::Result<serde_json::Value>| {
+        v.ok()
+            .and_then(|v| rhai::serde::to_dynamic(v).ok())
+            .unwrap_or(Dynamic::UNIT)
+    };
+    match name {
+        "status_code" => Dynamic::from(i64::from(context.status_code)),
+        "duration_ms" => Dynamic::from(i64::try_from(context.duration_ms).unwrap_or(i64::MAX)),
+        "headers" | "response_headers" => {
+            let headers: Map = CallbackContext::headers_of(&context.response_headers)
+                .into_iter()
+                .map(|(k, v)| (k.into(), Dynamic::from(v)))
+                .collect();
+            Dynamic::from(headers)
+        }
+        "method" => Dynamic::from(context.method.clone()),
+        "upstream_path" => Dynamic::from(context.upstream_path.clone()),
+        "downstream_url" => Dynamic::from(context.downstream_url.clone()),
+        "timestamp" => Dynamic::from(CallbackContext::rfc3339(&context.timestamp)),
+        "request_id" => optional(&context.request_id),
+        "client_ip" => optional(&context.client_ip),
+        "security_group" => json(serde_json::to_value(&context.security_group)),
+        "user_info" => json(serde_json::to_value(&context.user_info)),
+        _ => Dynamic::UNIT,
+    }
+}
+
+/// The variables `names` of `context` (`headers` and `response_headers` are the same map).
+fn scope_of(context: &CallbackContext, names: &[&'static str]) -> Scope<'static> {
+    let mut scope = Scope::new();
+    for name in names {
+        scope.push_dynamic(*name, value_of(context, name));
+    }
     scope
-        .push("status_code", i64::from(context.status_code))
-        .push(
-            "duration_ms",
-            i64::try_from(context.duration_ms).unwrap_or(i64::MAX),
-        )
-        .push("headers", headers.clone())
-        .push("response_headers", headers)
-        .push("method", context.method.clone())
-        .push("upstream_path", context.upstream_path.clone())
-        .push("downstream_url", context.downstream_url.clone())
-        .push("timestamp", context.timestamp.clone())
-        .push("request_id", optional(&context.request_id))
-        .push("client_ip", optional(&context.client_ip))
-        .push(
-            "security_group",
-            serde_json::to_value(&context.security_group)
-                .ok()
-                .and_then(|v| rhai::serde::to_dynamic(v).ok())
-                .unwrap_or(Dynamic::UNIT),
-        )
-        .push(
-            "user_info",
-            serde_json::to_value(&context.user_info)
-                .ok()
-                .and_then(|v| rhai::serde::to_dynamic(v).ok())
-                .unwrap_or(Dynamic::UNIT),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_named_variables_are_built_and_eval_is_gone() {
+        assert_eq!(
+            variables_named("if status_code >= 500 { log_error(\"x\" + headers[\"a\"]) }"),
+            ["status_code", "headers"]
         );
-    scope
+        assert!(variables_named("let x = my_headers;").is_empty());
+        assert!(Script::compile("t", "eval(\"status\" + \"_code\")").is_err());
+    }
 }
