@@ -29,7 +29,7 @@ pub enum AdminError {
 #[non_exhaustive]
 pub enum MintError {
     /// The configuration has no internal issuer.
-    #[error("tokens mint: no [gateway.auth.internal] section")]
+    #[error("tokens mint: no internal issuer ([auth] jwtSecret or [gateway.auth.internal])")]
     NoInternalIssuer,
     /// The internal issuer has only EdDSA public keys.
     #[error("tokens mint: no HMAC key to sign with (EdDSA keys are public keys here)")]
@@ -55,14 +55,17 @@ pub fn mint_token(auth: &AuthSettings, email: &str, ttl_secs: u64) -> Result<Str
         return Err(MintError::NotAnEmail(email.to_owned()));
     }
     let now = jsonwebtoken::get_current_timestamp();
-    let claims = serde_json::json!({
+    let mut claims = serde_json::json!({
         "iss": issuer,
-        "aud": audiences.first().cloned().unwrap_or_default(),
         "sub": email,
         "email": email,
         "iat": now,
         "exp": now.saturating_add(ttl_secs),
     });
+    // Upstream's tokens (`[auth] jwtSecret`) carry no audience.
+    if let Some(audience) = audiences.first() {
+        claims["aud"] = serde_json::json!(audience);
+    }
     // Ed25519 keys with ids (published at /.well-known/jwks.json) before a shared secret.
     if let Some(signer) = &auth.signer {
         return signer.sign(&claims).map_err(MintError::Issue);

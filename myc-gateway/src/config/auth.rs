@@ -178,6 +178,8 @@ pub struct AuthSettings {
     pub connection_strings: Option<HmacKeys>,
     /// The gateway's Ed25519 token signer (`signing_keys`), if configured.
     pub signer: Option<std::sync::Arc<myc_tower::jwt::issue::TokenIssuer>>,
+    /// Lifetimes of issued tokens (upstream's `[auth] jwtExpiresIn` / `tmpExpiresIn`).
+    pub lifetimes: super::upstream_auth::TokenLifetimes,
 }
 
 fn algorithm(name: &str) -> Result<jsonwebtoken::Algorithm, String> {

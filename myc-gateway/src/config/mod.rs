@@ -33,6 +33,7 @@ mod services;
 mod store;
 mod telegram;
 mod tls;
+mod upstream_auth;
 mod value;
 mod webhook;
 
@@ -52,6 +53,7 @@ pub use services::{Discovery, IdentitySource, Protocol, Route, SecretInjection, 
 pub use store::{SQLITE_FILE, SecretsSettings, StoreLocation, StoreSettings};
 pub use telegram::TelegramSettings;
 pub use tls::ServerTls;
+pub use upstream_auth::{TokenLifetimes, UPSTREAM_ISSUER};
 pub use value::ValueSource;
 pub use webhook::WebhookSettings;
 
@@ -59,7 +61,7 @@ pub use webhook::WebhookSettings;
 pub const MAX_CONFIG_BYTES: usize = 4 * 1024 * 1024;
 
 /// Top-level sections this gateway reads; others are reported as warnings.
-const KNOWN_SECTIONS: [&str; 4] = ["api", "core", "gateway", "nats"];
+const KNOWN_SECTIONS: [&str; 5] = ["api", "auth", "core", "gateway", "nats"];
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -403,9 +405,17 @@ impl Config {
             .as_ref()
             .map(|raw| store::resolve_secrets(raw, base, env))
             .transpose()?;
-        let auth = gateway
+        let mut auth = gateway
             .auth
             .resolve(base, env, secrets.as_ref().map(|s| &*s.master))?;
+        if let Some(value) = root.get("auth") {
+            let raw: upstream_auth::RawUpstreamAuth =
+                serde_path_to_error::deserialize(value.clone()).map_err(|e| {
+                    let path = e.path().to_string();
+                    KeyError::new(format!("auth.{path}"), e.into_inner().message().to_owned())
+                })?;
+            raw.apply(&mut auth, base, env)?;
+        }
         let store = store::resolve_store(gateway.data_dir.as_deref(), &gateway.store, base, env)?;
         let server_tls = tls::server_tls(api.tls.take(), &gateway.tls, base)?;
         let ops = gateway.ops.resolve(base, env)?;

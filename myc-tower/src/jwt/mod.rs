@@ -101,7 +101,8 @@ impl LocalKey {
 pub struct InternalIssuer {
     /// `iss` of the tokens.
     pub issuer: String,
-    /// Accepted audiences (any one must be in `aud`).
+    /// Accepted audiences (any one must be in `aud`); empty, `aud` is not checked (upstream's
+    /// tokens carry none).
     pub audiences: Vec<String>,
     /// Keys.
     pub keys: Vec<LocalKey>,
@@ -112,7 +113,7 @@ pub struct InternalIssuer {
 pub struct OidcProvider {
     /// `iss` of its tokens (exact).
     pub issuer: String,
-    /// Accepted audiences (any one must be in `aud`).
+    /// Accepted audiences (any one must be in `aud`); empty, no token is accepted.
     pub audiences: Vec<String>,
     /// Allowed algorithms (e.g. RS256, ES256, EdDSA); HS* are never accepted from a JWKS.
     pub algorithms: Vec<Algorithm>,
@@ -219,13 +220,20 @@ impl JwtVerifier {
         self
     }
 
+    /// What a token of `issuer` must satisfy; no `audiences` (an internal issuer only, as
+    /// upstream's tokens carry none) means `aud` is not checked.
     fn validation(&self, alg: Algorithm, issuer: &str, audiences: &[String]) -> Validation {
         let mut v = Validation::new(alg);
         v.leeway = self.leeway.as_secs();
         v.validate_nbf = true;
         v.set_issuer(&[issuer]);
-        v.set_audience(audiences);
-        v.set_required_spec_claims(&["exp", "iss", "aud"]);
+        if audiences.is_empty() {
+            v.validate_aud = false;
+            v.set_required_spec_claims(&["exp", "iss"]);
+        } else {
+            v.set_audience(audiences);
+            v.set_required_spec_claims(&["exp", "iss", "aud"]);
+        }
         v
     }
 
@@ -285,6 +293,10 @@ impl JwtVerifier {
                     return Err(AuthError::InvalidToken(
                         "algorithm does not match the key".into(),
                     ));
+                }
+                if provider.audiences.is_empty() {
+                    // An external token is only ever taken for a named audience.
+                    return Err(AuthError::InvalidToken("no audience configured".into()));
                 }
                 userinfo = provider.userinfo.clone();
                 policy = Some(&provider.email);
