@@ -39,6 +39,8 @@ mod accounts;
 mod audit;
 mod error_codes;
 mod import;
+mod login_links;
+mod mail;
 mod resolve;
 mod roles;
 mod schema;
@@ -66,6 +68,8 @@ pub use import::{
     AccountEntry, DirectoryFile, GuestRoleEntry, ImportReport, LicenceEntry, MAX_DIRECTORY_BYTES,
     TenantEntry,
 };
+pub use login_links::LoginLink;
+pub use mail::{DueMail, MailAttempt};
 pub use roles::{GuestRoleDetails, SYSTEM_ROLES, slugify};
 pub use settings::{SQLITE_FILE, StoreLocation, StoreSettings};
 pub use sql::{Backend, SqlStore};

@@ -252,6 +252,36 @@ CREATE TABLE myc_error_codes (
 );
 "#,
     ),
+    (
+        11,
+        r#"
+CREATE TABLE myc_mail_outbox (
+    id TEXT PRIMARY KEY,
+    recipient TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body {BLOB},
+    status TEXT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT NOT NULL,
+    last_error TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE INDEX myc_mail_outbox_due ON myc_mail_outbox(status, next_attempt_at);
+CREATE TABLE myc_login_links (
+    id TEXT PRIMARY KEY,
+    email TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    code_hash TEXT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    revealed_at BIGINT,
+    used_at BIGINT,
+    expires_at BIGINT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX myc_login_links_email ON myc_login_links(email, created_at);
+"#,
+    ),
 ];
 
 /// The newest schema version this build knows.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use myc_crypto::xaes::{NONCE_LEN, TAG_LEN, Xaes256Gcm};
+use myc_crypto::xaes::Xaes256Gcm;
 use myc_crypto::{MasterKey, Purpose};
 use uuid::Uuid;
 use zeroize::Zeroizing;
@@ -100,34 +100,18 @@ impl WebhookKeys {
 
     /// Seals `secret` for webhook `id`: nonce, ciphertext, tag.
     pub fn seal(&self, id: Uuid, secret: &HttpSecret) -> Result<Vec<u8>, SecretError> {
-        let mut nonce = [0u8; NONCE_LEN];
-        getrandom::getrandom(&mut nonce).map_err(|_| SecretError::Random)?;
-        let mut buf = Zeroizing::new(serde_json::to_vec(secret).unwrap_or_default());
-        let tag = self
-            .sealer()
-            .seal_in_place(&nonce, id.as_bytes(), &mut buf)
-            .map_err(|_| SecretError::Unopenable)?;
-        let mut out = Vec::with_capacity(NONCE_LEN + buf.len() + TAG_LEN);
-        out.extend_from_slice(&nonce);
-        out.extend_from_slice(&buf);
-        out.extend_from_slice(&tag);
-        Ok(out)
+        let plain = Zeroizing::new(serde_json::to_vec(secret).unwrap_or_default());
+        crate::sealed::seal(&self.sealer(), id.as_bytes(), &plain).map_err(|e| match e {
+            crate::sealed::SealError::Random => SecretError::Random,
+            _ => SecretError::Unopenable,
+        })
     }
 
     /// Opens what [`Self::seal`] sealed for webhook `id`.
     pub fn open(&self, id: Uuid, sealed: &[u8]) -> Result<HttpSecret, SecretError> {
-        if sealed.len() < NONCE_LEN + TAG_LEN {
-            return Err(SecretError::Unopenable);
-        }
-        let (nonce, rest) = sealed.split_at(NONCE_LEN);
-        let (body, tag) = rest.split_at(rest.len() - TAG_LEN);
-        let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| SecretError::Unopenable)?;
-        let tag: [u8; TAG_LEN] = tag.try_into().map_err(|_| SecretError::Unopenable)?;
-        let mut buf = Zeroizing::new(body.to_vec());
-        self.sealer()
-            .open_in_place(&nonce, id.as_bytes(), &mut buf, &tag)
+        let plain = crate::sealed::open(&self.sealer(), id.as_bytes(), sealed)
             .map_err(|_| SecretError::Unopenable)?;
-        serde_json::from_slice(&buf).map_err(|_| SecretError::Unopenable)
+        serde_json::from_slice(&plain).map_err(|_| SecretError::Unopenable)
     }
 }
 

@@ -1,0 +1,293 @@
+//! [`MagicLinks`]: request, reveal and verify.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use myc_crypto::{MasterKey, Purpose};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use crate::mail::templates::{self, Sender};
+use crate::mail::{Mail, MailKeys};
+use crate::store::SqlStore;
+
+/// Wrong codes a link allows before it dies.
+pub const MAX_ATTEMPTS: u32 = 5;
+
+/// Mints the login token of an e-mail address: (token, lifetime).
+pub type TokenMinter = Arc<dyn Fn(&str) -> Result<(String, Duration), String> + Send + Sync>;
+
+/// How magic links behave.
+#[derive(Clone, Debug)]
+pub struct MagicLinkSettings {
+    /// The gateway's public address, links start with it (`https://id.example.com`).
+    pub public_url: String,
+    /// Who the message comes from and in which language.
+    pub sender: Sender,
+    /// How long a link and its code live (`tmpExpiresIn`).
+    pub lifetime: Duration,
+    /// Requests per address per window.
+    pub per_address: u32,
+    /// Requests per client address per window.
+    pub per_client: u32,
+    /// The rate-limit window.
+    pub window: Duration,
+}
+
+/// Why a login step was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoginError {
+    /// Too many requests from this address or for this e-mail.
+    #[error("too many requests; try again later")]
+    RateLimited,
+    /// Not an e-mail address.
+    #[error("not an e-mail address")]
+    BadEmail,
+    /// The link is unknown, expired, used, or its code was shown already.
+    #[error("this link is no longer valid")]
+    InvalidLink,
+    /// The code is wrong, expired, used or out of attempts.
+    #[error("invalid or expired code")]
+    InvalidCode,
+    /// The token could not be minted.
+    #[error("token not issued: {0}")]
+    Issue(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::Error),
+    /// The message could not be queued.
+    #[error(transparent)]
+    Mail(#[from] crate::mail::MailError),
+}
+
+/// A successful login (upstream's `MyceliumLoginResponse`, camelCase).
+#[derive(Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginAnswer {
+    /// The JWT.
+    pub token: String,
+    /// Its lifetime in seconds.
+    pub duration: u64,
+    /// Whether a TOTP code must complete the login.
+    pub totp_required: bool,
+    /// The user's e-mail.
+    pub email: String,
+}
+
+impl std::fmt::Debug for LoginAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginAnswer")
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Counts per key in fixed windows (per replica).
+#[derive(Default)]
+struct Limiter(Mutex<HashMap<String, (Instant, u32)>>);
+
+impl Limiter {
+    /// Counts one for `key`; false when over `limit` in the current `window`.
+    fn allow(&self, key: &str, limit: u32, window: Duration) -> bool {
+        let Ok(mut map) = self.0.lock() else {
+            return false;
+        };
+        let now = Instant::now();
+        if map.len() > 100_000 {
+            map.retain(|_, (start, _)| now.duration_since(*start) < window);
+        }
+        let entry = map.entry(key.to_owned()).or_insert((now, 0));
+        if now.duration_since(entry.0) >= window {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        entry.1 <= limit
+    }
+}
+
+/// The magic-link login (cheap to clone).
+#[derive(Clone)]
+pub struct MagicLinks(Arc<Inner>);
+
+struct Inner {
+    store: SqlStore,
+    mail: MailKeys,
+    key: Zeroizing<[u8; 32]>,
+    settings: MagicLinkSettings,
+    mint: TokenMinter,
+    addresses: Limiter,
+    clients: Limiter,
+}
+
+impl std::fmt::Debug for MagicLinks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MagicLinks")
+            .field("settings", &self.0.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MagicLinks {
+    /// Links over `store`, keys derived from `master`, tokens minted by `mint`.
+    pub fn new(
+        store: SqlStore,
+        master: Arc<MasterKey>,
+        settings: MagicLinkSettings,
+        mint: TokenMinter,
+    ) -> Self {
+        let key = master.derive(Purpose::Custom("login-links"));
+        Self(Arc::new(Inner {
+            store,
+            mail: MailKeys::new(master),
+            key,
+            settings,
+            mint,
+            addresses: Limiter::default(),
+            clients: Limiter::default(),
+        }))
+    }
+
+    fn hmac(&self, label: &str, parts: &[&str]) -> [u8; 32] {
+        // A 32-byte HMAC key is the same key zero-padded to the 64-byte block.
+        let mut block = Zeroizing::new([0u8; 64]);
+        block[..32].copy_from_slice(&*self.0.key);
+        let mut mac = <Hmac<Sha256> as hmac::digest::KeyInit>::new(&(*block).into());
+        mac.update(label.as_bytes());
+        for part in parts {
+            mac.update(&[0]);
+            mac.update(part.as_bytes());
+        }
+        mac.finalize().into_bytes().into()
+    }
+
+    fn token_hash(&self, token: &str) -> String {
+        hex::encode(self.hmac("token", &[token]))
+    }
+
+    /// The code a link token shows (6 digits, derived, never stored).
+    fn code_of(&self, email: &str, token: &str) -> String {
+        let d = self.hmac("code", &[email, token]);
+        let n = u32::from_be_bytes([d[0], d[1], d[2], d[3]]) % 1_000_000;
+        format!("{n:06}")
+    }
+
+    fn code_hash(&self, email: &str, code: &str) -> String {
+        hex::encode(self.hmac("code-hash", &[email, code]))
+    }
+
+    /// `POST …/magic-link/request`: queues a link when `email` has an account; answers the
+    /// same either way.
+    pub async fn request(&self, email: &str, client: Option<IpAddr>) -> Result<(), LoginError> {
+        let s = &self.0.settings;
+        let client_key = client.map_or_else(|| "-".to_owned(), |ip| ip.to_string());
+        if !self.0.clients.allow(&client_key, s.per_client, s.window) {
+            return Err(LoginError::RateLimited);
+        }
+        let email = myc_profile::email::canonical(email).map_err(|_| LoginError::BadEmail)?;
+        if !self.0.addresses.allow(&email, s.per_address, s.window) {
+            return Err(LoginError::RateLimited);
+        }
+        let known = self.0.store.owner_id(&email).await?.is_some();
+        if known {
+            // After the answer: a known address costs the caller no more time than an
+            // unknown one.
+            let this = self.clone();
+            tokio::spawn(async move {
+                if let Err(e) = this.send_link(&email).await {
+                    tracing::warn!(error = %e, "magic link not queued");
+                }
+            });
+        }
+        Ok(())
+    }
+
+    async fn send_link(&self, email: &str) -> Result<(), LoginError> {
+        let mut raw = Zeroizing::new([0u8; 32]);
+        getrandom::getrandom(&mut *raw).map_err(|_| LoginError::Issue("no randomness".into()))?;
+        let token = Zeroizing::new(URL_SAFE_NO_PAD.encode(*raw));
+        let code = Zeroizing::new(self.code_of(email, &token));
+        let s = &self.0.settings;
+        let ttl = i64::try_from(s.lifetime.as_secs()).unwrap_or(i64::MAX);
+        self.0
+            .store
+            .create_login_link(
+                email,
+                &self.token_hash(&token),
+                &self.code_hash(email, &code),
+                ttl,
+            )
+            .await?;
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("email", email)
+            .append_pair("token", &token)
+            .finish();
+        let link = Zeroizing::new(format!(
+            "{}/_adm/beginners/users/magic-link/display?{query}",
+            s.public_url.trim_end_matches('/')
+        ));
+        let (subject, text, html) =
+            templates::magic_link(&s.sender, &link, s.lifetime.as_secs().div_ceil(60));
+        let mail = Mail {
+            to: email.to_owned(),
+            subject,
+            text,
+            html,
+        };
+        self.0.mail.enqueue(&self.0.store, &mail).await?;
+        Ok(())
+    }
+
+    /// The deliberate step of the display page: the code of the link `token` for `email`,
+    /// once.
+    pub async fn reveal(&self, email: &str, token: &str) -> Result<Zeroizing<String>, LoginError> {
+        let email = myc_profile::email::canonical(email).map_err(|_| LoginError::InvalidLink)?;
+        let link = self
+            .0
+            .store
+            .login_link_by_token(&self.token_hash(token))
+            .await?
+            .ok_or(LoginError::InvalidLink)?;
+        if link.email != email || !self.0.store.reveal_login_link(link.id).await? {
+            return Err(LoginError::InvalidLink);
+        }
+        Ok(Zeroizing::new(self.code_of(&email, token)))
+    }
+
+    /// `POST …/magic-link/verify`: the login token when `code` is the shown code of a live
+    /// link of `email`.
+    pub async fn verify(&self, email: &str, code: &str) -> Result<LoginAnswer, LoginError> {
+        let email = myc_profile::email::canonical(email).map_err(|_| LoginError::InvalidCode)?;
+        let given = self.code_hash(&email, code.trim());
+        let pending = self.0.store.pending_logins(&email).await?;
+        let live: Vec<_> = pending
+            .into_iter()
+            .filter(|l| l.attempts < MAX_ATTEMPTS)
+            .collect();
+        let hit = live
+            .iter()
+            .find(|l| bool::from(l.code_hash.as_bytes().ct_eq(given.as_bytes())));
+        let Some(link) = hit else {
+            if let Some(newest) = live.first() {
+                self.0.store.fail_login_attempt(newest.id).await?;
+            }
+            return Err(LoginError::InvalidCode);
+        };
+        if !self.0.store.use_login_link(link.id).await? {
+            return Err(LoginError::InvalidCode);
+        }
+        let (token, lifetime) = (self.0.mint)(&email).map_err(LoginError::Issue)?;
+        Ok(LoginAnswer {
+            token,
+            duration: lifetime.as_secs(),
+            totp_required: false,
+            email,
+        })
+    }
+}

@@ -1,0 +1,21 @@
+//! Logging in without an external identity provider: the e-mail magic link (upstream's
+//! `beginners.users.magic-link` endpoints), improved where upstream is weak:
+//!
+//! - `request` answers the same for known and unknown addresses (the work for a known one
+//!   happens after the answer) and is rate limited per address and per client address.
+//! - The e-mailed link shows its 6-digit code only on a deliberate action: `GET` renders a
+//!   page with a button, the button `POST`s. A mail scanner or link preview that fetches
+//!   the URL reveals nothing and spends nothing. A link reveals its code once.
+//! - A code allows [`MAX_ATTEMPTS`] wrong guesses, then dies; codes and links expire after
+//!   the configured temporary lifetime (`tmpExpiresIn`) and work once. The store keeps only
+//!   keyed hashes (HMAC-SHA256 under a key derived from the master key) of link tokens and
+//!   codes; the code is derived from its link token, so it is never stored.
+//! - The message goes through the mail outbox (sealed, durable, retried).
+
+pub mod magic_link;
+#[cfg(feature = "axum")]
+pub mod rest;
+
+pub use magic_link::{
+    LoginAnswer, LoginError, MAX_ATTEMPTS, MagicLinkSettings, MagicLinks, TokenMinter,
+};

@@ -1,0 +1,159 @@
+//! The magic-link endpoints as an axum router (upstream's paths under
+//! `/_adm/beginners/users/magic-link/`), public: they are how a caller gets a credential.
+//! Pages are sent with `Cache-Control: no-store`, `Referrer-Policy: no-referrer` and a CSP
+//! that allows no script.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, Form, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{LoginError, MagicLinks};
+
+/// The endpoints' common prefix.
+pub const PREFIX: &str = "/_adm/beginners/users/magic-link/";
+
+#[derive(Deserialize)]
+struct RequestBody {
+    email: String,
+}
+
+#[derive(Deserialize)]
+struct LinkParams {
+    email: String,
+    token: String,
+}
+
+#[derive(Deserialize)]
+struct VerifyBody {
+    email: String,
+    code: String,
+}
+
+/// The router: `POST request`, `GET`/`POST display`, `POST verify`.
+pub fn router(links: MagicLinks) -> Router {
+    Router::new()
+        .route(&format!("{PREFIX}request"), post(request))
+        .route(&format!("{PREFIX}display"), get(display).post(reveal))
+        .route(&format!("{PREFIX}verify"), post(verify))
+        .with_state(links)
+}
+
+type Peer = Option<Extension<ConnectInfo<SocketAddr>>>;
+
+/// The client: as the host resolved it through trusted proxies, else the peer.
+fn client(
+    asserted: Option<Extension<myc_tower::client_addr::ClientAddr>>,
+    peer: Peer,
+) -> Option<IpAddr> {
+    asserted
+        .map(|Extension(c)| c.0)
+        .or(peer.map(|Extension(ConnectInfo(p))| p.ip()))
+}
+
+fn refusal(e: &LoginError) -> Response {
+    let status = match e {
+        LoginError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        LoginError::BadEmail => StatusCode::BAD_REQUEST,
+        LoginError::InvalidLink | LoginError::InvalidCode => StatusCode::UNAUTHORIZED,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    if status == StatusCode::INTERNAL_SERVER_ERROR {
+        tracing::error!(error = %e, "login failed");
+    }
+    (status, Json(json!({ "message": e.to_string() }))).into_response()
+}
+
+async fn request(
+    State(links): State<MagicLinks>,
+    asserted: Option<Extension<myc_tower::client_addr::ClientAddr>>,
+    peer: Peer,
+    Json(body): Json<RequestBody>,
+) -> Response {
+    match links.request(&body.email, client(asserted, peer)).await {
+        Ok(()) => (StatusCode::ACCEPTED, Json(json!({ "sent": true }))).into_response(),
+        Err(e) => refusal(&e),
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title}</title><style>body{{font-family:sans-serif;max-width:28rem;margin:4rem auto;\
+         text-align:center}}#code{{font-size:2.5rem;letter-spacing:.4rem;font-family:monospace}}\
+         button{{font-size:1.1rem;padding:.6rem 1.2rem}}</style></head><body>{body}</body></html>",
+        title = escape(title)
+    );
+    let mut response = (status, html).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        "content-security-policy",
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    );
+    response
+}
+
+/// `GET display`: a button; nothing is spent or shown until it is pressed.
+async fn display(Query(params): Query<LinkParams>) -> Response {
+    let body = format!(
+        "<h1>Sign in</h1><p>Press the button to show your one-time code for {}.</p>\
+         <form method=\"post\"><input type=\"hidden\" name=\"email\" value=\"{}\">\
+         <input type=\"hidden\" name=\"token\" value=\"{}\">\
+         <button id=\"reveal\" type=\"submit\">Show my code</button></form>",
+        escape(&params.email),
+        escape(&params.email),
+        escape(&params.token)
+    );
+    page(StatusCode::OK, "Sign in", &body)
+}
+
+/// `POST display` (the button): the code, once.
+async fn reveal(State(links): State<MagicLinks>, Form(params): Form<LinkParams>) -> Response {
+    match links.reveal(&params.email, &params.token).await {
+        Ok(code) => page(
+            StatusCode::OK,
+            "Your code",
+            &format!(
+                "<h1>Your code</h1><p id=\"code\">{}</p><p>Type it where you asked to sign in. \
+                 It works once.</p>",
+                escape(&code)
+            ),
+        ),
+        Err(LoginError::InvalidLink) => page(
+            StatusCode::GONE,
+            "Link no longer valid",
+            "<h1>This link is no longer valid</h1><p>It expired, or its code was shown \
+             already. Ask for a new one.</p>",
+        ),
+        Err(e) => refusal(&e),
+    }
+}
+
+async fn verify(State(links): State<MagicLinks>, Json(body): Json<VerifyBody>) -> Response {
+    match links.verify(&body.email, &body.code).await {
+        Ok(answer) => (StatusCode::OK, Json(answer)).into_response(),
+        Err(e) => refusal(&e),
+    }
+}

@@ -1,0 +1,108 @@
+//! The messages' words, per locale (`en-US`, `pt-BR`; anything else falls back to `en-US`),
+//! plain text and HTML, signed with the configured domain name. Values are HTML-escaped in
+//! the HTML part.
+
+/// Who the messages come from (upstream's `[core.accountLifeCycle]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sender {
+    /// `domainName`: the product name shown in messages.
+    pub domain_name: String,
+    /// `domainUrl`: the product's address shown in messages.
+    pub domain_url: String,
+    /// `locale`.
+    pub locale: String,
+}
+
+/// A locale the templates are written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Locale {
+    /// English (the default).
+    EnUs,
+    /// Brazilian Portuguese.
+    PtBr,
+}
+
+impl Locale {
+    /// `tag`'s locale (`pt-BR`, `pt_br`, `pt`…), English otherwise.
+    pub fn of(tag: &str) -> Self {
+        if tag.to_ascii_lowercase().starts_with("pt") {
+            Self::PtBr
+        } else {
+            Self::EnUs
+        }
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// Subject, text and HTML of the login-link message pointing at `link`, valid `minutes`.
+pub fn magic_link(sender: &Sender, link: &str, minutes: u64) -> (String, String, String) {
+    let name = &sender.domain_name;
+    let (subject, intro, button, expiry, ignore) = match Locale::of(&sender.locale) {
+        Locale::PtBr => (
+            format!("Seu acesso a {name}"),
+            format!("Use o link abaixo para entrar em {name}. Ele mostra um código de 6 dígitos."),
+            "Mostrar meu código".to_owned(),
+            format!("O link expira em {minutes} minutos e vale uma vez."),
+            "Se não foi você quem pediu, ignore esta mensagem.".to_owned(),
+        ),
+        Locale::EnUs => (
+            format!("Your sign-in link for {name}"),
+            format!("Use the link below to sign in to {name}. It shows a 6-digit code."),
+            "Show my code".to_owned(),
+            format!("The link expires in {minutes} minutes and works once."),
+            "If you did not ask for it, ignore this message.".to_owned(),
+        ),
+    };
+    let text = format!(
+        "{intro}\n\n{link}\n\n{expiry}\n{ignore}\n\n-- \n{name} {}\n",
+        sender.domain_url
+    );
+    let html = format!(
+        "<!doctype html><html><body><p>{}</p><p><a href=\"{}\">{}</a></p><p>{}<br>{}</p>\
+         <p>{} &middot; {}</p></body></html>",
+        escape(&intro),
+        escape(link),
+        escape(&button),
+        escape(&expiry),
+        escape(&ignore),
+        escape(name),
+        escape(&sender.domain_url)
+    );
+    (subject, text, html)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locales_and_escaping() {
+        let sender = Sender {
+            domain_name: "Acme <b>".into(),
+            domain_url: "https://acme.example".into(),
+            locale: "pt-BR".into(),
+        };
+        let (subject, text, html) = magic_link(&sender, "https://g/x?a=1&b=2", 60);
+        assert_eq!(subject, "Seu acesso a Acme <b>");
+        assert!(text.contains("https://g/x?a=1&b=2"));
+        assert!(html.contains("href=\"https://g/x?a=1&amp;b=2\""));
+        assert!(html.contains("Acme &lt;b&gt;"));
+        let english = Sender {
+            locale: "fr-FR".into(),
+            ..sender
+        };
+        assert!(
+            magic_link(&english, "l", 5)
+                .0
+                .starts_with("Your sign-in link")
+        );
+    }
+}
