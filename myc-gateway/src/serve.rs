@@ -53,6 +53,9 @@ pub enum ServeError {
     /// The webhook dispatcher could not start.
     #[error(transparent)]
     Webhooks(#[from] myc_directory::webhooks::dispatch::DispatchError),
+    /// The magic-link login could not start.
+    #[error("login: {0}")]
+    Login(String),
     /// A NATS service needs a section that is missing.
     #[error("[nats.secrets] serves sealed secrets: configure [gateway.secrets] (master_key)")]
     SecretsWithoutMasterKey,
@@ -90,6 +93,66 @@ fn admin_api(
         api = api.with_webhook_keys(keys);
     }
     Ok(api)
+}
+
+/// The magic-link login (`[smtp]`): its router, and the mail sender polling the outbox.
+fn start_login(
+    config: &Config,
+    mail: &crate::config::MailSettings,
+    store: &SqlStore,
+) -> Result<(axum::Router, tokio::task::JoinHandle<()>), ServeError> {
+    use myc_directory::login::{MagicLinkSettings, MagicLinks};
+    use myc_directory::mail::smtp::{Sender, SmtpSettings, SmtpTls};
+    let secrets = config.secrets.as_ref().ok_or_else(|| {
+        ServeError::Login(
+            "[smtp] sends login links sealed under [gateway.secrets] master_key: set it".into(),
+        )
+    })?;
+    let auth = config.auth.clone();
+    let lifetime = auth.lifetimes.login;
+    crate::admin::mint_token(&auth, "probe@example.com", 1)
+        .map_err(|e| ServeError::Login(format!("tokens cannot be issued: {e}")))?;
+    let mint: myc_directory::login::TokenMinter = Arc::new(move |email: &str| {
+        crate::admin::mint_token(&auth, email, lifetime.as_secs())
+            .map(|token| (token, lifetime))
+            .map_err(|e| e.to_string())
+    });
+    let settings = MagicLinkSettings {
+        public_url: mail.domain_url.clone(),
+        sender: myc_directory::mail::templates::Sender {
+            domain_name: mail.domain_name.clone(),
+            domain_url: mail.domain_url.clone(),
+            locale: mail.locale.clone(),
+        },
+        lifetime: config.auth.lifetimes.temporary,
+        per_address: 5,
+        per_client: 30,
+        window: std::time::Duration::from_secs(900),
+    };
+    let links = MagicLinks::new(store.clone(), secrets.master.clone(), settings, mint);
+    let smtp = SmtpSettings {
+        host: mail.host.clone(),
+        port: mail.port,
+        tls: match mail.security {
+            crate::config::SmtpSecurity::Implicit => SmtpTls::Implicit,
+            crate::config::SmtpSecurity::StartTls => SmtpTls::StartTls,
+            crate::config::SmtpSecurity::Plain => SmtpTls::Plain,
+        },
+        credentials: mail.credentials.clone(),
+        from: mail.from.clone(),
+        reply_to: mail.reply_to.clone(),
+        extra_roots: config.tls_roots.clone(),
+        interval: mail.interval,
+        max_attempts: 10,
+        batch: 25,
+    };
+    let keys = myc_directory::mail::MailKeys::new(secrets.master.clone());
+    let sender =
+        Sender::new(store.clone(), keys, smtp).map_err(|e| ServeError::Login(e.to_string()))?;
+    let router = myc_directory::login::rest::router(links).layer(
+        myc_tower::client_addr::ClientAddrLayer::new(config.trusted_proxies.clone()),
+    );
+    Ok((router, tokio::spawn(sender.run(std::future::pending()))))
 }
 
 /// The webhook dispatcher (`[core.webhook]`), polling the store's outbox in the background.
@@ -306,6 +369,17 @@ pub async fn serve(
     warn_shadowed(&config, &[crate::mcp::MCP_PATH], "the MCP endpoint");
     let admin_api = admin_api(&config, &store, &auth, webhook_keys.clone(), tools.clone())?;
     let webhooks = start_webhooks(&config, &store, webhook_keys)?;
+    let login = match &config.mail {
+        Some(mail) => {
+            warn_shadowed(
+                &config,
+                &[myc_directory::login::rest::PREFIX],
+                "the login endpoints",
+            );
+            Some(start_login(&config, mail, &store)?)
+        }
+        None => None,
+    };
     let admin_routes = myc_directory::rpc::router::router(admin_api.clone())
         .merge(myc_directory::rest::router(admin_api))
         .layer(
@@ -339,6 +413,16 @@ pub async fn serve(
     if let Some(routes) = telegram_routes {
         built.app = built.app.mount(&crate::telegram::ENDPOINTS, routes);
     }
+    // The login endpoints are public: mounted ahead of the (authenticated) admin API.
+    let mail_sender = match login {
+        Some((routes, sender)) => {
+            built.app = built
+                .app
+                .mount(&[myc_directory::login::rest::PREFIX], routes);
+            Some(sender)
+        }
+        None => None,
+    };
     built.app = built.app.mount(ADMIN_PATHS, admin_routes);
     if let Some(signer) = signing {
         built.app = built.app.mount(&[JWKS_PATH], jwks_router(&signer));
@@ -386,6 +470,9 @@ pub async fn serve(
     // A delivery in flight is leased: it is due again when the lease ends (at least once).
     webhooks.abort();
     refresher.abort();
+    if let Some(sender) = mail_sender {
+        sender.abort();
+    }
     if let Some(resolver) = resolver {
         resolver.abort();
     }

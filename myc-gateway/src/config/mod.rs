@@ -27,6 +27,7 @@ mod auth;
 mod callbacks;
 mod cors;
 mod error;
+mod mail;
 mod nats;
 mod ops;
 mod services;
@@ -46,6 +47,7 @@ pub use auth::{AuthSettings, HmacKeys, InternalKey, Provider};
 pub use callbacks::CallbackSettings;
 pub use cors::Cors;
 pub use error::{ConfigError, KeyError};
+pub use mail::{MailSettings, SmtpSecurity};
 use myc_tower::routing::{Addressing, RouteTable};
 pub use nats::{AllowRule, IssuerSettings, NatsSettings, RenewingSettings, Requester, TenantScope};
 pub use ops::OpsSettings;
@@ -61,7 +63,7 @@ pub use webhook::WebhookSettings;
 pub const MAX_CONFIG_BYTES: usize = 4 * 1024 * 1024;
 
 /// Top-level sections this gateway reads; others are reported as warnings.
-const KNOWN_SECTIONS: [&str; 5] = ["api", "auth", "core", "gateway", "nats"];
+const KNOWN_SECTIONS: [&str; 7] = ["api", "auth", "core", "gateway", "nats", "queue", "smtp"];
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -239,6 +241,8 @@ pub struct Config {
     pub webhook: WebhookSettings,
     /// `[[callback]]` and `[api] callbackExecutionMode`.
     pub callbacks: CallbackSettings,
+    /// `[smtp]`, `[core.accountLifeCycle]`, `[queue]`: e-mail and the magic-link login.
+    pub mail: Option<MailSettings>,
     /// `[gateway.telegram]`, if configured.
     pub telegram: Option<TelegramSettings>,
     /// What was accepted but is not used.
@@ -285,6 +289,43 @@ fn preprocess(text: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+/// `[smtp]`, `[core.accountLifeCycle]` and `[queue]` of `root`.
+fn resolve_mail(
+    root: &toml::Table,
+    base: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<MailSettings>, KeyError> {
+    fn section<T: serde::de::DeserializeOwned + Default>(
+        value: Option<&toml::Value>,
+        key: &str,
+    ) -> Result<Option<T>, KeyError> {
+        value
+            .map(|v| {
+                serde_path_to_error::deserialize(v.clone()).map_err(|e| {
+                    let path = e.path().to_string();
+                    KeyError::new(format!("{key}.{path}"), e.into_inner().message().to_owned())
+                })
+            })
+            .transpose()
+    }
+    let smtp = match root.get("smtp") {
+        Some(value) => Some(
+            serde_path_to_error::deserialize::<_, mail::RawSmtp>(value.clone()).map_err(|e| {
+                let path = e.path().to_string();
+                KeyError::new(format!("smtp.{path}"), e.into_inner().message().to_owned())
+            })?,
+        ),
+        None => None,
+    };
+    let life = section::<mail::RawLifeCycle>(
+        root.get("core").and_then(|c| c.get("accountLifeCycle")),
+        "core.accountLifeCycle",
+    )?
+    .unwrap_or_default();
+    let queue = section::<mail::RawQueue>(root.get("queue"), "queue")?.unwrap_or_default();
+    mail::resolve(smtp, life, queue, base, env)
 }
 
 impl Config {
@@ -439,6 +480,7 @@ impl Config {
         let (services, table) =
             services::resolve(api.services, addressing, base, env, &mut warnings)?;
         let webhook = webhook::resolve(root.get("core"), &mut warnings)?;
+        let mail = resolve_mail(&root, base, env)?;
         let callbacks = callbacks::resolve(
             std::mem::take(&mut api.callbacks),
             api.callback_execution_mode,
@@ -474,6 +516,7 @@ impl Config {
             nats,
             webhook,
             callbacks,
+            mail,
             telegram,
             warnings,
         })

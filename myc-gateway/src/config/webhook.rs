@@ -50,7 +50,10 @@ pub(super) fn resolve(
     let Some(core) = core.and_then(toml::Value::as_table) else {
         return Ok(WebhookSettings::default());
     };
-    for key in core.keys().filter(|k| k.as_str() != "webhook") {
+    for key in core
+        .keys()
+        .filter(|k| !matches!(k.as_str(), "webhook" | "accountLifeCycle"))
+    {
         warnings.push(format!("core.{key} is not used by this gateway; ignored"));
     }
     let raw: RawWebhook = match core.get("webhook") {

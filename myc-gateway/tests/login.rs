@@ -1,0 +1,361 @@
+//! The magic-link login through the binary with a real SMTP server on loopback (Python's
+//! `aiosmtpd`, writing a Maildir): request → message delivered → the display page (a `GET`
+//! spends nothing) → its button shows the code once → verify → the JWT passes a protected
+//! route. Replays, wrong codes, unknown addresses, the rate limit; and the SMTP server down
+//! at request time: the message arrives once it is back, exactly once, across a gateway
+//! restart.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+const MASTER: &str = "5f0c6a3c9d4e2b1a8f7e6d5c4b3a29181716151413121110f0e0d0c0b0a09080";
+const JWT_SECRET: &str = "login-test-jwt-secret-of-at-least-32-bytes";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `aiosmtpd` on `port`, delivering into the Maildir `dir`.
+fn smtp_server(port: u16, dir: &Path) -> common::Kill {
+    let child = std::process::Command::new("python3")
+        .args(["-m", "aiosmtpd", "-n", "-l"])
+        .arg(format!("127.0.0.1:{port}"))
+        .args(["-c", "aiosmtpd.handlers.Mailbox"])
+        .arg(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("aiosmtpd (scripts/setup installs it)");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    common::Kill(child)
+}
+
+/// The delivered messages' raw text.
+fn messages(maildir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(maildir.join("new")) else {
+        return Vec::new();
+    };
+    entries
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect()
+}
+
+/// Quoted-printable soft breaks and escapes undone (enough for the link).
+fn unquote(text: &str) -> String {
+    let joined = text.replace("=\r\n", "").replace("=\n", "");
+    let mut out = String::new();
+    let mut chars = joined.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '=' {
+            let hex: String = chars.by_ref().take(2).collect();
+            match u8::from_str_radix(&hex, 16) {
+                Ok(b) => out.push(char::from(b)),
+                Err(_) => {
+                    out.push('=');
+                    out.push_str(&hex);
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The display link in `message`.
+fn link_in(message: &str) -> String {
+    let text = unquote(message);
+    let start = text.find("http://").expect("a link");
+    text[start..]
+        .split(|c: char| c.is_whitespace() || c == '"' || c == '<')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&")
+}
+
+async fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
+    for _ in 0..300 {
+        if check() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("never: {what}");
+}
+
+struct Site {
+    dir: PathBuf,
+    maildir: PathBuf,
+    smtp_port: u16,
+    listen: String,
+}
+
+impl Site {
+    fn new() -> Self {
+        let dir = common::temp_dir("myc-gw-login");
+        let maildir = dir.join("maildir");
+        let smtp_port = free_port();
+        let listen = format!("127.0.0.1:{}", free_port());
+        Self {
+            dir,
+            maildir,
+            smtp_port,
+            listen,
+        }
+    }
+
+    fn write_config(&self, upstream: &str) {
+        std::fs::write(
+            self.dir.join("gateway.toml"),
+            format!(
+                r#"
+[gateway.secrets]
+master_key = "{MASTER}"
+
+[auth]
+internal = "enabled"
+jwtSecret = {{ env = "MYC_JWT_SECRET" }}
+jwtExpiresIn = 3600
+tmpExpiresIn = 600
+
+[smtp]
+host = "127.0.0.1:{port}"
+tls = "none"
+
+[core.accountLifeCycle]
+domainName = "Acme"
+domainUrl = "http://{listen}"
+noreplyName = "Acme No-Reply"
+noreplyEmail = "noreply@acme.example"
+supportEmail = "support@acme.example"
+locale = "en-US"
+tokenSecret = "accepted, not used"
+
+[queue]
+emailQueueName = "email-queue"
+consumeIntervalInSecs = 1
+
+[api.services]
+[[app]]
+host = "{upstream}"
+[[app.path]]
+group = "protected"
+path = "/private/*"
+methods = ["GET"]
+"#,
+                port = self.smtp_port,
+                listen = self.listen,
+            ),
+        )
+        .unwrap();
+    }
+
+    fn env(&self) -> [(&'static str, &'static str); 1] {
+        [("MYC_JWT_SECRET", JWT_SECRET)]
+    }
+
+    fn serve(&self) -> (common::Kill, String) {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_myc-gateway"))
+            .args(["serve", "--listen", &self.listen, "--config"])
+            .arg(self.dir.join("gateway.toml"))
+            .envs(self.env())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut process = common::Kill(child);
+        let base = common::listening(&mut process);
+        (process, base)
+    }
+}
+
+async fn post(url: &str, body: Value) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_logs_in_with_the_link_in_their_mail() {
+    let upstream =
+        myc_testkit::http::serve(axum::Router::new().fallback(|| async { "secret data" }))
+            .await
+            .to_string();
+    let site = Site::new();
+    site.write_config(&upstream);
+    common::admin(
+        &site.dir,
+        &site.env(),
+        &["accounts", "create", "--email", "ada@example.com"],
+    );
+    let _smtp = smtp_server(site.smtp_port, &site.maildir);
+    let (_gateway, base) = site.serve();
+    let magic = format!("{base}/_adm/beginners/users/magic-link");
+
+    // An unknown address gets the same answer, and no mail.
+    assert_eq!(
+        post(
+            &format!("{magic}/request"),
+            json!({"email": "nobody@example.com"})
+        )
+        .await,
+        (202, json!({"sent": true}))
+    );
+    assert_eq!(
+        post(
+            &format!("{magic}/request"),
+            json!({"email": "Ada@Example.com"})
+        )
+        .await,
+        (202, json!({"sent": true}))
+    );
+    wait_for("the message", || messages(&site.maildir).len() == 1).await;
+    let message = &messages(&site.maildir)[0];
+    assert!(
+        message.contains("Subject: Your sign-in link for Acme"),
+        "{message}"
+    );
+    assert!(message.contains("To: ada@example.com"), "{message}");
+    let link = link_in(message);
+    assert!(link.starts_with(&format!("{magic}/display?")), "{link}");
+
+    // A previewer's GET shows a button and spends nothing.
+    for _ in 0..2 {
+        let page = reqwest::get(&link).await.unwrap();
+        assert_eq!(page.status(), 200);
+        assert_eq!(page.headers()["cache-control"], "no-store");
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains("id=\"reveal\"") && !html.contains("id=\"code\""),
+            "{html}"
+        );
+    }
+    // The button: the code, once.
+    let query = link.split_once('?').unwrap().1.to_owned();
+    let press = || {
+        reqwest::Client::new()
+            .post(format!("{magic}/display"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(query.clone())
+            .send()
+    };
+    let shown = press().await.unwrap().text().await.unwrap();
+    let code = shown
+        .split("<p id=\"code\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap()
+        .to_owned();
+    assert_eq!(code.len(), 6);
+    assert_eq!(press().await.unwrap().status(), 410);
+
+    // A wrong code, the right one, a replay.
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    assert_eq!(
+        post(
+            &format!("{magic}/verify"),
+            json!({"email": "ada@example.com", "code": wrong})
+        )
+        .await
+        .0,
+        401
+    );
+    let (status, login) = post(
+        &format!("{magic}/verify"),
+        json!({"email": "ada@example.com", "code": code}),
+    )
+    .await;
+    assert_eq!(status, 200, "{login}");
+    assert_eq!(login["totpRequired"], false);
+    assert_eq!(login["duration"], 3600);
+    let token = login["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        post(
+            &format!("{magic}/verify"),
+            json!({"email": "ada@example.com", "code": code})
+        )
+        .await
+        .0,
+        401,
+        "a code works once"
+    );
+    let private = reqwest::Client::new()
+        .get(format!("{base}/private/x"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(private.status(), 200);
+    assert_eq!(private.text().await.unwrap(), "secret data");
+
+    // Per address: five requests a window, then 429 (known or not alike).
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(
+            post(
+                &format!("{magic}/request"),
+                json!({"email": "eve@example.com"}),
+            )
+            .await
+            .0,
+        );
+    }
+    assert_eq!(statuses, [202, 202, 202, 202, 202, 429]);
+    std::fs::remove_dir_all(&site.dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_waits_for_the_smtp_server_and_arrives_once_across_a_restart() {
+    let site = Site::new();
+    site.write_config("127.0.0.1:9");
+    common::admin(
+        &site.dir,
+        &site.env(),
+        &["accounts", "create", "--email", "bo@example.com"],
+    );
+    let (gateway, base) = site.serve();
+    let magic = format!("{base}/_adm/beginners/users/magic-link");
+    // No SMTP server yet: the answer is the same.
+    assert_eq!(
+        post(
+            &format!("{magic}/request"),
+            json!({"email": "bo@example.com"})
+        )
+        .await,
+        (202, json!({"sent": true}))
+    );
+    // Let the sender fail at least once, then stop the gateway.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    drop(gateway);
+    let _smtp = smtp_server(site.smtp_port, &site.maildir);
+    assert!(messages(&site.maildir).is_empty());
+    let (_gateway, _base) = site.serve();
+    wait_for("the message after the restart", || {
+        messages(&site.maildir).len() == 1
+    })
+    .await;
+    // Polls keep running: it is never sent twice.
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    assert_eq!(messages(&site.maildir).len(), 1);
+    assert!(link_in(&messages(&site.maildir)[0]).contains("token="));
+    std::fs::remove_dir_all(&site.dir).unwrap();
+}
