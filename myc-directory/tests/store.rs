@@ -523,6 +523,90 @@ licences = [{ tenant = "11111111-1111-4111-8111-111111111111", role = "auditor" 
     );
 }
 
+/// The mail outbox: a claimed message is leased (a second sender gets nothing), a failure
+/// reschedules it, a send erases its body, a given-up one stays listed as failed.
+async fn mail_outbox(f: &Fixture) {
+    use myc_directory::store::MailAttempt;
+    let s = &f.store;
+    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+    s.enqueue_mail(a, "a@example.com", "hello", vec![1, 2, 3])
+        .await
+        .unwrap();
+    s.enqueue_mail(b, "b@example.com", "hello", vec![4])
+        .await
+        .unwrap();
+    let now = chrono::Utc::now();
+    let lease = now + chrono::Duration::seconds(60);
+    let claimed = s.claim_due_mail(now, lease, 10).await.unwrap();
+    assert_eq!(claimed.len(), 2);
+    assert_eq!(claimed[0].body.len() + claimed[1].body.len(), 4);
+    let other = f.reopen().await;
+    assert!(
+        other
+            .claim_due_mail(now, lease, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "leased"
+    );
+    s.record_mail_attempt(a, &MailAttempt::Sent).await.unwrap();
+    let retry = MailAttempt::Failed {
+        error: "refused".into(),
+        next: Some(now),
+    };
+    s.record_mail_attempt(b, &retry).await.unwrap();
+    let again = s.claim_due_mail(now, lease, 10).await.unwrap();
+    assert_eq!(again.iter().map(|m| m.id).collect::<Vec<_>>(), [b]);
+    assert_eq!(again[0].attempts, 1);
+    let give_up = MailAttempt::Failed {
+        error: "refused".into(),
+        next: None,
+    };
+    s.record_mail_attempt(b, &give_up).await.unwrap();
+    assert!(s.claim_due_mail(now, lease, 10).await.unwrap().is_empty());
+    assert_eq!(
+        s.mail_status("a@example.com").await.unwrap(),
+        [("sent".to_owned(), 1)]
+    );
+    assert_eq!(
+        s.mail_status("b@example.com").await.unwrap(),
+        [("failed".to_owned(), 2)]
+    );
+    other.close().await;
+}
+
+/// Login links: found by token hash while live, revealed once, used once; expired ones are
+/// gone; wrong attempts are counted.
+async fn login_links(f: &Fixture) {
+    let s = &f.store;
+    let id = s
+        .create_login_link("a@example.com", "t1", "c1", 600)
+        .await
+        .unwrap();
+    s.create_login_link("a@example.com", "t0", "c0", -1)
+        .await
+        .unwrap();
+    assert!(
+        s.login_link_by_token("t0").await.unwrap().is_none(),
+        "expired"
+    );
+    let link = s.login_link_by_token("t1").await.unwrap().unwrap();
+    assert_eq!((link.id, link.revealed), (id, false));
+    assert!(
+        s.pending_logins("a@example.com").await.unwrap().is_empty(),
+        "not shown yet"
+    );
+    assert!(s.reveal_login_link(id).await.unwrap());
+    assert!(!s.reveal_login_link(id).await.unwrap(), "shown once");
+    s.fail_login_attempt(id).await.unwrap();
+    let pending = s.pending_logins("a@example.com").await.unwrap();
+    assert_eq!((pending.len(), pending[0].attempts), (1, 1));
+    assert!(s.use_login_link(id).await.unwrap());
+    assert!(!s.use_login_link(id).await.unwrap(), "used once");
+    assert!(s.login_link_by_token("t1").await.unwrap().is_none());
+    assert_eq!(s.login_links_since("a@example.com", 0).await.unwrap(), 2);
+}
+
 macro_rules! suite {
     ($backend:ident) => {
         mod $backend {
@@ -542,6 +626,8 @@ macro_rules! suite {
             case!(connection_strings);
             case!(subscriptions_and_invitations);
             case!(directory_import);
+            case!(mail_outbox);
+            case!(login_links);
         }
     };
 }

@@ -1,0 +1,134 @@
+//! The magic-link use cases on both stores: the message sealed in the outbox carries a link
+//! whose code shows once and works once; five wrong codes kill a link; an unknown address
+//! queues nothing; a link opens only for its own address.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use myc_directory::login::{LoginError, MagicLinkSettings, MagicLinks, TokenMinter};
+use myc_directory::mail::MailKeys;
+use myc_directory::mail::templates::Sender;
+use myc_directory::store::SqlStore;
+
+fn links(store: &SqlStore, master: Arc<myc_crypto::MasterKey>) -> MagicLinks {
+    let mint: TokenMinter =
+        Arc::new(|email: &str| Ok((format!("jwt-for-{email}"), Duration::from_secs(60))));
+    let settings = MagicLinkSettings {
+        public_url: "https://id.example.com/".into(),
+        sender: Sender {
+            domain_name: "Acme".into(),
+            domain_url: "https://acme.example".into(),
+            locale: "pt-BR".into(),
+        },
+        lifetime: Duration::from_secs(600),
+        per_address: 100,
+        per_client: 100,
+        window: Duration::from_secs(60),
+    };
+    MagicLinks::new(store.clone(), master, settings, mint)
+}
+
+/// The link of the newest message to `to` (waits for the background work of `request`).
+async fn link_for(store: &SqlStore, keys: &MailKeys, to: &str) -> (String, String) {
+    for _ in 0..100 {
+        let now = chrono::Utc::now();
+        let due = store
+            .claim_due_mail(now, now + chrono::Duration::seconds(60), 10)
+            .await
+            .unwrap();
+        if let Some(mail) = due.into_iter().find(|m| m.recipient == to) {
+            let opened = keys
+                .open(mail.id, &mail.recipient, &mail.subject, &mail.body)
+                .unwrap();
+            assert_eq!(opened.subject, "Seu acesso a Acme");
+            let start = opened.text.find("https://").unwrap();
+            let link = opened.text[start..]
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_owned();
+            assert!(
+                link.starts_with("https://id.example.com/_adm/beginners/users/magic-link/display?")
+            );
+            let query: std::collections::HashMap<String, String> =
+                form_urlencoded::parse(link.split_once('?').unwrap().1.as_bytes())
+                    .into_owned()
+                    .collect();
+            return (query["email"].clone(), query["token"].clone());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("no message to {to}");
+}
+
+async fn journey(store: SqlStore) {
+    use myc_directory::store::Store;
+    store
+        .create_account(myc_directory::store::NewAccount::user("ada@example.com"))
+        .await
+        .unwrap();
+    let master = Arc::new(myc_crypto::MasterKey::from_bytes(&[9; 32]).unwrap());
+    let keys = MailKeys::new(master.clone());
+    let links = links(&store, master);
+    links.request("nobody@example.com", None).await.unwrap();
+    links.request("ADA@example.com", None).await.unwrap();
+    let (email, token) = link_for(&store, &keys, "ada@example.com").await;
+    assert!(
+        store
+            .mail_status("nobody@example.com")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        links.reveal("eve@example.com", &token).await,
+        Err(LoginError::InvalidLink)
+    ));
+    let code = links.reveal(&email, &token).await.unwrap();
+    assert!(matches!(
+        links.reveal(&email, &token).await,
+        Err(LoginError::InvalidLink)
+    ));
+    let answer = links.verify("ada@example.com", &code).await.unwrap();
+    assert_eq!(answer.token, "jwt-for-ada@example.com");
+    assert!(matches!(
+        links.verify("ada@example.com", &code).await,
+        Err(LoginError::InvalidCode)
+    ));
+    // Five wrong codes kill the link: the right one is refused afterwards.
+    links.request("ada@example.com", None).await.unwrap();
+    let (email, token) = link_for(&store, &keys, "ada@example.com").await;
+    let code = links.reveal(&email, &token).await.unwrap();
+    let wrong = if *code == "123456" {
+        "654321"
+    } else {
+        "123456"
+    };
+    for _ in 0..5 {
+        assert!(links.verify(&email, wrong).await.is_err());
+    }
+    assert!(matches!(
+        links.verify(&email, &code).await,
+        Err(LoginError::InvalidCode)
+    ));
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_magic_links() {
+    let dir = std::env::temp_dir().join(format!("myc-login-{}", uuid::Uuid::new_v4().simple()));
+    let settings = myc_directory::store::StoreSettings {
+        location: myc_directory::store::StoreLocation::Sqlite(dir.join("db.sqlite3")),
+        max_connections: 4,
+    };
+    journey(SqlStore::open(&settings).await.unwrap()).await;
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_magic_links() {
+    let schema = myc_testkit::db::PgSchema::create().await;
+    journey(SqlStore::connect(&schema.url, 4).await.unwrap()).await;
+    schema.drop_schema().await;
+}
