@@ -359,3 +359,172 @@ async fn a_message_waits_for_the_smtp_server_and_arrives_once_across_a_restart()
     assert!(link_in(&messages(&site.maildir)[0]).contains("token="));
     std::fs::remove_dir_all(&site.dir).unwrap();
 }
+
+/// Headless Chromium driven over the DevTools protocol (one page).
+struct Browser {
+    _process: common::Kill,
+    profile: PathBuf,
+    page: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    next_id: u64,
+}
+
+impl Browser {
+    /// Chromium with a page open at `url`.
+    async fn open(url: &str) -> Self {
+        use std::io::BufRead;
+        let profile = std::env::temp_dir().join(format!("myc-cdp-{}", uuid::Uuid::new_v4()));
+        let mut child = std::process::Command::new("chromium")
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--remote-debugging-port=0",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .arg("about:blank")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("chromium runs (scripts/setup installs it)");
+        let stderr = child.stderr.take().unwrap();
+        let process = common::Kill(child);
+        let endpoint = tokio::task::spawn_blocking(move || {
+            let mut lines = std::io::BufReader::new(stderr).lines();
+            while let Some(Ok(line)) = lines.next() {
+                if let Some(ws) = line.strip_prefix("DevTools listening on ") {
+                    let ws = ws.trim().to_owned();
+                    // Keep draining stderr so Chromium never blocks writing to it.
+                    std::thread::spawn(move || lines.for_each(drop));
+                    return ws;
+                }
+            }
+            panic!("chromium printed no DevTools address");
+        })
+        .await
+        .unwrap();
+        let http = endpoint
+            .trim_start_matches("ws://")
+            .split('/')
+            .next()
+            .unwrap()
+            .to_owned();
+        let target: Value = reqwest::Client::new()
+            .put(format!("http://{http}/json/new?about:blank"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let ws = target["webSocketDebuggerUrl"].as_str().unwrap();
+        let (page, _) = tokio_tungstenite::connect_async(ws).await.unwrap();
+        let mut browser = Self {
+            _process: process,
+            profile,
+            page,
+            next_id: 1,
+        };
+        browser.call("Page.navigate", json!({ "url": url })).await;
+        browser
+    }
+
+    /// The value of `expression` in the page.
+    async fn eval(&mut self, expression: &str) -> Value {
+        let result = self
+            .call(
+                "Runtime.evaluate",
+                json!({"expression": expression, "returnByValue": true}),
+            )
+            .await;
+        result["result"]["value"].clone()
+    }
+
+    /// The result of DevTools `method`.
+    async fn call(&mut self, method: &str, params: Value) -> Value {
+        use futures::{SinkExt, StreamExt};
+        let id = self.next_id;
+        self.next_id += 1;
+        let call = json!({"id": id, "method": method, "params": params});
+        self.page
+            .send(tokio_tungstenite::tungstenite::Message::text(
+                call.to_string(),
+            ))
+            .await
+            .unwrap();
+        while let Some(message) = self.page.next().await {
+            let Ok(tokio_tungstenite::tungstenite::Message::Text(text)) = message else {
+                continue;
+            };
+            let reply: Value = serde_json::from_str(&text).unwrap();
+            if reply["id"] == id {
+                return reply["result"].clone();
+            }
+        }
+        panic!("the page closed");
+    }
+
+    /// Waits until `expression` is truthy in the page; its value.
+    async fn until(&mut self, expression: &str) -> Value {
+        for _ in 0..200 {
+            let value = self.eval(expression).await;
+            if !(value.is_null() || value == json!(false) || value == json!("")) {
+                return value;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("never true in the page: {expression}");
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_opens_the_link_and_presses_the_button() {
+    let site = Site::new();
+    site.write_config("127.0.0.1:9");
+    common::admin(
+        &site.dir,
+        &site.env(),
+        &["accounts", "create", "--email", "cy@example.com"],
+    );
+    let _smtp = smtp_server(site.smtp_port, &site.maildir);
+    let (_gateway, base) = site.serve();
+    let magic = format!("{base}/_adm/beginners/users/magic-link");
+    post(
+        &format!("{magic}/request"),
+        json!({"email": "cy@example.com"}),
+    )
+    .await;
+    wait_for("the message", || messages(&site.maildir).len() == 1).await;
+    let link = link_in(&messages(&site.maildir)[0]);
+    let mut browser = Browser::open(&link).await;
+    // Loaded: a button, no code.
+    browser.until("!!document.getElementById('reveal')").await;
+    assert_eq!(
+        browser.eval("!!document.getElementById('code')").await,
+        json!(false)
+    );
+    browser
+        .eval("document.getElementById('reveal').click(); true")
+        .await;
+    let code = browser
+        .until("document.getElementById('code') && document.getElementById('code').textContent")
+        .await;
+    let code = code.as_str().unwrap().to_owned();
+    assert_eq!(code.len(), 6);
+    let (status, login) = post(
+        &format!("{magic}/verify"),
+        json!({"email": "cy@example.com", "code": code}),
+    )
+    .await;
+    assert_eq!(status, 200, "{login}");
+    drop(browser);
+    std::fs::remove_dir_all(&site.dir).unwrap();
+}
