@@ -80,12 +80,16 @@ fn admin_api(
     auth: &Arc<myc_tower::auth::Authenticator>,
     webhook_keys: Option<Arc<myc_directory::webhooks::WebhookKeys>>,
     tools: myc_directory::tools::Tools,
+    invitations: Option<myc_directory::mail::invitations::Invitations>,
 ) -> Result<myc_directory::rpc::Api, ServeError> {
     let forget = auth.clone();
     let mut api = myc_directory::rpc::Api::new(store.clone())
         .on_change(Arc::new(move || forget.forget_everyone()))
         .with_catalog(Arc::new(crate::catalog::catalog(config)))
         .with_tools(tools);
+    if let Some(invitations) = invitations {
+        api = api.with_invitations(invitations);
+    }
     if let Some(hmac) = &config.auth.connection_strings {
         api = api.with_connection_strings(Arc::new(hmac.keyring()?));
     }
@@ -93,6 +97,15 @@ fn admin_api(
         api = api.with_webhook_keys(keys);
     }
     Ok(api)
+}
+
+/// Who messages come from, as `[core.accountLifeCycle]` says.
+fn mail_sender_info(mail: &crate::config::MailSettings) -> myc_directory::mail::templates::Sender {
+    myc_directory::mail::templates::Sender {
+        domain_name: mail.domain_name.clone(),
+        domain_url: mail.domain_url.clone(),
+        locale: mail.locale.clone(),
+    }
 }
 
 /// The magic-link login (`[smtp]`): its router, and the mail sender polling the outbox.
@@ -119,11 +132,7 @@ fn start_login(
     });
     let settings = MagicLinkSettings {
         public_url: mail.domain_url.clone(),
-        sender: myc_directory::mail::templates::Sender {
-            domain_name: mail.domain_name.clone(),
-            domain_url: mail.domain_url.clone(),
-            locale: mail.locale.clone(),
-        },
+        sender: mail_sender_info(mail),
         lifetime: config.auth.lifetimes.temporary,
         per_address: 5,
         per_client: 30,
@@ -367,7 +376,23 @@ pub async fn serve(
     let openapi_fetcher = myc_tower::jwt::fetch::HttpFetcher::with_roots(&roots)?;
     let cors = config.cors.clone();
     warn_shadowed(&config, &[crate::mcp::MCP_PATH], "the MCP endpoint");
-    let admin_api = admin_api(&config, &store, &auth, webhook_keys.clone(), tools.clone())?;
+    let invitations = match (&config.mail, &config.secrets) {
+        (Some(mail), Some(secrets)) => Some(myc_directory::mail::invitations::Invitations::new(
+            SqlStore::clone(&store),
+            myc_directory::mail::MailKeys::new(secrets.master.clone()),
+            mail_sender_info(mail),
+            mail.domain_url.clone(),
+        )),
+        _ => None,
+    };
+    let admin_api = admin_api(
+        &config,
+        &store,
+        &auth,
+        webhook_keys.clone(),
+        tools.clone(),
+        invitations,
+    )?;
     let webhooks = start_webhooks(&config, &store, webhook_keys)?;
     let login = match &config.mail {
         Some(mail) => {

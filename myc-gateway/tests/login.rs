@@ -211,7 +211,7 @@ async fn a_person_logs_in_with_the_link_in_their_mail() {
     let (_gateway, base) = site.serve();
     let magic = format!("{base}/_adm/beginners/users/magic-link");
 
-    // An unknown address gets the same answer, and no mail.
+    // An address without an account gets the same answer (and a link: signing up).
     assert_eq!(
         post(
             &format!("{magic}/request"),
@@ -228,13 +228,16 @@ async fn a_person_logs_in_with_the_link_in_their_mail() {
         .await,
         (202, json!({"sent": true}))
     );
-    wait_for("the message", || messages(&site.maildir).len() == 1).await;
-    let message = &messages(&site.maildir)[0];
+    wait_for("the messages", || messages(&site.maildir).len() == 2).await;
+    let all = messages(&site.maildir);
+    let message = all
+        .iter()
+        .find(|m| m.contains("To: ada@example.com"))
+        .unwrap();
     assert!(
         message.contains("Subject: Your sign-in link for Acme"),
         "{message}"
     );
-    assert!(message.contains("To: ada@example.com"), "{message}");
     let link = link_in(message);
     assert!(link.starts_with(&format!("{magic}/display?")), "{link}");
 
@@ -526,5 +529,184 @@ async fn chromium_opens_the_link_and_presses_the_button() {
     .await;
     assert_eq!(status, 200, "{login}");
     drop(browser);
+    std::fs::remove_dir_all(&site.dir).unwrap();
+}
+
+/// A JSON-RPC call with `token`; the whole answer.
+async fn rpc(base: &str, token: &str, method: &str, params: Value) -> Value {
+    reqwest::Client::new()
+        .post(format!("{base}/_adm/rpc"))
+        .bearer_auth(token)
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Logs `email` in through its mailbox: request, the link's button, verify; the JWT.
+async fn log_in(site: &Site, base: &str, email: &str) -> String {
+    let magic = format!("{base}/_adm/beginners/users/magic-link");
+    let before = messages(&site.maildir)
+        .iter()
+        .filter(|m| m.contains(&format!("To: {email}")) && m.contains("sign-in"))
+        .count();
+    post(&format!("{magic}/request"), json!({ "email": email })).await;
+    let mut link = String::new();
+    wait_for("the sign-in message", || {
+        let mine: Vec<String> = messages(&site.maildir)
+            .into_iter()
+            .filter(|m| m.contains(&format!("To: {email}")) && m.contains("sign-in"))
+            .collect();
+        if mine.len() > before {
+            link = link_in(mine.iter().find(|m| !m.is_empty()).unwrap());
+            // The newest: the one whose token is not spent yet is found below by trying.
+            true
+        } else {
+            false
+        }
+    })
+    .await;
+    let query = link.split_once('?').unwrap().1.to_owned();
+    let shown = reqwest::Client::new()
+        .post(format!("{magic}/display"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(query)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let code = shown
+        .split("<p id=\"code\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap_or_else(|| panic!("no code in {shown}"))
+        .to_owned();
+    let (status, login) = post(
+        &format!("{magic}/verify"),
+        json!({ "email": email, "code": code }),
+    )
+    .await;
+    assert_eq!(status, 200, "{login}");
+    login["token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invitation_arrives_and_only_the_invited_person_accepts_it() {
+    let site = Site::new();
+    site.write_config("127.0.0.1:9");
+    let env = site.env();
+    let admin = |args: &[&str]| common::admin(&site.dir, &env, args);
+    admin(&[
+        "accounts",
+        "create-seed-account",
+        "--email",
+        "root@example.com",
+    ]);
+    admin(&["accounts", "create", "--email", "eve@example.com"]);
+    let tenant = admin(&[
+        "tenants",
+        "create",
+        "--name",
+        "Initech",
+        "--owner",
+        "root@example.com",
+    ]);
+    let role = admin(&[
+        "guest-roles",
+        "create",
+        "--slug",
+        "viewer",
+        "--permission",
+        "read",
+    ]);
+    let role = role.split_whitespace().nth(2).unwrap().to_owned();
+    let root = admin(&["tokens", "mint", "--email", "root@example.com"]);
+    let eve = admin(&["tokens", "mint", "--email", "eve@example.com"]);
+    let _smtp = smtp_server(site.smtp_port, &site.maildir);
+    let (_gateway, base) = site.serve();
+    let account = rpc(
+        &base,
+        &root,
+        "subscriptionsManager.accounts.createSubscriptionAccount",
+        json!({"tenantId": tenant, "name": "Ops"}),
+    )
+    .await;
+    let account = account["result"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{account}"))
+        .to_owned();
+    let invited = rpc(
+        &base,
+        &root,
+        "subscriptionsManager.guests.guestUserToSubscriptionAccount",
+        json!({"tenantId": tenant, "accountId": account, "email": "gus@example.com", "roleId": role}),
+    )
+    .await;
+    assert_eq!(invited["result"]["created"], true, "{invited}");
+    wait_for("the invitation", || {
+        messages(&site.maildir)
+            .iter()
+            .any(|m| m.contains("To: gus@example.com"))
+    })
+    .await;
+    let invitation = unquote(
+        messages(&site.maildir)
+            .iter()
+            .find(|m| m.contains("To: gus@example.com"))
+            .unwrap(),
+    );
+    assert!(
+        invitation.contains("Subject: Invitation to Initech on Acme"),
+        "{invitation}"
+    );
+    assert!(
+        invitation.contains("the account Ops of Initech"),
+        "{invitation}"
+    );
+    let accept = invitation
+        .split_whitespace()
+        .find(|w| w.starts_with("http://") && w.ends_with("/accept"))
+        .unwrap()
+        .to_owned();
+    let press = |token: String| {
+        let request = reqwest::Client::new().post(&accept).bearer_auth(token);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    // Someone else's login cannot accept it; nor can nobody's.
+    assert!(press(eve.clone()).await >= 400);
+    assert_eq!(
+        reqwest::Client::new()
+            .post(&accept)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    // Gus signs up with a link, creates his account, accepts: his profile gains the licence.
+    let gus = log_in(&site, &base, "gus@example.com").await;
+    let created = rpc(
+        &base,
+        &gus,
+        "beginners.accounts.create",
+        json!({"name": "Gus"}),
+    )
+    .await;
+    assert!(created["result"]["id"].is_string(), "{created}");
+    let accepted = press(gus.clone()).await;
+    assert!((200..300).contains(&accepted), "{accepted}");
+    let profile = rpc(&base, &gus, "beginners.profile.get", json!({})).await;
+    let text = profile["result"].to_string();
+    // Licences come in upstream's URL form (ids without dashes).
+    let simple = account.replace('-', "");
+    assert!(
+        text.contains("p=viewer") && text.contains(&simple),
+        "{profile}"
+    );
     std::fs::remove_dir_all(&site.dir).unwrap();
 }

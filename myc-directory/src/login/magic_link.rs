@@ -182,8 +182,8 @@ impl MagicLinks {
         hex::encode(self.hmac("code-hash", &[email, code]))
     }
 
-    /// `POST …/magic-link/request`: queues a link when `email` has an account; answers the
-    /// same either way.
+    /// `POST …/magic-link/request`: queues a link to `email`, whether it has an account or
+    /// not (the link is also how a new person signs up).
     pub async fn request(&self, email: &str, client: Option<IpAddr>) -> Result<(), LoginError> {
         let s = &self.0.settings;
         let client_key = client.map_or_else(|| "-".to_owned(), |ip| ip.to_string());
@@ -194,17 +194,15 @@ impl MagicLinks {
         if !self.0.addresses.allow(&email, s.per_address, s.window) {
             return Err(LoginError::RateLimited);
         }
-        let known = self.0.store.owner_id(&email).await?.is_some();
-        if known {
-            // After the answer: a known address costs the caller no more time than an
-            // unknown one.
-            let this = self.clone();
-            tokio::spawn(async move {
-                if let Err(e) = this.send_link(&email).await {
-                    tracing::warn!(error = %e, "magic link not queued");
-                }
-            });
-        }
+        // Known or not, the same work after the answer: a link also signs a new person up
+        // (its JWT admits them to `beginners.accounts.create` only, until they have an
+        // account).
+        let this = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = this.send_link(&email).await {
+                tracing::warn!(error = %e, "magic link not queued");
+            }
+        });
         Ok(())
     }
 

@@ -4,6 +4,7 @@
 //! server, at least once, retried with backoff, and erases the body once accepted.
 //! Messages are plain text and HTML, written from [`templates`] in the reader's locale.
 
+pub mod invitations;
 #[cfg(feature = "mail")]
 pub mod smtp;
 pub mod templates;

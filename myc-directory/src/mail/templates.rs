@@ -79,6 +79,70 @@ pub fn magic_link(sender: &Sender, link: &str, minutes: u64) -> (String, String,
     (subject, text, html)
 }
 
+/// What an invitation names.
+#[derive(Clone, Copy, Debug)]
+pub struct Invitation<'a> {
+    /// The tenant's name.
+    pub tenant: &'a str,
+    /// The account's name.
+    pub account: &'a str,
+    /// The guest role's name.
+    pub role: &'a str,
+    /// `POST` here, signed in, to accept.
+    pub accept: &'a str,
+    /// Where a sign-in link is asked for.
+    pub sign_in: &'a str,
+}
+
+/// Subject, text and HTML of an invitation.
+pub fn invitation(sender: &Sender, i: &Invitation<'_>) -> (String, String, String) {
+    let name = &sender.domain_name;
+    let (subject, intro, how, accept_label, ignore) = match Locale::of(&sender.locale) {
+        Locale::PtBr => (
+            format!("Convite para {} em {name}", i.tenant),
+            format!(
+                "Você foi convidado para a conta {} de {}, com o papel {}.",
+                i.account, i.tenant, i.role
+            ),
+            format!(
+                "Para aceitar, entre com seu e-mail ({}) e envie um POST autenticado para:",
+                i.sign_in
+            ),
+            "Aceitar o convite".to_owned(),
+            "Se não esperava este convite, ignore esta mensagem.".to_owned(),
+        ),
+        Locale::EnUs => (
+            format!("Invitation to {} on {name}", i.tenant),
+            format!(
+                "You were invited to the account {} of {}, with the role {}.",
+                i.account, i.tenant, i.role
+            ),
+            format!(
+                "To accept, sign in with your e-mail ({}) and send a signed-in POST to:",
+                i.sign_in
+            ),
+            "Accept the invitation".to_owned(),
+            "If you did not expect it, ignore this message.".to_owned(),
+        ),
+    };
+    let text = format!(
+        "{intro}\n\n{how}\n{}\n\n{ignore}\n\n-- \n{name} {}\n",
+        i.accept, sender.domain_url
+    );
+    let html = format!(
+        "<!doctype html><html><body><p>{}</p><p>{}</p><p><code>POST {}</code> ({})</p>\
+         <p>{}</p><p>{} &middot; {}</p></body></html>",
+        escape(&intro),
+        escape(&how),
+        escape(i.accept),
+        escape(&accept_label),
+        escape(&ignore),
+        escape(name),
+        escape(&sender.domain_url)
+    );
+    (subject, text, html)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,7 @@ pub struct Api {
     keyring: Option<std::sync::Arc<myc_profile::HmacKeyring>>,
     catalog: Option<std::sync::Arc<crate::catalog::Catalog>>,
     tools: Option<crate::tools::Tools>,
+    invitations: Option<crate::mail::invitations::Invitations>,
     webhook_keys: Option<std::sync::Arc<crate::webhooks::WebhookKeys>>,
     descriptions: std::sync::Arc<super::describe::Descriptions>,
 }
@@ -41,6 +42,7 @@ impl Api {
             keyring: None,
             catalog: None,
             tools: None,
+            invitations: None,
             webhook_keys: None,
             descriptions: std::sync::Arc::default(),
         }
@@ -81,6 +83,31 @@ impl Api {
     pub fn with_tools(mut self, tools: crate::tools::Tools) -> Self {
         self.tools = Some(tools);
         self
+    }
+
+    /// Sends an invitation message whenever a guest is invited (the host configured mail).
+    pub fn with_invitations(mut self, invitations: crate::mail::invitations::Invitations) -> Self {
+        self.invitations = Some(invitations);
+        self
+    }
+
+    /// After an invitation was made: its message, when mail is configured and the
+    /// invitation is new (a failure is logged; the invitation stands).
+    pub(crate) async fn invited(
+        &self,
+        record: &crate::usecase::subscriptions_manager::GuestRecord,
+    ) {
+        let (Some(invitations), Some(tenant), true) =
+            (&self.invitations, record.invited_to, record.created)
+        else {
+            return;
+        };
+        if let Err(e) = invitations
+            .send(tenant, record.account_id, &record.email, record.role_id)
+            .await
+        {
+            tracing::warn!(error = %e, "invitation message not queued");
+        }
     }
 
     /// The host's tools, if given.

@@ -88,6 +88,7 @@ pub async fn guest_to_children(
         role_id: p.role_id,
         was_verified: false,
         created,
+        invited_to: Some(p.tenant_id),
     })
 }
 

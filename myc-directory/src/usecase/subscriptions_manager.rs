@@ -174,6 +174,9 @@ pub struct GuestRecord {
     pub was_verified: bool,
     /// False when the invitation existed already.
     pub created: bool,
+    /// The tenant, when the record comes from an invitation just made (not serialized).
+    #[serde(skip)]
+    pub invited_to: Option<Uuid>,
 }
 
 /// The account, checked to belong to the tenant the caller manages.
@@ -260,6 +263,7 @@ pub async fn guest_user(
         role_id: params.role_id,
         was_verified: guest.accepted,
         created,
+        invited_to: Some(params.tenant_id),
     })
 }
 
@@ -548,6 +552,7 @@ impl From<crate::store::GuestUser> for GuestRecord {
             role_id: g.role_id,
             was_verified: g.accepted,
             created: false,
+            invited_to: None,
         }
     }
 }

@@ -147,6 +147,7 @@ pub async fn guest_to_manager_account(
         role_id: role,
         was_verified: false,
         created,
+        invited_to: Some(p.tenant_id),
     })
 }
 

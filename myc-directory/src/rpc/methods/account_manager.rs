@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::s::*;
-use super::{call, unserved};
+use super::{call, invite, unserved};
 use crate::rpc::Api;
 use crate::rpc::spec::{Effect, MethodSpec, Success, optional, required, rest};
 use crate::usecase::account_manager as uc;
@@ -64,7 +64,7 @@ pub(super) async fn run(
 ) -> Result<Value, UseCaseError> {
     Ok(match name {
         "accountManager.guests.guestToChildrenAccount" => {
-            call!(uc::guest_to_children, api, caller, params)
+            invite!(uc::guest_to_children, api, caller, params)
         }
         "accountManager.guestRoles.listGuestRoles" => call!(uc::list_roles, api, caller, params),
         "accountManager.guestRoles.fetchGuestRoleDetails" => {

@@ -124,6 +124,21 @@ macro_rules! call {
 }
 pub(super) use call;
 
+/// `f(...)` that invites a guest, then the invitation's message (when the host sends mail).
+macro_rules! invite {
+    ($f:path, $api:expr, $caller:expr, $params:expr) => {{
+        let record = $f(
+            $api.store(),
+            $caller,
+            $crate::rpc::methods::decode($params)?,
+        )
+        .await?;
+        $api.invited(&record).await;
+        $crate::rpc::methods::encode(record)?
+    }};
+}
+pub(super) use invite;
+
 /// `null` after `f(...)` succeeded.
 macro_rules! call_unit {
     ($f:path, $api:expr, $caller:expr, $params:expr $(, $extra:expr)*) => {{

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::s::*;
-use super::{call, call_unit, unserved};
+use super::{call, call_unit, invite, unserved};
 use crate::rpc::Api;
 use crate::rpc::spec::{Effect, MethodSpec, ParamSpec, Success, optional, required, rest};
 use crate::usecase::subscriptions_manager as uc;
@@ -311,7 +311,7 @@ pub(super) async fn run(
             call!(uc::licensed_accounts_of, api, caller, params)
         }
         "subscriptionsManager.guests.guestUserToSubscriptionAccount" => {
-            call!(uc::guest_user, api, caller, params)
+            invite!(uc::guest_user, api, caller, params)
         }
         "subscriptionsManager.guests.updateFlagsFromSubscriptionAccount" => {
             call_unit!(uc::update_guest_flags, api, caller, params)

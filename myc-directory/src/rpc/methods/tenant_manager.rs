@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::s::*;
-use super::{call, call_unit, unserved};
+use super::{call, call_unit, invite, unserved};
 use crate::rpc::Api;
 use crate::rpc::spec::{Effect, MethodSpec, Success, optional, required, rest};
 use crate::usecase::tenant_manager::{self as uc, TagAction};
@@ -148,7 +148,7 @@ pub(super) async fn run(
             call_unit!(uc::delete_subscription_account, api, caller, params)
         }
         "tenantManager.guests.guestUserToSubscriptionManagerAccount" => {
-            call!(uc::guest_to_manager_account, api, caller, params)
+            invite!(uc::guest_to_manager_account, api, caller, params)
         }
         "tenantManager.guests.revokeUserGuestToSubscriptionManagerAccount" => {
             call_unit!(uc::revoke_from_manager_account, api, caller, params)
