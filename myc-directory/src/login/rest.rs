@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{LoginError, MagicLinks};
+use crate::mail::templates::escape;
 
 /// The endpoints' common prefix.
 pub const PREFIX: &str = "/_adm/beginners/users/magic-link/";
@@ -79,14 +80,6 @@ async fn request(
         Ok(()) => (StatusCode::ACCEPTED, Json(json!({ "sent": true }))).into_response(),
         Err(e) => refusal(&e),
     }
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {

@@ -64,15 +64,7 @@ impl HttpFetcher {
 
     /// With your TLS configuration.
     pub fn with_tls(tls: Arc<rustls::ClientConfig>) -> Self {
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        http.set_connect_timeout(Some(FETCH_TIMEOUT));
-        let connector = HttpsConnectorBuilder::new()
-            .with_tls_config(rustls::ClientConfig::clone(&tls))
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
+        let connector = connector(&tls, FETCH_TIMEOUT);
         Self {
             client: Client::builder(TokioExecutor::new())
                 .pool_idle_timeout(Duration::from_secs(90))
@@ -129,6 +121,23 @@ impl HttpFetcher {
             .await
             .map_err(|_| FetchError(format!("no answer within {FETCH_TIMEOUT:?}")))?
     }
+}
+
+/// An HTTP/1.1 connector for `http://` and `https://` URLs over `tls`, no Nagle delay,
+/// connecting within `connect_timeout`.
+pub(crate) fn connector(
+    tls: &rustls::ClientConfig,
+    connect_timeout: Duration,
+) -> HttpsConnector<HttpConnector> {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_connect_timeout(Some(connect_timeout));
+    HttpsConnectorBuilder::new()
+        .with_tls_config(tls.clone())
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(http)
 }
 
 impl JwksFetcher for HttpFetcher {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{Method, Request, header};
 use http_body_util::{BodyExt, Full, Limited};
-use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -26,14 +26,7 @@ pub(crate) struct Sender {
 
 impl Sender {
     pub(crate) fn new(tls: Arc<rustls::ClientConfig>) -> Self {
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        let connector = HttpsConnectorBuilder::new()
-            .with_tls_config(rustls::ClientConfig::clone(&tls))
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
+        let connector = crate::jwt::fetch::connector(&tls, Duration::from_secs(10));
         Self {
             client: Client::builder(TokioExecutor::new())
                 .pool_idle_timeout(Duration::from_secs(60))
