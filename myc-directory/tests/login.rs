@@ -6,14 +6,21 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use myc_directory::login::{LoginError, MagicLinkSettings, MagicLinks, TokenMinter};
+use myc_directory::login::totp::{Totp, TotpError, code_at};
+use myc_directory::login::{LoginError, MagicLinkSettings, MagicLinks, Stage, TokenMinter};
 use myc_directory::mail::MailKeys;
 use myc_directory::mail::templates::Sender;
 use myc_directory::store::SqlStore;
 
 fn links(store: &SqlStore, master: Arc<myc_crypto::MasterKey>) -> MagicLinks {
-    let mint: TokenMinter =
-        Arc::new(|email: &str| Ok((format!("jwt-for-{email}"), Duration::from_secs(60))));
+    let mint: TokenMinter = Arc::new(|email: &str, stage: Stage| {
+        let kind = if stage == Stage::TotpPending {
+            "pending"
+        } else {
+            "jwt"
+        };
+        Ok((format!("{kind}-for-{email}"), Duration::from_secs(60)))
+    });
     let settings = MagicLinkSettings {
         public_url: "https://id.example.com/".into(),
         sender: Sender {
@@ -26,7 +33,8 @@ fn links(store: &SqlStore, master: Arc<myc_crypto::MasterKey>) -> MagicLinks {
         per_client: 100,
         window: Duration::from_secs(60),
     };
-    MagicLinks::new(store.clone(), master, settings, mint)
+    let totp = Totp::new(store.clone(), master.clone(), "Acme".into());
+    MagicLinks::new(store.clone(), master, settings, mint, Some(totp))
 }
 
 /// The link of the newest message to `to` (waits for the background work of `request`).
@@ -115,7 +123,91 @@ async fn journey(store: SqlStore) {
         links.verify(&email, &code).await,
         Err(LoginError::InvalidCode)
     ));
+    totp_factor(&store, master_of()).await;
     store.close().await;
+}
+
+fn master_of() -> Arc<myc_crypto::MasterKey> {
+    Arc::new(myc_crypto::MasterKey::from_bytes(&[9; 32]).unwrap())
+}
+
+fn step() -> u64 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    secs / myc_directory::login::totp::PERIOD
+}
+
+/// Enrolment, a login that needs the code, replays, the lockout.
+async fn totp_factor(store: &SqlStore, master: Arc<myc_crypto::MasterKey>) {
+    let totp = Totp::new(store.clone(), master.clone(), "Acme".into());
+    let email = "ada@example.com";
+    assert!(matches!(
+        totp.check(email, "000000").await,
+        Err(TotpError::NotEnabled)
+    ));
+    let url = totp.start(email).await.unwrap();
+    assert!(
+        url.starts_with("otpauth://totp/Acme:ada%40example%2Ecom?secret="),
+        "{}",
+        *url
+    );
+    let secret = url
+        .split("secret=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let secret = data_encoding::BASE32_NOPAD
+        .decode(secret.as_bytes())
+        .unwrap();
+    assert!(!totp.enabled(email).await.unwrap());
+    totp.finish(email, &code_at(&secret, step())).await.unwrap();
+    assert!(totp.enabled(email).await.unwrap());
+    assert!(matches!(
+        totp.start(email).await,
+        Err(TotpError::AlreadyEnabled)
+    ));
+    // The code of a step already taken is refused; the next step's passes once.
+    assert!(matches!(
+        totp.check(email, &code_at(&secret, step())).await,
+        Err(TotpError::InvalidCode)
+    ));
+    totp.check(email, &code_at(&secret, step() + 1))
+        .await
+        .unwrap();
+    assert!(
+        totp.check(email, &code_at(&secret, step() + 1))
+            .await
+            .is_err()
+    );
+    // A magic-link login now ends half-way: a pending token, TOTP required.
+    let links = links(store, master);
+    let keys = MailKeys::new(master_of());
+    links.request(email, None).await.unwrap();
+    let (address, token) = link_for(store, &keys, email).await;
+    let code = links.reveal(&address, &token).await.unwrap();
+    let answer = links.verify(email, &code).await.unwrap();
+    assert!(answer.totp_required);
+    assert_eq!(answer.token, "pending-for-ada@example.com");
+    // Five wrong codes in a row (the replay above was the first) lock the factor, even
+    // against a right one.
+    for _ in 0..4 {
+        assert!(matches!(
+            totp.check(email, "999999x").await,
+            Err(TotpError::InvalidCode)
+        ));
+    }
+    assert!(matches!(
+        totp.check(email, &code_at(&secret, step() + 1)).await,
+        Err(TotpError::Locked)
+    ));
+    assert!(matches!(
+        totp.disable(email, "1").await,
+        Err(TotpError::Locked)
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -50,6 +50,18 @@ pub enum MintError {
 /// `/.well-known/jwks.json`), else with the first HMAC key of `[gateway.auth.internal]`.
 /// Configurations with EdDSA public keys only hold no private key, so they cannot mint.
 pub fn mint_token(auth: &AuthSettings, email: &str, ttl_secs: u64) -> Result<String, MintError> {
+    mint_login_token(auth, email, ttl_secs, false)
+}
+
+/// [`mint_token`], marked as a login awaiting its TOTP code when `totp_pending`
+/// ([`myc_tower::jwt::TOTP_PENDING_CLAIM`]: myc-tower refuses such a token everywhere but
+/// the TOTP check).
+pub fn mint_login_token(
+    auth: &AuthSettings,
+    email: &str,
+    ttl_secs: u64,
+    totp_pending: bool,
+) -> Result<String, MintError> {
     let (issuer, audiences, keys) = auth.internal.as_ref().ok_or(MintError::NoInternalIssuer)?;
     if email.is_empty() || !email.contains('@') {
         return Err(MintError::NotAnEmail(email.to_owned()));
@@ -65,6 +77,9 @@ pub fn mint_token(auth: &AuthSettings, email: &str, ttl_secs: u64) -> Result<Str
     // Upstream's tokens (`[auth] jwtSecret`) carry no audience.
     if let Some(audience) = audiences.first() {
         claims["aud"] = serde_json::json!(audience);
+    }
+    if totp_pending {
+        claims[myc_tower::jwt::TOTP_PENDING_CLAIM] = serde_json::json!("pending");
     }
     // Ed25519 keys with ids (published at /.well-known/jwks.json) before a shared secret.
     if let Some(signer) = &auth.signer {

@@ -113,8 +113,10 @@ fn start_login(
     config: &Config,
     mail: &crate::config::MailSettings,
     store: &SqlStore,
+    authenticator: &Arc<myc_tower::auth::Authenticator>,
 ) -> Result<(axum::Router, tokio::task::JoinHandle<()>), ServeError> {
-    use myc_directory::login::{MagicLinkSettings, MagicLinks};
+    use myc_directory::login::rest::TotpRoutes;
+    use myc_directory::login::{MagicLinkSettings, MagicLinks, Stage};
     use myc_directory::mail::smtp::{Sender, SmtpSettings, SmtpTls};
     let secrets = config.secrets.as_ref().ok_or_else(|| {
         ServeError::Login(
@@ -122,13 +124,38 @@ fn start_login(
         )
     })?;
     let auth = config.auth.clone();
-    let lifetime = auth.lifetimes.login;
+    let lifetimes = auth.lifetimes;
     crate::admin::mint_token(&auth, "probe@example.com", 1)
         .map_err(|e| ServeError::Login(format!("tokens cannot be issued: {e}")))?;
-    let mint: myc_directory::login::TokenMinter = Arc::new(move |email: &str| {
-        crate::admin::mint_token(&auth, email, lifetime.as_secs())
+    // A login awaiting its TOTP code gets a short token good only for the check.
+    let mint: myc_directory::login::TokenMinter = Arc::new(move |email: &str, stage: Stage| {
+        let (lifetime, pending) = match stage {
+            Stage::TotpPending => (
+                lifetimes.temporary.min(std::time::Duration::from_secs(600)),
+                true,
+            ),
+            _ => (lifetimes.login, false),
+        };
+        crate::admin::mint_login_token(&auth, email, lifetime.as_secs(), pending)
             .map(|token| (token, lifetime))
             .map_err(|e| e.to_string())
+    });
+    let totp = myc_directory::login::totp::Totp::new(
+        store.clone(),
+        secrets.master.clone(),
+        mail.domain_name.clone(),
+    );
+    let verifier = authenticator.clone();
+    let check: myc_directory::login::TokenCheck = Arc::new(move |token: String, pending: bool| {
+        let verifier = verifier.clone();
+        Box::pin(async move {
+            let identity = if pending {
+                verifier.jwt().verify_totp_pending(&token).await
+            } else {
+                verifier.jwt().verify(&token).await
+            };
+            identity.ok().and_then(|i| i.email)
+        })
     });
     let settings = MagicLinkSettings {
         public_url: mail.domain_url.clone(),
@@ -138,7 +165,13 @@ fn start_login(
         per_client: 30,
         window: std::time::Duration::from_secs(900),
     };
-    let links = MagicLinks::new(store.clone(), secrets.master.clone(), settings, mint);
+    let links = MagicLinks::new(
+        store.clone(),
+        secrets.master.clone(),
+        settings,
+        mint.clone(),
+        Some(totp.clone()),
+    );
     let smtp = SmtpSettings {
         host: mail.host.clone(),
         port: mail.port,
@@ -158,7 +191,8 @@ fn start_login(
     let keys = myc_directory::mail::MailKeys::new(secrets.master.clone());
     let sender =
         Sender::new(store.clone(), keys, smtp).map_err(|e| ServeError::Login(e.to_string()))?;
-    let router = myc_directory::login::rest::router(links).layer(
+    let routes = TotpRoutes { totp, check, mint };
+    let router = myc_directory::login::rest::router(links, Some(routes)).layer(
         myc_tower::client_addr::ClientAddrLayer::new(config.trusted_proxies.clone()),
     );
     Ok((router, tokio::spawn(sender.run(std::future::pending()))))
@@ -396,12 +430,12 @@ pub async fn serve(
     let webhooks = start_webhooks(&config, &store, webhook_keys)?;
     let login = match &config.mail {
         Some(mail) => {
-            warn_shadowed(
-                &config,
-                &[myc_directory::login::rest::PREFIX],
-                "the login endpoints",
-            );
-            Some(start_login(&config, mail, &store)?)
+            let paths = [
+                myc_directory::login::rest::PREFIX,
+                myc_directory::login::rest::TOTP_PREFIX,
+            ];
+            warn_shadowed(&config, &paths, "the login endpoints");
+            Some(start_login(&config, mail, &store, &auth)?)
         }
         None => None,
     };
@@ -441,9 +475,13 @@ pub async fn serve(
     // The login endpoints are public: mounted ahead of the (authenticated) admin API.
     let mail_sender = match login {
         Some((routes, sender)) => {
-            built.app = built
-                .app
-                .mount(&[myc_directory::login::rest::PREFIX], routes);
+            built.app = built.app.mount(
+                &[
+                    myc_directory::login::rest::PREFIX,
+                    myc_directory::login::rest::TOTP_PREFIX,
+                ],
+                routes,
+            );
             Some(sender)
         }
         None => None,

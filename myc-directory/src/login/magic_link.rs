@@ -20,8 +20,19 @@ use crate::store::SqlStore;
 /// Wrong codes a link allows before it dies.
 pub const MAX_ATTEMPTS: u32 = 5;
 
-/// Mints the login token of an e-mail address: (token, lifetime).
-pub type TokenMinter = Arc<dyn Fn(&str) -> Result<(String, Duration), String> + Send + Sync>;
+/// How far a login got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Stage {
+    /// Done: the token is good everywhere.
+    Complete,
+    /// The address is proven; its TOTP code is still owed. The token is good only for
+    /// `totp/check-token` (myc-tower refuses it elsewhere).
+    TotpPending,
+}
+
+/// Mints the token of an e-mail address at a stage of its login: (token, lifetime).
+pub type TokenMinter = Arc<dyn Fn(&str, Stage) -> Result<(String, Duration), String> + Send + Sync>;
 
 /// How magic links behave.
 #[derive(Clone, Debug)]
@@ -122,6 +133,7 @@ struct Inner {
     key: Zeroizing<[u8; 32]>,
     settings: MagicLinkSettings,
     mint: TokenMinter,
+    totp: Option<super::totp::Totp>,
     addresses: Limiter,
     clients: Limiter,
 }
@@ -135,12 +147,14 @@ impl std::fmt::Debug for MagicLinks {
 }
 
 impl MagicLinks {
-    /// Links over `store`, keys derived from `master`, tokens minted by `mint`.
+    /// Links over `store`, keys derived from `master`, tokens minted by `mint`; with `totp`,
+    /// an address that enabled it gets a token awaiting its code.
     pub fn new(
         store: SqlStore,
         master: Arc<MasterKey>,
         settings: MagicLinkSettings,
         mint: TokenMinter,
+        totp: Option<super::totp::Totp>,
     ) -> Self {
         let key = master.derive(Purpose::Custom("login-links"));
         Self(Arc::new(Inner {
@@ -149,6 +163,7 @@ impl MagicLinks {
             key,
             settings,
             mint,
+            totp,
             addresses: Limiter::default(),
             clients: Limiter::default(),
         }))
@@ -280,11 +295,23 @@ impl MagicLinks {
         if !self.0.store.use_login_link(link.id).await? {
             return Err(LoginError::InvalidCode);
         }
-        let (token, lifetime) = (self.0.mint)(&email).map_err(LoginError::Issue)?;
+        let totp_required = match &self.0.totp {
+            Some(totp) => totp
+                .enabled(&email)
+                .await
+                .map_err(|e| LoginError::Issue(e.to_string()))?,
+            None => false,
+        };
+        let stage = if totp_required {
+            Stage::TotpPending
+        } else {
+            Stage::Complete
+        };
+        let (token, lifetime) = (self.0.mint)(&email, stage).map_err(LoginError::Issue)?;
         Ok(LoginAnswer {
             token,
             duration: lifetime.as_secs(),
-            totp_required: false,
+            totp_required,
             email,
         })
     }

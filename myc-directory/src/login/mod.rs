@@ -13,11 +13,20 @@
 //!   keyed hashes (HMAC-SHA256 under a key derived from the master key) of link tokens and
 //!   codes; the code is derived from its link token, so it is never stored.
 //! - The message goes through the mail outbox (sealed, durable, retried).
+//! - With [`totp`] enabled for the address, `verify` answers `totpRequired: true` and a
+//!   token good only for `totp/check-token`, which completes the login.
 
 pub mod magic_link;
 #[cfg(feature = "axum")]
 pub mod rest;
+pub mod totp;
 
 pub use magic_link::{
-    LoginAnswer, LoginError, MAX_ATTEMPTS, MagicLinkSettings, MagicLinks, TokenMinter,
+    LoginAnswer, LoginError, MAX_ATTEMPTS, MagicLinkSettings, MagicLinks, Stage, TokenMinter,
 };
+
+/// Verifies a bearer token for the TOTP endpoints: `(token, pending)` → its e-mail, when the
+/// token is valid and is (`pending`) or is not (`!pending`) a login awaiting its code.
+pub type TokenCheck = std::sync::Arc<
+    dyn Fn(String, bool) -> myc_tower::BoxFuture<'static, Option<String>> + Send + Sync,
+>;

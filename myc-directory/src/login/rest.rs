@@ -16,8 +16,27 @@ use serde_json::json;
 use super::{LoginError, MagicLinks};
 use crate::mail::templates::escape;
 
-/// The endpoints' common prefix.
+/// The magic-link endpoints' common prefix.
 pub const PREFIX: &str = "/_adm/beginners/users/magic-link/";
+
+/// The TOTP endpoints' common prefix.
+pub const TOTP_PREFIX: &str = "/_adm/beginners/users/totp/";
+
+/// What the TOTP endpoints need.
+#[derive(Clone)]
+pub struct TotpRoutes {
+    /// The factor.
+    pub totp: super::totp::Totp,
+    /// Verifies bearer tokens.
+    pub check: super::TokenCheck,
+    /// Mints the completed login's token.
+    pub mint: super::TokenMinter,
+}
+
+#[derive(Deserialize)]
+struct CodeBody {
+    token: String,
+}
 
 #[derive(Deserialize)]
 struct RequestBody {
@@ -36,13 +55,125 @@ struct VerifyBody {
     code: String,
 }
 
-/// The router: `POST request`, `GET`/`POST display`, `POST verify`.
-pub fn router(links: MagicLinks) -> Router {
-    Router::new()
+/// The router: `POST request`, `GET`/`POST display`, `POST verify`; with `totp`, also
+/// `POST totp/enable | validate-app | check-token | disable` (bodies `{"token": "123456"}`).
+pub fn router(links: MagicLinks, totp: Option<TotpRoutes>) -> Router {
+    let magic = Router::new()
         .route(&format!("{PREFIX}request"), post(request))
         .route(&format!("{PREFIX}display"), get(display).post(reveal))
         .route(&format!("{PREFIX}verify"), post(verify))
-        .with_state(links)
+        .with_state(links);
+    match totp {
+        None => magic,
+        Some(totp) => magic.merge(
+            Router::new()
+                .route(&format!("{TOTP_PREFIX}enable"), post(totp_enable))
+                .route(&format!("{TOTP_PREFIX}validate-app"), post(totp_validate))
+                .route(&format!("{TOTP_PREFIX}check-token"), post(totp_check))
+                .route(&format!("{TOTP_PREFIX}disable"), post(totp_disable))
+                .with_state(totp),
+        ),
+    }
+}
+
+/// The e-mail of the bearer token in `headers`, if it is valid at the wanted stage.
+async fn bearer(
+    routes: &TotpRoutes,
+    headers: &axum::http::HeaderMap,
+    pending: bool,
+) -> Option<String> {
+    let token = headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")?
+        .trim()
+        .to_owned();
+    (routes.check)(token, pending).await
+}
+
+fn totp_refusal(e: &super::totp::TotpError) -> Response {
+    use super::totp::TotpError as E;
+    let status = match e {
+        E::AlreadyEnabled => StatusCode::CONFLICT,
+        E::NotEnabled => StatusCode::NOT_FOUND,
+        E::InvalidCode => StatusCode::UNAUTHORIZED,
+        E::Locked => StatusCode::TOO_MANY_REQUESTS,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    if status == StatusCode::INTERNAL_SERVER_ERROR {
+        tracing::error!(error = %e, "TOTP failed");
+    }
+    (status, Json(json!({ "message": e.to_string() }))).into_response()
+}
+
+fn unauthenticated() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        Json(json!({ "message": "a valid bearer token is required" })),
+    )
+        .into_response()
+}
+
+async fn totp_enable(State(routes): State<TotpRoutes>, headers: axum::http::HeaderMap) -> Response {
+    let Some(email) = bearer(&routes, &headers, false).await else {
+        return unauthenticated();
+    };
+    match routes.totp.start(&email).await {
+        Ok(url) => Json(json!({ "totpUrl": url.as_str() })).into_response(),
+        Err(e) => totp_refusal(&e),
+    }
+}
+
+async fn totp_validate(
+    State(routes): State<TotpRoutes>,
+    headers: axum::http::HeaderMap,
+    Json(body): Json<CodeBody>,
+) -> Response {
+    let Some(email) = bearer(&routes, &headers, false).await else {
+        return unauthenticated();
+    };
+    match routes.totp.finish(&email, &body.token).await {
+        Ok(()) => Json(json!({ "finished": true })).into_response(),
+        Err(e) => totp_refusal(&e),
+    }
+}
+
+async fn totp_check(
+    State(routes): State<TotpRoutes>,
+    headers: axum::http::HeaderMap,
+    Json(body): Json<CodeBody>,
+) -> Response {
+    let Some(email) = bearer(&routes, &headers, true).await else {
+        return unauthenticated();
+    };
+    if let Err(e) = routes.totp.check(&email, &body.token).await {
+        return totp_refusal(&e);
+    }
+    match (routes.mint)(&email, super::Stage::Complete) {
+        Ok((token, lifetime)) => Json(super::LoginAnswer {
+            token,
+            duration: lifetime.as_secs(),
+            totp_required: false,
+            email,
+        })
+        .into_response(),
+        Err(e) => refusal(&LoginError::Issue(e)),
+    }
+}
+
+async fn totp_disable(
+    State(routes): State<TotpRoutes>,
+    headers: axum::http::HeaderMap,
+    Json(body): Json<CodeBody>,
+) -> Response {
+    let Some(email) = bearer(&routes, &headers, false).await else {
+        return unauthenticated();
+    };
+    match routes.totp.disable(&email, &body.token).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => totp_refusal(&e),
+    }
 }
 
 type Peer = Option<Extension<ConnectInfo<SocketAddr>>>;

@@ -49,6 +49,7 @@ mod sql;
 mod subscriptions;
 mod tenants;
 mod tokens;
+mod totp;
 mod webhooks;
 
 use std::future::Future;
@@ -76,6 +77,7 @@ pub use sql::{Backend, SqlStore};
 pub use subscriptions::{GuestUser, SubscriptionAccount};
 pub use tenants::{Tag, TenantDetails, TenantFlag, TenantOwnerRecord};
 pub use tokens::TokenRequest;
+pub use totp::TotpRecord;
 pub use webhooks::{Attempt, Delivery, DeliveryStatus, DueDelivery, NewWebhook, WebhookRecord};
 
 /// Why a store operation failed.

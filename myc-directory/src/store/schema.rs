@@ -282,6 +282,19 @@ CREATE TABLE myc_login_links (
 CREATE INDEX myc_login_links_email ON myc_login_links(email, created_at);
 "#,
     ),
+    (
+        12,
+        r#"
+CREATE TABLE myc_totp (
+    email TEXT PRIMARY KEY,
+    secret {BLOB} NOT NULL,
+    active BIGINT NOT NULL DEFAULT 0,
+    last_step BIGINT NOT NULL DEFAULT 0,
+    failures BIGINT NOT NULL DEFAULT 0,
+    updated_at BIGINT NOT NULL
+);
+"#,
+    ),
 ];
 
 /// The newest schema version this build knows.

@@ -162,6 +162,12 @@ impl std::fmt::Debug for Authenticator {
 const PROFILE_CACHE_CAPACITY: usize = 10_000;
 
 impl Authenticator {
+    /// The JWT verifier (for endpoints that take a token outside a route's group, such as
+    /// the TOTP step of a login).
+    pub fn jwt(&self) -> &JwtVerifier {
+        &self.jwt
+    }
+
     /// JWTs verified by `jwt`, profiles loaded through `resolver` (cached 60 s), a
     /// verified-token cache of 10,000 entries for at most 5 minutes each.
     pub fn new(jwt: JwtVerifier, resolver: Arc<dyn ProfileResolver>) -> Self {

@@ -46,6 +46,16 @@ pub struct Identity {
     pub claims: Map<String, Value>,
 }
 
+/// The claim (`"pending"`) of a token that started a login still awaiting its TOTP code.
+pub const TOTP_PENDING_CLAIM: &str = "mycelium:totp";
+
+impl Identity {
+    /// Whether the token only started a login (see [`TOTP_PENDING_CLAIM`]).
+    pub fn totp_pending(&self) -> bool {
+        self.claims.get(TOTP_PENDING_CLAIM).and_then(Value::as_str) == Some("pending")
+    }
+}
+
 /// A locally configured key of the gateway's own tokens.
 #[derive(Clone)]
 pub struct LocalKey {
@@ -237,8 +247,36 @@ impl JwtVerifier {
         v
     }
 
-    /// Verifies `token`.
+    /// Verifies `token`. A token that only started a login ([`TOTP_PENDING_CLAIM`]) is
+    /// refused: it is good for nothing but [`Self::verify_totp_pending`].
     pub async fn verify(&self, token: &str) -> Result<Identity, AuthError> {
+        let identity = self.verify_signed(token).await?;
+        if identity.totp_pending() {
+            return Err(AuthError::InvalidToken(
+                "a TOTP code must complete this login".into(),
+            ));
+        }
+        Ok(identity)
+    }
+
+    /// Verifies a token of the internal issuer that started a login awaiting its TOTP code;
+    /// any other token is refused.
+    pub async fn verify_totp_pending(&self, token: &str) -> Result<Identity, AuthError> {
+        let identity = self.verify_signed(token).await?;
+        let internal = self
+            .internal
+            .as_ref()
+            .is_some_and(|i| i.issuer == identity.issuer);
+        if !(internal && identity.totp_pending()) {
+            return Err(AuthError::InvalidToken(
+                "not a login awaiting its TOTP code".into(),
+            ));
+        }
+        Ok(identity)
+    }
+
+    /// Verifies signature, issuer, audience, times and e-mail rules of `token`.
+    async fn verify_signed(&self, token: &str) -> Result<Identity, AuthError> {
         if backend::install_default().is_none() {
             tracing::error!(
                 "no JWT crypto provider: enable myc-tower's `aws-lc` or `rust-crypto` feature \
