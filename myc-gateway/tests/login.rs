@@ -710,3 +710,172 @@ async fn an_invitation_arrives_and_only_the_invited_person_accepts_it() {
     );
     std::fs::remove_dir_all(&site.dir).unwrap();
 }
+
+fn totp_step() -> u64 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    secs / myc_directory::login::totp::PERIOD
+}
+
+/// `POST path` with `token` as bearer and `body`; status and answer.
+async fn post_as(url: &str, token: &str, body: Value) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(url)
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_totp_the_link_alone_is_not_enough() {
+    let upstream =
+        myc_testkit::http::serve(axum::Router::new().fallback(|| async { "secret data" }))
+            .await
+            .to_string();
+    let site = Site::new();
+    site.write_config(&upstream);
+    common::admin(
+        &site.dir,
+        &site.env(),
+        &["accounts", "create", "--email", "tia@example.com"],
+    );
+    let _smtp = smtp_server(site.smtp_port, &site.maildir);
+    let (_gateway, base) = site.serve();
+    let totp = format!("{base}/_adm/beginners/users/totp");
+    let private = |token: String| {
+        let request = reqwest::Client::new()
+            .get(format!("{base}/private/x"))
+            .bearer_auth(token);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    // Enrol with a complete login.
+    let full = log_in(&site, &base, "tia@example.com").await;
+    let (status, enabled) = post_as(&format!("{totp}/enable"), &full, json!({})).await;
+    assert_eq!(status, 200, "{enabled}");
+    let url = enabled["totpUrl"].as_str().unwrap();
+    let secret = url
+        .split("secret=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let secret = data_encoding::BASE32_NOPAD
+        .decode(secret.as_bytes())
+        .unwrap();
+    let code = |step: u64| myc_directory::login::totp::code_at(&secret, step);
+    assert_eq!(
+        post_as(
+            &format!("{totp}/validate-app"),
+            &full,
+            json!({"token": code(totp_step())})
+        )
+        .await,
+        (200, json!({"finished": true}))
+    );
+    // The next login ends half-way: its token opens nothing but the check.
+    let magic = format!("{base}/_adm/beginners/users/magic-link");
+    post(
+        &format!("{magic}/request"),
+        json!({"email": "tia@example.com"}),
+    )
+    .await;
+    wait_for("the second link", || {
+        messages(&site.maildir)
+            .iter()
+            .filter(|m| m.contains("To: tia@example.com"))
+            .count()
+            == 2
+    })
+    .await;
+    let second = messages(&site.maildir)
+        .into_iter()
+        .filter(|m| m.contains("To: tia@example.com"))
+        .map(|m| link_in(&m))
+        .collect::<Vec<_>>();
+    let mut pending = None;
+    for link in second {
+        let query = link.split_once('?').unwrap().1.to_owned();
+        let shown = reqwest::Client::new()
+            .post(format!("{magic}/display"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(query)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let Some(code) = shown
+            .split("<p id=\"code\">")
+            .nth(1)
+            .and_then(|rest| rest.split('<').next())
+        else {
+            continue; // the first link, spent already
+        };
+        let (status, answer) = post(
+            &format!("{magic}/verify"),
+            json!({"email": "tia@example.com", "code": code}),
+        )
+        .await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["totpRequired"], true);
+        pending = Some(answer["token"].as_str().unwrap().to_owned());
+    }
+    let pending = pending.unwrap();
+    assert_eq!(private(pending.clone()).await, 401);
+    assert_eq!(
+        post_as(&format!("{totp}/enable"), &pending, json!({}))
+            .await
+            .0,
+        401
+    );
+    let rpc_answer = rpc(&base, &pending, "beginners.profile.get", json!({})).await;
+    assert!(
+        rpc_answer.is_null() || rpc_answer.get("result").is_none(),
+        "{rpc_answer}"
+    );
+    // A complete token cannot stand in for the pending one at the check.
+    let next = code(totp_step() + 1);
+    assert_eq!(
+        post_as(
+            &format!("{totp}/check-token"),
+            &full,
+            json!({"token": next})
+        )
+        .await
+        .0,
+        401
+    );
+    // The code completes it, once.
+    let (status, done) = post_as(
+        &format!("{totp}/check-token"),
+        &pending,
+        json!({"token": next}),
+    )
+    .await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["totpRequired"], false);
+    assert_eq!(
+        private(done["token"].as_str().unwrap().to_owned()).await,
+        200
+    );
+    assert_eq!(
+        post_as(
+            &format!("{totp}/check-token"),
+            &pending,
+            json!({"token": next})
+        )
+        .await
+        .0,
+        401,
+        "a code is taken once"
+    );
+    std::fs::remove_dir_all(&site.dir).unwrap();
+}
