@@ -37,6 +37,124 @@ fn links(store: &SqlStore, master: Arc<myc_crypto::MasterKey>) -> MagicLinks {
     MagicLinks::new(store.clone(), master, settings, mint, Some(totp))
 }
 
+/// The newest mailed one-use code to `to` (the word after the message's first line).
+async fn code_for(store: &SqlStore, keys: &MailKeys, to: &str, subject: &str) -> String {
+    for _ in 0..100 {
+        let now = chrono::Utc::now();
+        let due = store
+            .claim_due_mail(now, now + chrono::Duration::seconds(60), 10)
+            .await
+            .unwrap();
+        if let Some(mail) = due
+            .into_iter()
+            .find(|m| m.recipient == to && m.subject.contains(subject))
+        {
+            let opened = keys
+                .open(mail.id, &mail.recipient, &mail.subject, &mail.body)
+                .unwrap();
+            return opened.text.split("\n\n").nth(1).unwrap().trim().to_owned();
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("no {subject} message to {to}");
+}
+
+/// Register, activate, log in, lock out, reset.
+async fn passwords(store: &SqlStore) {
+    use myc_directory::login::passwords::{HashCost, PasswordError, PasswordSettings, Passwords};
+    let master = master_of();
+    let keys = MailKeys::new(master.clone());
+    let mint: TokenMinter =
+        Arc::new(|email: &str, _: Stage| Ok((format!("jwt-for-{email}"), Duration::from_secs(60))));
+    let settings = PasswordSettings {
+        public_url: "https://id.example.com".into(),
+        sender: Sender {
+            domain_name: "Acme".into(),
+            domain_url: "https://acme.example".into(),
+            locale: "en-US".into(),
+        },
+        lifetime: Duration::from_secs(600),
+        // Cheap for tests; the default is 19 MiB × 2.
+        cost: HashCost {
+            memory_kib: 256,
+            passes: 1,
+        },
+    };
+    let pw = Passwords::new(store.clone(), master, settings, mint, None).unwrap();
+    let email = "pat@example.com";
+    assert!(matches!(
+        pw.register(email, "short").await,
+        Err(PasswordError::Weak)
+    ));
+    pw.register(email, "correct horse battery").await.unwrap();
+    // A second registration answers the same and mails nothing new.
+    pw.register(email, "another long password").await.unwrap();
+    assert!(
+        matches!(
+            pw.login(email, "correct horse battery").await,
+            Err(PasswordError::Invalid)
+        ),
+        "inactive"
+    );
+    let code = code_for(store, &keys, email, "Activate").await;
+    assert!(matches!(
+        pw.activate("eve@example.com", &code).await,
+        Err(PasswordError::InvalidCode)
+    ));
+    pw.activate(email, &code).await.unwrap();
+    assert!(
+        matches!(
+            pw.activate(email, &code).await,
+            Err(PasswordError::InvalidCode)
+        ),
+        "once"
+    );
+    assert_eq!(
+        pw.login("PAT@example.com", "correct horse battery")
+            .await
+            .unwrap()
+            .token,
+        "jwt-for-pat@example.com"
+    );
+    assert!(matches!(
+        pw.login("nobody@example.com", "correct horse battery")
+            .await,
+        Err(PasswordError::Invalid)
+    ));
+    for _ in 0..5 {
+        assert!(matches!(
+            pw.login(email, "wrong password!").await,
+            Err(PasswordError::Invalid)
+        ));
+    }
+    assert!(matches!(
+        pw.login(email, "correct horse battery").await,
+        Err(PasswordError::Locked)
+    ));
+    // A reset sets a new password (and unlocks).
+    pw.start_reset(email).await.unwrap();
+    pw.start_reset("nobody@example.com").await.unwrap();
+    let code = code_for(store, &keys, email, "Reset").await;
+    assert!(matches!(
+        pw.finish_reset(email, &code, "tiny").await,
+        Err(PasswordError::Weak)
+    ));
+    pw.finish_reset(email, &code, "a brand new password")
+        .await
+        .unwrap();
+    assert!(pw.login(email, "a brand new password").await.is_ok());
+    assert!(pw.login(email, "correct horse battery").await.is_err());
+    assert!(
+        store
+            .password(email)
+            .await
+            .unwrap()
+            .unwrap()
+            .hash
+            .starts_with("$argon2id$")
+    );
+}
+
 /// The link of the newest message to `to` (waits for the background work of `request`).
 async fn link_for(store: &SqlStore, keys: &MailKeys, to: &str) -> (String, String) {
     for _ in 0..100 {
@@ -124,6 +242,7 @@ async fn journey(store: SqlStore) {
         Err(LoginError::InvalidCode)
     ));
     totp_factor(&store, master_of()).await;
+    passwords(&store).await;
     store.close().await;
 }
 

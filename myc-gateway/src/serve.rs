@@ -99,6 +99,16 @@ fn admin_api(
     Ok(api)
 }
 
+/// Every path the login endpoints answer (public: mounted ahead of the admin API).
+fn login_paths() -> Vec<&'static str> {
+    let mut paths = vec![
+        myc_directory::login::rest::PREFIX,
+        myc_directory::login::rest::TOTP_PREFIX,
+    ];
+    paths.extend(myc_directory::login::rest::PASSWORD_PATHS);
+    paths
+}
+
 /// Who messages come from, as `[core.accountLifeCycle]` says.
 fn mail_sender_info(mail: &crate::config::MailSettings) -> myc_directory::mail::templates::Sender {
     myc_directory::mail::templates::Sender {
@@ -191,8 +201,21 @@ fn start_login(
     let keys = myc_directory::mail::MailKeys::new(secrets.master.clone());
     let sender =
         Sender::new(store.clone(), keys, smtp).map_err(|e| ServeError::Login(e.to_string()))?;
+    let passwords = myc_directory::login::passwords::Passwords::new(
+        store.clone(),
+        secrets.master.clone(),
+        myc_directory::login::passwords::PasswordSettings {
+            public_url: mail.domain_url.clone(),
+            sender: mail_sender_info(mail),
+            lifetime: config.auth.lifetimes.temporary,
+            cost: myc_directory::login::passwords::HashCost::default(),
+        },
+        mint.clone(),
+        Some(totp.clone()),
+    )
+    .map_err(|e| ServeError::Login(e.to_string()))?;
     let routes = TotpRoutes { totp, check, mint };
-    let router = myc_directory::login::rest::router(links, Some(routes)).layer(
+    let router = myc_directory::login::rest::router(links, Some(routes), Some(passwords)).layer(
         myc_tower::client_addr::ClientAddrLayer::new(config.trusted_proxies.clone()),
     );
     Ok((router, tokio::spawn(sender.run(std::future::pending()))))
@@ -430,10 +453,7 @@ pub async fn serve(
     let webhooks = start_webhooks(&config, &store, webhook_keys)?;
     let login = match &config.mail {
         Some(mail) => {
-            let paths = [
-                myc_directory::login::rest::PREFIX,
-                myc_directory::login::rest::TOTP_PREFIX,
-            ];
+            let paths = login_paths();
             warn_shadowed(&config, &paths, "the login endpoints");
             Some(start_login(&config, mail, &store, &auth)?)
         }
@@ -475,13 +495,7 @@ pub async fn serve(
     // The login endpoints are public: mounted ahead of the (authenticated) admin API.
     let mail_sender = match login {
         Some((routes, sender)) => {
-            built.app = built.app.mount(
-                &[
-                    myc_directory::login::rest::PREFIX,
-                    myc_directory::login::rest::TOTP_PREFIX,
-                ],
-                routes,
-            );
+            built.app = built.app.mount(&login_paths(), routes);
             Some(sender)
         }
         None => None,

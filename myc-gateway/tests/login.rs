@@ -879,3 +879,110 @@ async fn with_totp_the_link_alone_is_not_enough() {
     );
     std::fs::remove_dir_all(&site.dir).unwrap();
 }
+
+/// The one-use code in the message to `to` whose subject has `subject` (one is sent).
+fn mailed_code(site: &Site, to: &str, subject: &str) -> Option<String> {
+    messages(&site.maildir)
+        .into_iter()
+        .map(|m| unquote(&m))
+        .filter(|m| m.contains(&format!("To: {to}")) && m.contains(subject))
+        .find_map(|m| {
+            m.split("<code id=\"token\">")
+                .nth(1)
+                .and_then(|rest| rest.split('<').next())
+                .map(str::to_owned)
+        })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passwords_register_activate_log_in_and_reset() {
+    let upstream =
+        myc_testkit::http::serve(axum::Router::new().fallback(|| async { "secret data" }))
+            .await
+            .to_string();
+    let site = Site::new();
+    site.write_config(&upstream);
+    common::admin(
+        &site.dir,
+        &site.env(),
+        &["accounts", "create", "--email", "pat@example.com"],
+    );
+    let _smtp = smtp_server(site.smtp_port, &site.maildir);
+    let (_gateway, base) = site.serve();
+    let users = format!("{base}/_adm/beginners/users");
+    let body = json!({"email": "pat@example.com", "password": "correct horse battery",
+                      "firstName": "Pat", "lastName": "Doe"});
+    assert_eq!(
+        post(&users, body).await,
+        (201, json!({"message": "User created successfully"}))
+    );
+    let mut code = None;
+    wait_for("the activation code", || {
+        code = mailed_code(&site, "pat@example.com", "Activate");
+        code.is_some()
+    })
+    .await;
+    let login = json!({"email": "pat@example.com", "password": "correct horse battery"});
+    assert_eq!(
+        post(&format!("{users}/login"), login.clone()).await.0,
+        401,
+        "inactive"
+    );
+    let activation = json!({"email": "pat@example.com", "token": code.unwrap()});
+    assert_eq!(
+        post(
+            &format!("{users}/validate-activation-token"),
+            activation.clone()
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        post(&format!("{users}/validate-activation-token"), activation)
+            .await
+            .0,
+        401
+    );
+    let (status, answer) = post(&format!("{users}/login"), login.clone()).await;
+    assert_eq!(status, 200, "{answer}");
+    let token = answer["token"].as_str().unwrap().to_owned();
+    let private = reqwest::Client::new()
+        .get(format!("{base}/private/x"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(private.status(), 200);
+    // Unknown address and wrong password: the same answer.
+    let unknown = json!({"email": "nobody@example.com", "password": "correct horse battery"});
+    let (status, a) = post(&format!("{users}/login"), unknown).await;
+    let wrong = json!({"email": "pat@example.com", "password": "not the password"});
+    let (status_wrong, b) = post(&format!("{users}/login"), wrong).await;
+    assert_eq!((status, a), (status_wrong, b));
+    // A reset.
+    assert_eq!(
+        post(
+            &format!("{users}/start-password-reset"),
+            json!({"email": "pat@example.com"})
+        )
+        .await,
+        (200, json!(true))
+    );
+    let mut reset = None;
+    wait_for("the reset code", || {
+        reset = mailed_code(&site, "pat@example.com", "Reset");
+        reset.is_some()
+    })
+    .await;
+    let new = json!({"email": "pat@example.com", "token": reset.unwrap(),
+                     "newPassword": "a brand new password"});
+    assert_eq!(
+        post(&format!("{users}/reset-password"), new).await,
+        (200, json!(true))
+    );
+    assert_eq!(post(&format!("{users}/login"), login).await.0, 401);
+    let fresh = json!({"email": "pat@example.com", "password": "a brand new password"});
+    assert_eq!(post(&format!("{users}/login"), fresh).await.0, 200);
+    std::fs::remove_dir_all(&site.dir).unwrap();
+}

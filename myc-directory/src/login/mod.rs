@@ -17,6 +17,7 @@
 //!   token good only for `totp/check-token`, which completes the login.
 
 pub mod magic_link;
+pub mod passwords;
 #[cfg(feature = "axum")]
 pub mod rest;
 pub mod totp;

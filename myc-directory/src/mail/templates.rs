@@ -80,6 +80,66 @@ pub fn magic_link(sender: &Sender, link: &str, minutes: u64) -> (String, String,
     (subject, text, html)
 }
 
+/// What a one-use code message is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CodePurpose {
+    /// Activating a new password credential.
+    Activation,
+    /// Setting a new password.
+    Reset,
+}
+
+/// Subject, text and HTML of a message carrying a one-use `token` for `purpose`, sent to
+/// `endpoint` with the address, valid `minutes`.
+pub fn one_use_code(
+    sender: &Sender,
+    purpose: CodePurpose,
+    token: &str,
+    endpoint: &str,
+    minutes: u64,
+) -> (String, String, String) {
+    let name = &sender.domain_name;
+    let pt = Locale::of(&sender.locale) == Locale::PtBr;
+    let (subject, intro) = match (purpose, pt) {
+        (CodePurpose::Activation, false) => (
+            format!("Activate your {name} password"),
+            "Send this code with your e-mail to activate your password:".to_owned(),
+        ),
+        (CodePurpose::Activation, true) => (
+            format!("Ative sua senha em {name}"),
+            "Envie este código com seu e-mail para ativar sua senha:".to_owned(),
+        ),
+        (CodePurpose::Reset, false) => (
+            format!("Reset your {name} password"),
+            "Send this code with your e-mail and a new password to reset it:".to_owned(),
+        ),
+        (CodePurpose::Reset, true) => (
+            format!("Redefina sua senha em {name}"),
+            "Envie este código com seu e-mail e uma nova senha para redefini-la:".to_owned(),
+        ),
+    };
+    let expiry = if pt {
+        format!("Vale uma vez, por {minutes} minutos: POST {endpoint}")
+    } else {
+        format!("It works once, for {minutes} minutes: POST {endpoint}")
+    };
+    let text = format!(
+        "{intro}\n\n{token}\n\n{expiry}\n\n-- \n{name} {}\n",
+        sender.domain_url
+    );
+    let html = format!(
+        "<!doctype html><html><body><p>{}</p><p><code id=\"token\">{}</code></p><p>{}</p>\
+         <p>{} &middot; {}</p></body></html>",
+        escape(&intro),
+        escape(token),
+        escape(&expiry),
+        escape(name),
+        escape(&sender.domain_url)
+    );
+    (subject, text, html)
+}
+
 /// What an invitation names.
 #[derive(Clone, Copy, Debug)]
 pub struct Invitation<'a> {

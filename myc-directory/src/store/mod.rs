@@ -41,6 +41,7 @@ mod error_codes;
 mod import;
 mod login_links;
 mod mail;
+mod passwords;
 mod resolve;
 mod roles;
 mod schema;
@@ -71,6 +72,7 @@ pub use import::{
 };
 pub use login_links::LoginLink;
 pub use mail::{DueMail, MailAttempt};
+pub use passwords::PasswordRecord;
 pub use roles::{GuestRoleDetails, SYSTEM_ROLES, slugify};
 pub use settings::{SQLITE_FILE, StoreLocation, StoreSettings};
 pub use sql::{Backend, SqlStore};

@@ -295,6 +295,26 @@ CREATE TABLE myc_totp (
 );
 "#,
     ),
+    (
+        13,
+        r#"
+CREATE TABLE myc_passwords (
+    email TEXT PRIMARY KEY,
+    hash TEXT NOT NULL,
+    active BIGINT NOT NULL DEFAULT 0,
+    failures BIGINT NOT NULL DEFAULT 0,
+    updated_at BIGINT NOT NULL
+);
+CREATE TABLE myc_user_tokens (
+    token_hash TEXT PRIMARY KEY,
+    email TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT,
+    created_at BIGINT NOT NULL
+);
+"#,
+    ),
 ];
 
 /// The newest schema version this build knows.

@@ -296,6 +296,7 @@ fn resolve_mail(
     root: &toml::Table,
     base: &Path,
     env: &dyn Fn(&str) -> Option<String>,
+    warnings: &mut Vec<String>,
 ) -> Result<Option<MailSettings>, KeyError> {
     fn section<T: serde::de::DeserializeOwned + Default>(
         value: Option<&toml::Value>,
@@ -325,6 +326,20 @@ fn resolve_mail(
     )?
     .unwrap_or_default();
     let queue = section::<mail::RawQueue>(root.get("queue"), "queue")?.unwrap_or_default();
+    if smtp.is_none() {
+        let life_given = root
+            .get("core")
+            .and_then(|c| c.get("accountLifeCycle"))
+            .is_some();
+        for (given, key) in [
+            (life_given, "core.accountLifeCycle"),
+            (root.get("queue").is_some(), "[queue]"),
+        ] {
+            if given {
+                warnings.push(format!("{key} is used with [smtp] only; ignored"));
+            }
+        }
+    }
     mail::resolve(smtp, life, queue, base, env)
 }
 
@@ -480,7 +495,7 @@ impl Config {
         let (services, table) =
             services::resolve(api.services, addressing, base, env, &mut warnings)?;
         let webhook = webhook::resolve(root.get("core"), &mut warnings)?;
-        let mail = resolve_mail(&root, base, env)?;
+        let mail = resolve_mail(&root, base, env, &mut warnings)?;
         let callbacks = callbacks::resolve(
             std::mem::take(&mut api.callbacks),
             api.callback_execution_mode,
