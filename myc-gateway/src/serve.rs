@@ -124,7 +124,7 @@ fn start_login(
     mail: &crate::config::MailSettings,
     store: &SqlStore,
     authenticator: &Arc<myc_tower::auth::Authenticator>,
-) -> Result<(axum::Router, tokio::task::JoinHandle<()>), ServeError> {
+) -> Result<Login, ServeError> {
     use myc_directory::login::rest::TotpRoutes;
     use myc_directory::login::{MagicLinkSettings, MagicLinks, Stage};
     use myc_directory::mail::smtp::{Sender, SmtpSettings, SmtpTls};
@@ -215,10 +215,25 @@ fn start_login(
     )
     .map_err(|e| ServeError::Login(e.to_string()))?;
     let routes = TotpRoutes { totp, check, mint };
+    let rpc = myc_directory::login::rpc::LoginRpc {
+        passwords: passwords.clone(),
+        totp: routes.clone(),
+    };
     let router = myc_directory::login::rest::router(links, Some(routes), Some(passwords)).layer(
         myc_tower::client_addr::ClientAddrLayer::new(config.trusted_proxies.clone()),
     );
-    Ok((router, tokio::spawn(sender.run(std::future::pending()))))
+    Ok(Login {
+        router,
+        rpc,
+        sender: tokio::spawn(sender.run(std::future::pending())),
+    })
+}
+
+/// The login endpoints, the public JSON-RPC methods, and the running mail sender.
+struct Login {
+    router: axum::Router,
+    rpc: myc_directory::login::rpc::LoginRpc,
+    sender: tokio::task::JoinHandle<()>,
 }
 
 /// The webhook dispatcher (`[core.webhook]`), polling the store's outbox in the background.
@@ -459,12 +474,16 @@ pub async fn serve(
         }
         None => None,
     };
-    let admin_routes = myc_directory::rpc::router::router(admin_api.clone())
+    let mut admin_routes = myc_directory::rpc::router::router(admin_api.clone())
         .merge(myc_directory::rest::router(admin_api))
         .layer(
             myc_tower::auth::AuthLayer::new(auth.clone(), myc_profile::SecurityGroup::Protected)
                 .admit_unknown_accounts(),
         );
+    if let Some(login) = &login {
+        // `beginners.users.*` get a caller their credential: answered before authentication.
+        admin_routes = myc_directory::login::rpc::public_first(login.rpc.clone(), admin_routes);
+    }
     let extras = crate::app::Extras {
         ready: Some(crate::app::ReadyCheckDebug(store_check(store))),
         telegram,
@@ -494,9 +513,9 @@ pub async fn serve(
     }
     // The login endpoints are public: mounted ahead of the (authenticated) admin API.
     let mail_sender = match login {
-        Some((routes, sender)) => {
-            built.app = built.app.mount(&login_paths(), routes);
-            Some(sender)
+        Some(login) => {
+            built.app = built.app.mount(&login_paths(), login.router);
+            Some(login.sender)
         }
         None => None,
     };

@@ -986,3 +986,104 @@ async fn passwords_register_activate_log_in_and_reset() {
     assert_eq!(post(&format!("{users}/login"), fresh).await.0, 200);
     std::fs::remove_dir_all(&site.dir).unwrap();
 }
+
+/// A JSON-RPC body to `/_adm/rpc` without a credential; status and answer.
+async fn rpc_public(base: &str, body: Value) -> (u16, Value) {
+    post(&format!("{base}/_adm/rpc"), body).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn beginners_users_methods_over_json_rpc_need_no_credential_and_open_nothing_else() {
+    let site = Site::new();
+    site.write_config("127.0.0.1:9");
+    let _smtp = smtp_server(site.smtp_port, &site.maildir);
+    let (_gateway, base) = site.serve();
+    let call = |method: &str, params: Value| json!({"jsonrpc": "2.0", "id": 7, "method": method, "params": params});
+    let (status, created) = rpc_public(
+        &base,
+        call(
+            "beginners.users.create",
+            json!({"email": "rio@example.com", "password": "correct horse battery"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        created["result"]["message"], "User created successfully",
+        "{created}"
+    );
+    let mut code = None;
+    wait_for("the activation code", || {
+        code = mailed_code(&site, "rio@example.com", "Activate");
+        code.is_some()
+    })
+    .await;
+    let activated = rpc_public(
+        &base,
+        call(
+            "beginners.users.checkTokenAndActivateUser",
+            json!({"email": "rio@example.com", "token": code.unwrap()}),
+        ),
+    )
+    .await;
+    assert_eq!(activated.1["result"], true, "{activated:?}");
+    let (_, login) = rpc_public(
+        &base,
+        call(
+            "beginners.users.checkEmailPasswordValidity",
+            json!({"email": "rio@example.com", "password": "correct horse battery"}),
+        ),
+    )
+    .await;
+    let token = login["result"]["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{login}"))
+        .to_owned();
+    let wrong = rpc_public(
+        &base,
+        call(
+            "beginners.users.checkEmailPasswordValidity",
+            json!({"email": "rio@example.com", "password": "not it at all"}),
+        ),
+    )
+    .await;
+    assert_eq!(wrong.1["error"]["code"], -32401, "{wrong:?}");
+    // The TOTP methods take the caller's token.
+    let started = rpc(
+        &base,
+        &token,
+        "beginners.users.totpStartActivation",
+        json!({}),
+    )
+    .await;
+    assert!(
+        started["result"]["totpUrl"]
+            .as_str()
+            .unwrap()
+            .starts_with("otpauth://totp/"),
+        "{started}"
+    );
+    let anonymous = rpc_public(
+        &base,
+        call("beginners.users.totpStartActivation", json!({})),
+    )
+    .await;
+    assert_eq!(anonymous.1["error"]["code"], -32401, "{anonymous:?}");
+    // Nothing else opens: a private method, alone or batched with a public one, still needs
+    // a credential.
+    assert_eq!(
+        rpc_public(&base, call("managers.tenants.list", json!({})))
+            .await
+            .0,
+        401
+    );
+    let batch = json!([
+        call(
+            "beginners.users.startPasswordRedefinition",
+            json!({"email": "rio@example.com"})
+        ),
+        call("managers.tenants.list", json!({})),
+    ]);
+    assert_eq!(rpc_public(&base, batch).await.0, 401);
+    std::fs::remove_dir_all(&site.dir).unwrap();
+}

@@ -20,6 +20,8 @@ pub mod magic_link;
 pub mod passwords;
 #[cfg(feature = "axum")]
 pub mod rest;
+#[cfg(feature = "axum")]
+pub mod rpc;
 pub mod totp;
 
 pub use magic_link::{
