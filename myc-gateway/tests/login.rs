@@ -290,6 +290,15 @@ async fn a_person_logs_in_with_the_link_in_their_mail() {
     assert_eq!(status, 200, "{login}");
     assert_eq!(login["totpRequired"], false);
     assert_eq!(login["duration"], 3600);
+    // Upstream's user, flattened in: ada owns an account (created above).
+    assert_eq!(login["email"], "ada@example.com");
+    assert_eq!(login["username"], "ada");
+    assert!(login["id"].as_str().is_some_and(|id| id.len() == 36), "{login}");
+    assert_eq!(login["isActive"], true);
+    assert_eq!(login["isPrincipal"], true);
+    assert!(login["created"].as_str().is_some_and(|c| c.contains('T')), "{login}");
+    assert_eq!(login["mfa"], json!({"totp": "disabled"}));
+    assert!(login.get("provider").is_none(), "{login}");
     let token = login["token"].as_str().unwrap().to_owned();
     assert_eq!(
         post(
@@ -826,6 +835,8 @@ async fn with_totp_the_link_alone_is_not_enough() {
         .await;
         assert_eq!(status, 200, "{answer}");
         assert_eq!(answer["totpRequired"], true);
+        assert_eq!(answer["mfa"]["totp"]["enabled"]["verified"], true, "{answer}");
+        assert!(answer["mfa"]["totp"]["enabled"]["secret"].is_null());
         pending = Some(answer["token"].as_str().unwrap().to_owned());
     }
     let pending = pending.unwrap();
@@ -862,6 +873,7 @@ async fn with_totp_the_link_alone_is_not_enough() {
     .await;
     assert_eq!(status, 200, "{done}");
     assert_eq!(done["totpRequired"], false);
+    assert_eq!(done["email"], "tia@example.com");
     assert_eq!(
         private(done["token"].as_str().unwrap().to_owned()).await,
         200
@@ -946,6 +958,9 @@ async fn passwords_register_activate_log_in_and_reset() {
     );
     let (status, answer) = post(&format!("{users}/login"), login.clone()).await;
     assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["provider"], json!({"internal": {}}));
+    assert_eq!(answer["email"], "pat@example.com");
+    assert_eq!(answer["isPrincipal"], true);
     let token = answer["token"].as_str().unwrap().to_owned();
     let private = reqwest::Client::new()
         .get(format!("{base}/private/x"))

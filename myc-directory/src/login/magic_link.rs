@@ -13,6 +13,7 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+use super::answer::{Factor, LoginAnswer, Provider};
 use crate::mail::templates::{self, Sender};
 use crate::mail::{Mail, MailKeys};
 use crate::store::SqlStore;
@@ -76,28 +77,6 @@ pub enum LoginError {
     /// The message could not be queued.
     #[error(transparent)]
     Mail(#[from] crate::mail::MailError),
-}
-
-/// A successful login (upstream's `MyceliumLoginResponse`, camelCase).
-#[derive(Clone, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LoginAnswer {
-    /// The JWT.
-    pub token: String,
-    /// Its lifetime in seconds.
-    pub duration: u64,
-    /// Whether a TOTP code must complete the login.
-    pub totp_required: bool,
-    /// The user's e-mail.
-    pub email: String,
-}
-
-impl std::fmt::Debug for LoginAnswer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoginAnswer")
-            .field("email", &self.email)
-            .finish_non_exhaustive()
-    }
 }
 
 /// Counts per key in fixed windows (per replica).
@@ -295,24 +274,13 @@ impl MagicLinks {
         if !self.0.store.use_login_link(link.id).await? {
             return Err(LoginError::InvalidCode);
         }
-        let totp_required = match &self.0.totp {
-            Some(totp) => totp
-                .enabled(&email)
-                .await
-                .map_err(|e| LoginError::Issue(e.to_string()))?,
-            None => false,
+        let finish = super::answer::Finish {
+            store: &self.0.store,
+            totp: self.0.totp.as_ref(),
+            mint: &self.0.mint,
         };
-        let stage = if totp_required {
-            Stage::TotpPending
-        } else {
-            Stage::Complete
-        };
-        let (token, lifetime) = (self.0.mint)(&email, stage).map_err(LoginError::Issue)?;
-        Ok(LoginAnswer {
-            token,
-            duration: lifetime.as_secs(),
-            totp_required,
-            email,
-        })
+        finish
+            .answer(&email, Factor::First(Provider::MagicLink))
+            .await
     }
 }

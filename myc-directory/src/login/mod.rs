@@ -16,6 +16,7 @@
 //! - With [`totp`] enabled for the address, `verify` answers `totpRequired: true` and a
 //!   token good only for `totp/check-token`, which completes the login.
 
+pub mod answer;
 pub mod magic_link;
 pub mod passwords;
 #[cfg(feature = "axum")]
@@ -23,9 +24,11 @@ pub mod rest;
 #[cfg(feature = "axum")]
 pub mod rpc;
 pub mod totp;
+pub mod upstream;
 
+pub use answer::{LoginAnswer, LoginUser, Provider};
 pub use magic_link::{
-    LoginAnswer, LoginError, MAX_ATTEMPTS, MagicLinkSettings, MagicLinks, Stage, TokenMinter,
+    LoginError, MAX_ATTEMPTS, MagicLinkSettings, MagicLinks, Stage, TokenMinter,
 };
 
 /// Verifies a bearer token for the TOTP endpoints: `(token, pending)` → its e-mail, when the
@@ -33,3 +36,11 @@ pub use magic_link::{
 pub type TokenCheck = std::sync::Arc<
     dyn Fn(String, bool) -> myc_tower::BoxFuture<'static, Option<String>> + Send + Sync,
 >;
+
+/// The token of an `Authorization: Bearer …` header, if the request has exactly that.
+#[cfg(feature = "axum")]
+pub(crate) fn bearer_token(headers: &http::HeaderMap) -> Option<String> {
+    let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let token = value.strip_prefix("Bearer ")?.trim();
+    (!token.is_empty()).then(|| token.to_owned())
+}

@@ -25,7 +25,8 @@ use myc_crypto::{MasterKey, Purpose};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use super::magic_link::{LoginAnswer, Stage, TokenMinter};
+use super::answer::{Factor, LoginAnswer, Provider};
+use super::magic_link::{LoginError, TokenMinter};
 use crate::mail::templates::{self, CodePurpose, Sender};
 use crate::mail::{Mail, MailKeys};
 use crate::store::SqlStore;
@@ -91,6 +92,15 @@ pub enum PasswordError {
     /// The message could not be queued.
     #[error(transparent)]
     Mail(#[from] crate::mail::MailError),
+}
+
+impl From<LoginError> for PasswordError {
+    fn from(e: LoginError) -> Self {
+        match e {
+            LoginError::Store(e) => Self::Store(e),
+            other => Self::Issue(other.to_string()),
+        }
+    }
 }
 
 /// Where messages point and what they say.
@@ -271,25 +281,15 @@ impl Passwords {
             return Err(PasswordError::Invalid);
         }
         store.clear_password_failures(&email).await?;
-        let totp_required = match &self.0.totp {
-            Some(totp) => totp
-                .enabled(&email)
-                .await
-                .map_err(|e| PasswordError::Issue(e.to_string()))?,
-            None => false,
+        let finish = super::answer::Finish {
+            store,
+            totp: self.0.totp.as_ref(),
+            mint: &self.0.mint,
         };
-        let stage = if totp_required {
-            Stage::TotpPending
-        } else {
-            Stage::Complete
-        };
-        let (token, lifetime) = (self.0.mint)(&email, stage).map_err(PasswordError::Issue)?;
-        Ok(LoginAnswer {
-            token,
-            duration: lifetime.as_secs(),
-            totp_required,
-            email,
-        })
+        finish
+            .answer(&email, Factor::First(Provider::Password))
+            .await
+            .map_err(PasswordError::from)
     }
 
     /// `POST …/start-password-reset`: a reset code by mail when `email` has a credential;

@@ -77,6 +77,18 @@ pub struct TotpRoutes {
     pub mint: super::TokenMinter,
 }
 
+impl TotpRoutes {
+    /// The answer of a login completed by its TOTP code.
+    pub(crate) async fn finish(&self, email: &str) -> Result<super::LoginAnswer, LoginError> {
+        let finish = super::answer::Finish {
+            store: self.totp.store(),
+            totp: Some(&self.totp),
+            mint: &self.mint,
+        };
+        finish.answer(email, super::answer::Factor::Second).await
+    }
+}
+
 #[derive(Deserialize)]
 struct CodeBody {
     token: String,
@@ -131,20 +143,26 @@ pub fn router(
     }
 }
 
-/// The e-mail of the bearer token in `headers`, if it is valid at the wanted stage.
-async fn bearer(
+/// Runs `step` for the e-mail of the request's bearer token when that token is valid at the
+/// wanted stage (`pending`: a login awaiting its code); 401 otherwise.
+async fn as_caller<F, Fut>(
     routes: &TotpRoutes,
     headers: &axum::http::HeaderMap,
     pending: bool,
-) -> Option<String> {
-    let token = headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")?
-        .trim()
-        .to_owned();
-    (routes.check)(token, pending).await
+    step: F,
+) -> Response
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
+    let email = match super::bearer_token(headers) {
+        Some(token) => (routes.check)(token, pending).await,
+        None => None,
+    };
+    match email {
+        Some(email) => step(email).await,
+        None => unauthenticated(),
+    }
 }
 
 fn totp_refusal(e: &super::totp::TotpError) -> Response {
@@ -171,13 +189,14 @@ fn unauthenticated() -> Response {
 }
 
 async fn totp_enable(State(routes): State<TotpRoutes>, headers: axum::http::HeaderMap) -> Response {
-    let Some(email) = bearer(&routes, &headers, false).await else {
-        return unauthenticated();
-    };
-    match routes.totp.start(&email).await {
-        Ok(url) => Json(json!({ "totpUrl": url.as_str() })).into_response(),
-        Err(e) => totp_refusal(&e),
-    }
+    let routes = &routes;
+    as_caller(routes, &headers, false, |email| async move {
+        match routes.totp.start(&email).await {
+            Ok(url) => Json(json!({ "totpUrl": url.as_str() })).into_response(),
+            Err(e) => totp_refusal(&e),
+        }
+    })
+    .await
 }
 
 async fn totp_validate(
@@ -185,13 +204,14 @@ async fn totp_validate(
     headers: axum::http::HeaderMap,
     Json(body): Json<CodeBody>,
 ) -> Response {
-    let Some(email) = bearer(&routes, &headers, false).await else {
-        return unauthenticated();
-    };
-    match routes.totp.finish(&email, &body.token).await {
-        Ok(()) => Json(json!({ "finished": true })).into_response(),
-        Err(e) => totp_refusal(&e),
-    }
+    let routes = &routes;
+    as_caller(routes, &headers, false, |email| async move {
+        match routes.totp.finish(&email, &body.token).await {
+            Ok(()) => Json(json!({ "finished": true })).into_response(),
+            Err(e) => totp_refusal(&e),
+        }
+    })
+    .await
 }
 
 async fn totp_check(
@@ -199,22 +219,17 @@ async fn totp_check(
     headers: axum::http::HeaderMap,
     Json(body): Json<CodeBody>,
 ) -> Response {
-    let Some(email) = bearer(&routes, &headers, true).await else {
-        return unauthenticated();
-    };
-    if let Err(e) = routes.totp.check(&email, &body.token).await {
-        return totp_refusal(&e);
-    }
-    match (routes.mint)(&email, super::Stage::Complete) {
-        Ok((token, lifetime)) => Json(super::LoginAnswer {
-            token,
-            duration: lifetime.as_secs(),
-            totp_required: false,
-            email,
-        })
-        .into_response(),
-        Err(e) => refusal(&LoginError::Issue(e)),
-    }
+    let routes = &routes;
+    as_caller(routes, &headers, true, |email| async move {
+        if let Err(e) = routes.totp.check(&email, &body.token).await {
+            return totp_refusal(&e);
+        }
+        match routes.finish(&email).await {
+            Ok(answer) => Json(answer).into_response(),
+            Err(e) => refusal(&e),
+        }
+    })
+    .await
 }
 
 async fn totp_disable(
@@ -222,13 +237,14 @@ async fn totp_disable(
     headers: axum::http::HeaderMap,
     Json(body): Json<CodeBody>,
 ) -> Response {
-    let Some(email) = bearer(&routes, &headers, false).await else {
-        return unauthenticated();
-    };
-    match routes.totp.disable(&email, &body.token).await {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => totp_refusal(&e),
-    }
+    let routes = &routes;
+    as_caller(routes, &headers, false, |email| async move {
+        match routes.totp.disable(&email, &body.token).await {
+            Ok(()) => StatusCode::NO_CONTENT.into_response(),
+            Err(e) => totp_refusal(&e),
+        }
+    })
+    .await
 }
 
 type Peer = Option<Extension<ConnectInfo<SocketAddr>>>;

@@ -17,7 +17,7 @@ use tower::ServiceExt;
 use super::passwords::{PasswordError, Passwords};
 use super::rest::TotpRoutes;
 use super::totp::TotpError;
-use super::{LoginAnswer, Stage};
+use super::LoginAnswer;
 use crate::rpc::router::RPC_PATH;
 use crate::rpc::wire::{self, Call, Entry, ErrorObject, Incoming, MAX_BODY_BYTES, codes};
 
@@ -194,15 +194,9 @@ async fn bearer(
     headers: &HeaderMap,
     pending: bool,
 ) -> Result<String, ErrorObject> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_owned())
-        .ok_or_else(|| denied("a valid bearer token is required".into()))?;
-    (login.totp.check)(token, pending)
-        .await
-        .ok_or_else(|| denied("a valid bearer token is required".into()))
+    let refused = || denied("a valid bearer token is required".into());
+    let token = super::bearer_token(headers).ok_or_else(refused)?;
+    (login.totp.check)(token, pending).await.ok_or_else(refused)
 }
 
 fn answer(a: LoginAnswer) -> Value {
@@ -279,14 +273,12 @@ async fn run(
             totp.check(&email, &code)
                 .await
                 .map_err(|e| totp_error(&e))?;
-            let (token, lifetime) = (login.totp.mint)(&email, Stage::Complete)
-                .map_err(|e| ErrorObject::new(codes::INTERNAL_ERROR, e))?;
-            Ok(answer(LoginAnswer {
-                token,
-                duration: lifetime.as_secs(),
-                totp_required: false,
-                email,
-            }))
+            let a = login
+                .totp
+                .finish(&email)
+                .await
+                .map_err(|e| ErrorObject::new(codes::INTERNAL_ERROR, e.to_string()))?;
+            Ok(answer(a))
         }
         "beginners.users.totpDisable" => {
             let email = bearer(login, headers, false).await?;

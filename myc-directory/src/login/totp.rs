@@ -104,6 +104,20 @@ impl Totp {
         }))
     }
 
+    /// The name authenticator apps show.
+    pub fn issuer(&self) -> &str {
+        &self.0.issuer
+    }
+
+    pub(crate) fn store(&self) -> &SqlStore {
+        &self.0.store
+    }
+
+    /// `secret` sealed for `email`, as the store keeps it.
+    pub(super) fn seal(&self, email: &str, secret: &[u8]) -> Result<Vec<u8>, ()> {
+        crate::sealed::seal(&self.sealer(), email.as_bytes(), secret).map_err(|_| ())
+    }
+
     fn sealer(&self) -> Xaes256Gcm {
         Xaes256Gcm::new(&self.0.master.derive(Purpose::Custom("totp-secret")))
     }
@@ -117,8 +131,9 @@ impl Totp {
     pub async fn start(&self, email: &str) -> Result<Zeroizing<String>, TotpError> {
         let mut secret = Zeroizing::new([0u8; 20]);
         getrandom::getrandom(&mut *secret).map_err(|_| TotpError::Secret)?;
-        let sealed = crate::sealed::seal(&self.sealer(), email.as_bytes(), &*secret)
-            .map_err(|_| TotpError::Secret)?;
+        let sealed = self
+            .seal(email, &*secret)
+            .map_err(|()| TotpError::Secret)?;
         if !self.0.store.put_totp(email, sealed).await? {
             return Err(TotpError::AlreadyEnabled);
         }

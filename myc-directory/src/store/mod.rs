@@ -51,6 +51,7 @@ mod subscriptions;
 mod tenants;
 mod tokens;
 mod totp;
+mod users;
 mod webhooks;
 
 use std::future::Future;
@@ -80,6 +81,7 @@ pub use subscriptions::{GuestUser, SubscriptionAccount};
 pub use tenants::{Tag, TenantDetails, TenantFlag, TenantOwnerRecord};
 pub use tokens::TokenRequest;
 pub use totp::TotpRecord;
+pub use users::UserRecord;
 pub use webhooks::{Attempt, Delivery, DeliveryStatus, DueDelivery, NewWebhook, WebhookRecord};
 
 /// Why a store operation failed.

@@ -89,4 +89,22 @@ impl SqlStore {
             .await?
             == 1)
     }
+
+    /// Adds an enrolment brought from elsewhere (upstream's export): active or pending, no
+    /// step taken yet. False, and nothing changed, when `email` has one already.
+    pub async fn import_totp(&self, email: &str, secret: Vec<u8>, active: bool) -> Result<bool, Error> {
+        let inserted = sqlx::query(
+            "INSERT INTO myc_totp (email, secret, active, last_step, failures, updated_at) \
+             VALUES ($1, $2, $3, 0, 0, $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(email)
+        .bind(secret)
+        .bind(i64::from(active))
+        .bind(now())
+        .execute(&self.pool)
+        .await
+        .map_err(db)?
+        .rows_affected();
+        Ok(inserted == 1)
+    }
 }

@@ -1,0 +1,200 @@
+//! TOTP enrolments imported from an upstream Mycelium database (its `user.mfa` and system
+//! tenant DEK, sealed the way upstream seals them) into both stores: the imported secret
+//! completes logins with the codes the person's app shows; unverified enrolments arrive
+//! pending; a wrong `tokenSecret` opens nothing; re-running keeps what is there.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use aes_gcm::aead::{Aead, Payload};
+use aes_gcm::{Aes256Gcm, KeyInit, Nonce};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use myc_directory::login::totp::{PERIOD, Totp, TotpError, code_at};
+use myc_directory::login::upstream::{ImportError, Imported, UpstreamKeys, read_database};
+use myc_directory::store::SqlStore;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+const TOKEN_SECRET: &str = "550e8400-e29b-41d4-a716-446655440000";
+
+/// Upstream's AES-256-GCM sealing: base64(nonce ‖ ciphertext ‖ tag).
+fn upstream_seal(key: &[u8; 32], aad: &[u8], plain: &[u8]) -> String {
+    let mut nonce = [0u8; 12];
+    getrandom::getrandom(&mut nonce).unwrap();
+    let body = Aes256Gcm::new(key.into())
+        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plain, aad })
+        .unwrap();
+    STANDARD.encode([nonce.as_slice(), &body].concat())
+}
+
+fn kek() -> [u8; 32] {
+    Sha256::digest(Uuid::parse_str(TOKEN_SECRET).unwrap().as_bytes()).into()
+}
+
+fn mfa(verified: bool, secret: &str) -> String {
+    serde_json::json!({ "totp": { "enabled": {
+        "verified": verified, "issuer": "Upstream", "secret": secret } } })
+    .to_string()
+}
+
+/// Upstream's tables (the columns read) with: ann (v2, verified), bob (v1, verified), cid
+/// (v2, unverified), dee (disabled). The base32 texts are what the apps hold.
+async fn upstream_database(url: &str) {
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .unwrap();
+    for ddl in [
+        "CREATE TABLE tenant (id TEXT PRIMARY KEY, name TEXT NOT NULL, encrypted_dek TEXT)",
+        "CREATE TABLE \"user\" (id TEXT PRIMARY KEY, email TEXT NOT NULL, mfa TEXT)",
+    ] {
+        sqlx::query(ddl).execute(&pool).await.unwrap();
+    }
+    let dek = [7u8; 32];
+    let system = Uuid::nil();
+    let wrapped = format!("v2:{}", upstream_seal(&kek(), system.as_bytes(), &dek));
+    sqlx::query("INSERT INTO tenant (id, name, encrypted_dek) VALUES ($1, 'system', $2)")
+        .bind(system.to_string())
+        .bind(wrapped)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let field = [system.as_bytes().as_slice(), b"totp_secret"].concat();
+    let v2 = |text: &str| format!("v2:{}", upstream_seal(&dek, &field, text.as_bytes()));
+    let v1 = |text: &str| upstream_seal(&kek(), b"", text.as_bytes());
+    let users = [
+        ("Ann@Example.com", mfa(true, &v2("JBSWY3DPEHPK3PXP"))),
+        ("bob@example.com", mfa(true, &v1("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"))),
+        ("cid@example.com", mfa(false, &v2("MFRGGZDFMZTWQ2LK"))),
+        ("dee@example.com", r#"{"totp":"disabled"}"#.to_owned()),
+    ];
+    for (email, mfa) in users {
+        sqlx::query("INSERT INTO \"user\" (id, email, mfa) VALUES ($1, $2, $3)")
+            .bind(Uuid::new_v4().to_string())
+            .bind(email)
+            .bind(mfa)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    pool.close().await;
+}
+
+fn step() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / PERIOD
+}
+
+async fn import(source: &str, store: SqlStore) {
+    upstream_database(source).await;
+    let export = read_database(source).await.unwrap();
+    assert_eq!(export.users.len(), 4);
+    assert!(export.system_dek.is_some());
+    let master = Arc::new(myc_crypto::MasterKey::generate().unwrap());
+    let totp = Totp::new(store.clone(), master, "Acme".into());
+
+    // A wrong tokenSecret opens nothing and stores nothing.
+    let wrong = UpstreamKeys::new(
+        "00000000-0000-4000-8000-000000000001",
+        export.system_dek.clone(),
+    )
+    .unwrap();
+    let (email, mfa) = &export.users[0];
+    assert!(matches!(
+        totp.import_upstream(email, mfa, &wrong).await,
+        Err(ImportError::Open(_))
+    ));
+    assert!(!totp.enabled("ann@example.com").await.unwrap());
+    // Neither does a v2 value without the system DEK.
+    let no_dek = UpstreamKeys::new(TOKEN_SECRET, None).unwrap();
+    assert!(totp.import_upstream(email, mfa, &no_dek).await.is_err());
+    assert!(matches!(
+        UpstreamKeys::new("not a uuid", None),
+        Err(ImportError::Open(_))
+    ));
+
+    let keys = UpstreamKeys::new(TOKEN_SECRET, export.system_dek.clone()).unwrap();
+    let mut outcomes = Vec::new();
+    for (email, mfa) in &export.users {
+        outcomes.push(totp.import_upstream(email, mfa, &keys).await.unwrap());
+    }
+    assert_eq!(
+        outcomes,
+        [
+            Imported::Added { active: true },
+            Imported::Added { active: true },
+            Imported::Added { active: false },
+            Imported::NoFactor
+        ]
+    );
+    // The apps' codes complete logins (the e-mail is canonical now), once.
+    let ann = b"Hello!\xde\xad\xbe\xef";
+    let now = step();
+    assert!(totp.enabled("ann@example.com").await.unwrap());
+    totp.check("ann@example.com", &code_at(ann, now))
+        .await
+        .unwrap();
+    assert!(matches!(
+        totp.check("ann@example.com", &code_at(ann, now)).await,
+        Err(TotpError::InvalidCode)
+    ));
+    totp.check("bob@example.com", &code_at(b"12345678901234567890", step()))
+        .await
+        .unwrap();
+    // cid confirms with a first code before it counts.
+    assert!(!totp.enabled("cid@example.com").await.unwrap());
+    totp.finish("cid@example.com", &code_at(b"abcdefghij", step()))
+        .await
+        .unwrap();
+    assert!(totp.enabled("cid@example.com").await.unwrap());
+    assert!(!totp.enabled("dee@example.com").await.unwrap());
+
+    // Re-running keeps what is there (ann's used step is not reset).
+    let (email, mfa) = &export.users[0];
+    assert_eq!(
+        totp.import_upstream(email, mfa, &keys).await.unwrap(),
+        Imported::Kept
+    );
+    assert!(
+        totp.check("ann@example.com", &code_at(ann, now))
+            .await
+            .is_err()
+    );
+    // Not upstream's JSON, or too long: typed refusals.
+    assert!(matches!(
+        totp.import_upstream("eve@example.com", "{\"totp\": 3}", &keys).await,
+        Err(ImportError::Mfa(_))
+    ));
+    let long = format!("{{\"x\": \"{}\"}}", "a".repeat(20_000));
+    assert!(matches!(
+        totp.import_upstream("eve@example.com", &long, &keys).await,
+        Err(ImportError::Mfa(_))
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn from_upstream_sqlite_into_sqlite() {
+    let dir = std::env::temp_dir().join(format!("myc-up-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let source = format!("sqlite://{}?mode=rwc", dir.join("upstream.sqlite3").display());
+    let settings = myc_directory::store::StoreSettings {
+        location: myc_directory::store::StoreLocation::Sqlite(dir.join("db.sqlite3")),
+        max_connections: 4,
+    };
+    import(&source, SqlStore::open(&settings).await.unwrap()).await;
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn from_upstream_postgres_into_postgres() {
+    let upstream = myc_testkit::db::PgSchema::create().await;
+    let ours = myc_testkit::db::PgSchema::create().await;
+    import(&upstream.url, SqlStore::connect(&ours.url, 4).await.unwrap()).await;
+    upstream.drop_schema().await;
+    ours.drop_schema().await;
+}
