@@ -6,80 +6,45 @@
 
 use std::sync::Arc;
 
-use aes_gcm::aead::{Aead, Payload};
-use aes_gcm::{Aes256Gcm, KeyInit, Nonce};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use myc_directory::login::totp::{PERIOD, Totp, TotpError, code_at};
 use myc_directory::login::upstream::{ImportError, Imported, UpstreamKeys, read_database};
 use myc_directory::store::SqlStore;
-use sha2::{Digest, Sha256};
+use myc_testkit::upstream::{Format, User, totp_database};
 use uuid::Uuid;
 
 const TOKEN_SECRET: &str = "550e8400-e29b-41d4-a716-446655440000";
 
-/// Upstream's AES-256-GCM sealing: base64(nonce ‖ ciphertext ‖ tag).
-fn upstream_seal(key: &[u8; 32], aad: &[u8], plain: &[u8]) -> String {
-    let mut nonce = [0u8; 12];
-    getrandom::getrandom(&mut nonce).unwrap();
-    let body = Aes256Gcm::new(key.into())
-        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plain, aad })
-        .unwrap();
-    STANDARD.encode([nonce.as_slice(), &body].concat())
-}
-
-fn kek() -> [u8; 32] {
-    Sha256::digest(Uuid::parse_str(TOKEN_SECRET).unwrap().as_bytes()).into()
-}
-
-fn mfa(verified: bool, secret: &str) -> String {
-    serde_json::json!({ "totp": { "enabled": {
-        "verified": verified, "issuer": "Upstream", "secret": secret } } })
-    .to_string()
-}
-
-/// Upstream's tables (the columns read) with: ann (v2, verified), bob (v1, verified), cid
-/// (v2, unverified), dee (disabled). The base32 texts are what the apps hold.
+/// ann (v2, verified), bob (v1, verified), cid (v2, unverified), dee (disabled); the base32
+/// texts are what the apps hold.
 async fn upstream_database(url: &str) {
-    let pool = sqlx::any::AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(url)
-        .await
-        .unwrap();
-    for ddl in [
-        "CREATE TABLE tenant (id TEXT PRIMARY KEY, name TEXT NOT NULL, encrypted_dek TEXT)",
-        "CREATE TABLE \"user\" (id TEXT PRIMARY KEY, email TEXT NOT NULL, mfa TEXT)",
-    ] {
-        sqlx::query(ddl).execute(&pool).await.unwrap();
-    }
-    let dek = [7u8; 32];
-    let system = Uuid::nil();
-    let wrapped = format!("v2:{}", upstream_seal(&kek(), system.as_bytes(), &dek));
-    sqlx::query("INSERT INTO tenant (id, name, encrypted_dek) VALUES ($1, 'system', $2)")
-        .bind(system.to_string())
-        .bind(wrapped)
-        .execute(&pool)
-        .await
-        .unwrap();
-    let field = [system.as_bytes().as_slice(), b"totp_secret"].concat();
-    let v2 = |text: &str| format!("v2:{}", upstream_seal(&dek, &field, text.as_bytes()));
-    let v1 = |text: &str| upstream_seal(&kek(), b"", text.as_bytes());
+    let user = |email, secret, verified, format| User {
+        email,
+        secret,
+        verified,
+        format,
+    };
     let users = [
-        ("Ann@Example.com", mfa(true, &v2("JBSWY3DPEHPK3PXP"))),
-        ("bob@example.com", mfa(true, &v1("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"))),
-        ("cid@example.com", mfa(false, &v2("MFRGGZDFMZTWQ2LK"))),
-        ("dee@example.com", r#"{"totp":"disabled"}"#.to_owned()),
+        user(
+            "Ann@Example.com",
+            Some("JBSWY3DPEHPK3PXP"),
+            true,
+            Format::V2,
+        ),
+        user(
+            "bob@example.com",
+            Some("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"),
+            true,
+            Format::V1,
+        ),
+        user(
+            "cid@example.com",
+            Some("MFRGGZDFMZTWQ2LK"),
+            false,
+            Format::V2,
+        ),
+        user("dee@example.com", None, false, Format::V2),
     ];
-    for (email, mfa) in users {
-        sqlx::query("INSERT INTO \"user\" (id, email, mfa) VALUES ($1, $2, $3)")
-            .bind(Uuid::new_v4().to_string())
-            .bind(email)
-            .bind(mfa)
-            .execute(&pool)
-            .await
-            .unwrap();
-    }
-    pool.close().await;
+    totp_database(url, TOKEN_SECRET, &users).await;
 }
 
 fn step() -> u64 {
@@ -167,7 +132,8 @@ async fn import(source: &str, store: SqlStore) {
     );
     // Not upstream's JSON, or too long: typed refusals.
     assert!(matches!(
-        totp.import_upstream("eve@example.com", "{\"totp\": 3}", &keys).await,
+        totp.import_upstream("eve@example.com", "{\"totp\": 3}", &keys)
+            .await,
         Err(ImportError::Mfa(_))
     ));
     let long = format!("{{\"x\": \"{}\"}}", "a".repeat(20_000));
@@ -181,7 +147,10 @@ async fn import(source: &str, store: SqlStore) {
 async fn from_upstream_sqlite_into_sqlite() {
     let dir = std::env::temp_dir().join(format!("myc-up-{}", Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
-    let source = format!("sqlite://{}?mode=rwc", dir.join("upstream.sqlite3").display());
+    let source = format!(
+        "sqlite://{}?mode=rwc",
+        dir.join("upstream.sqlite3").display()
+    );
     let settings = myc_directory::store::StoreSettings {
         location: myc_directory::store::StoreLocation::Sqlite(dir.join("db.sqlite3")),
         max_connections: 4,
@@ -194,7 +163,11 @@ async fn from_upstream_sqlite_into_sqlite() {
 async fn from_upstream_postgres_into_postgres() {
     let upstream = myc_testkit::db::PgSchema::create().await;
     let ours = myc_testkit::db::PgSchema::create().await;
-    import(&upstream.url, SqlStore::connect(&ours.url, 4).await.unwrap()).await;
+    import(
+        &upstream.url,
+        SqlStore::connect(&ours.url, 4).await.unwrap(),
+    )
+    .await;
     upstream.drop_schema().await;
     ours.drop_schema().await;
 }

@@ -35,13 +35,17 @@ fn smtp_server(port: u16, dir: &Path) -> common::Kill {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("aiosmtpd (scripts/setup installs it)");
-    for _ in 0..100 {
+    let mut child = common::Kill(child);
+    for _ in 0..200 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
+            return child;
+        }
+        if let Ok(Some(status)) = child.0.try_wait() {
+            panic!("aiosmtpd exited ({status}): is it installed? (scripts/setup installs it)");
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    common::Kill(child)
+    panic!("aiosmtpd did not listen on {port}");
 }
 
 /// The delivered messages' raw text.
@@ -293,10 +297,16 @@ async fn a_person_logs_in_with_the_link_in_their_mail() {
     // Upstream's user, flattened in: ada owns an account (created above).
     assert_eq!(login["email"], "ada@example.com");
     assert_eq!(login["username"], "ada");
-    assert!(login["id"].as_str().is_some_and(|id| id.len() == 36), "{login}");
+    assert!(
+        login["id"].as_str().is_some_and(|id| id.len() == 36),
+        "{login}"
+    );
     assert_eq!(login["isActive"], true);
     assert_eq!(login["isPrincipal"], true);
-    assert!(login["created"].as_str().is_some_and(|c| c.contains('T')), "{login}");
+    assert!(
+        login["created"].as_str().is_some_and(|c| c.contains('T')),
+        "{login}"
+    );
     assert_eq!(login["mfa"], json!({"totp": "disabled"}));
     assert!(login.get("provider").is_none(), "{login}");
     let token = login["token"].as_str().unwrap().to_owned();
@@ -835,7 +845,10 @@ async fn with_totp_the_link_alone_is_not_enough() {
         .await;
         assert_eq!(status, 200, "{answer}");
         assert_eq!(answer["totpRequired"], true);
-        assert_eq!(answer["mfa"]["totp"]["enabled"]["verified"], true, "{answer}");
+        assert_eq!(
+            answer["mfa"]["totp"]["enabled"]["verified"], true,
+            "{answer}"
+        );
         assert!(answer["mfa"]["totp"]["enabled"]["secret"].is_null());
         pending = Some(answer["token"].as_str().unwrap().to_owned());
     }
@@ -1100,5 +1113,99 @@ async fn beginners_users_methods_over_json_rpc_need_no_credential_and_open_nothi
         call("managers.tenants.list", json!({})),
     ]);
     assert_eq!(rpc_public(&base, batch).await.0, 401);
+    std::fs::remove_dir_all(&site.dir).unwrap();
+}
+
+/// `myc-gateway directory import-totp --from URL` with `token_secret` on stdin: (success,
+/// stdout, stderr).
+fn import_totp(site: &Site, from: &str, token_secret: &str) -> (bool, String, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_myc-gateway"))
+        .args(["directory", "import-totp", "--from", from, "--config"])
+        .arg(site.dir.join("gateway.toml"))
+        .envs(site.env())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{token_secret}\n").as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).trim().to_owned(),
+        String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_authenticator_app_set_up_upstream_keeps_working_after_the_import() {
+    use myc_testkit::upstream::{Format, User, totp_database};
+    const TOKEN_SECRET: &str = "7d0f2a61-35c4-4b8e-9a51-0c3e2f6b9d14";
+    let upstream =
+        myc_testkit::http::serve(axum::Router::new().fallback(|| async { "secret data" }))
+            .await
+            .to_string();
+    let site = Site::new();
+    site.write_config(&upstream);
+    common::admin(
+        &site.dir,
+        &site.env(),
+        &["accounts", "create", "--email", "uma@example.com"],
+    );
+    // Upstream's PostgreSQL with uma's verified factor (the app holds JBSWY3DPEHPK3PXP).
+    let database = myc_testkit::db::PgSchema::create().await;
+    let uma = User {
+        email: "uma@example.com",
+        secret: Some("JBSWY3DPEHPK3PXP"),
+        verified: true,
+        format: Format::V2,
+    };
+    totp_database(&database.url, TOKEN_SECRET, &[uma]).await;
+    // The wrong tokenSecret opens nothing: one line per person, a failing exit.
+    let (ok, out, err) = import_totp(&site, &database.url, "00000000-0000-4000-8000-000000000000");
+    assert!(!ok && out.contains("1 failed"), "{out} / {err}");
+    assert!(
+        err.contains("uma@example.com: the secret does not open"),
+        "{err}"
+    );
+    let (ok, _, err) = import_totp(&site, &database.url, "not a uuid");
+    assert!(!ok && err.contains("tokenSecret"), "{err}");
+    let (ok, out, err) = import_totp(&site, &database.url, TOKEN_SECRET);
+    assert!(ok, "{err}");
+    assert!(out.contains("1 active, 0 pending, 0 kept"), "{out}");
+    let (ok, out, _) = import_totp(&site, &database.url, TOKEN_SECRET);
+    assert!(ok && out.contains("0 active, 0 pending, 1 kept"), "{out}");
+    database.drop_schema().await;
+
+    // The link now ends half-way; the app's code completes the login.
+    let _smtp = smtp_server(site.smtp_port, &site.maildir);
+    let (_gateway, base) = site.serve();
+    let pending = log_in(&site, &base, "uma@example.com").await;
+    let private = |token: String| {
+        let request = reqwest::Client::new()
+            .get(format!("{base}/private/x"))
+            .bearer_auth(token);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(private(pending.clone()).await, 401);
+    let app = |step: u64| myc_directory::login::totp::code_at(b"Hello!\xde\xad\xbe\xef", step);
+    let (status, done) = post_as(
+        &format!("{base}/_adm/beginners/users/totp/check-token"),
+        &pending,
+        json!({"token": app(totp_step())}),
+    )
+    .await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(done["mfa"]["totp"]["enabled"]["verified"], true);
+    assert_eq!(
+        private(done["token"].as_str().unwrap().to_owned()).await,
+        200
+    );
     std::fs::remove_dir_all(&site.dir).unwrap();
 }

@@ -7,6 +7,7 @@
 //! - `db` (feature `db`): a PostgreSQL schema per store test.
 //! - `http` (feature `http`): an axum router served on loopback in the background.
 //! - `tls` (feature `tls`): an axum router behind rustls with a test CA.
+//! - `upstream` (feature `upstream`): upstream Mycelium's sealing and tables, for imports.
 #![forbid(unsafe_code)]
 // Test support: a missing server binary must fail the test loudly, never skip it.
 #![allow(clippy::panic)]
@@ -28,6 +29,8 @@ pub mod nats;
 pub mod process;
 #[cfg(feature = "tls")]
 pub mod tls;
+#[cfg(feature = "upstream")]
+pub mod upstream;
 
 pub mod bench {
     //! Ratios from criterion results.

@@ -100,7 +100,11 @@ pub(crate) struct Finish<'a> {
 
 impl Finish<'_> {
     /// The answer for `email` (canonical) after `factor`.
-    pub(crate) async fn answer(&self, email: &str, factor: Factor) -> Result<LoginAnswer, LoginError> {
+    pub(crate) async fn answer(
+        &self,
+        email: &str,
+        factor: Factor,
+    ) -> Result<LoginAnswer, LoginError> {
         let issuer = match self.totp {
             Some(totp) => totp
                 .enabled(email)

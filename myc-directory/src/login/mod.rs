@@ -27,9 +27,7 @@ pub mod totp;
 pub mod upstream;
 
 pub use answer::{LoginAnswer, LoginUser, Provider};
-pub use magic_link::{
-    LoginError, MAX_ATTEMPTS, MagicLinkSettings, MagicLinks, Stage, TokenMinter,
-};
+pub use magic_link::{LoginError, MAX_ATTEMPTS, MagicLinkSettings, MagicLinks, Stage, TokenMinter};
 
 /// Verifies a bearer token for the TOTP endpoints: `(token, pending)` → its e-mail, when the
 /// token is valid and is (`pending`) or is not (`!pending`) a login awaiting its code.

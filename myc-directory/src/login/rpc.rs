@@ -14,10 +14,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+use super::LoginAnswer;
 use super::passwords::{PasswordError, Passwords};
 use super::rest::TotpRoutes;
 use super::totp::TotpError;
-use super::LoginAnswer;
 use crate::rpc::router::RPC_PATH;
 use crate::rpc::wire::{self, Call, Entry, ErrorObject, Incoming, MAX_BODY_BYTES, codes};
 

@@ -131,9 +131,7 @@ impl Totp {
     pub async fn start(&self, email: &str) -> Result<Zeroizing<String>, TotpError> {
         let mut secret = Zeroizing::new([0u8; 20]);
         getrandom::getrandom(&mut *secret).map_err(|_| TotpError::Secret)?;
-        let sealed = self
-            .seal(email, &*secret)
-            .map_err(|()| TotpError::Secret)?;
+        let sealed = self.seal(email, &*secret).map_err(|()| TotpError::Secret)?;
         if !self.0.store.put_totp(email, sealed).await? {
             return Err(TotpError::AlreadyEnabled);
         }

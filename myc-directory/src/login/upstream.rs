@@ -136,9 +136,10 @@ pub async fn read_database(url: &str) -> Result<UpstreamExport, ImportError> {
     .map_err(source)?;
     let mut export = UpstreamExport::default();
     for row in rows {
-        export
-            .users
-            .push((row.try_get(0).map_err(source)?, row.try_get(1).map_err(source)?));
+        export.users.push((
+            row.try_get(0).map_err(source)?,
+            row.try_get(1).map_err(source)?,
+        ));
     }
     // Older upstream databases have no `encrypted_dek` column: no v2 values either.
     export.system_dek = sqlx::query(
@@ -182,7 +183,9 @@ impl Totp {
     ) -> Result<Imported, ImportError> {
         let email = myc_profile::email::canonical(email).map_err(|_| ImportError::BadEmail)?;
         if mfa.len() > MAX_MFA_BYTES {
-            return Err(ImportError::Mfa(format!("longer than {MAX_MFA_BYTES} bytes")));
+            return Err(ImportError::Mfa(format!(
+                "longer than {MAX_MFA_BYTES} bytes"
+            )));
         }
         let parsed: Mfa = serde_json::from_str(mfa).map_err(|e| ImportError::Mfa(e.to_string()))?;
         let (verified, secret) = match parsed.totp {
@@ -216,9 +219,18 @@ mod tests {
 
     #[test]
     fn base32_as_upstream_writes_it() {
-        assert_eq!(&*key_of(b"JBSWY3DPEHPK3PXP").unwrap(), b"Hello!\xde\xad\xbe\xef");
-        assert_eq!(&*key_of(b"jbsw y3dp ehpk 3pxp").unwrap(), b"Hello!\xde\xad\xbe\xef");
-        assert!(matches!(key_of(b"not base32!"), Err(ImportError::NotBase32)));
+        assert_eq!(
+            &*key_of(b"JBSWY3DPEHPK3PXP").unwrap(),
+            b"Hello!\xde\xad\xbe\xef"
+        );
+        assert_eq!(
+            &*key_of(b"jbsw y3dp ehpk 3pxp").unwrap(),
+            b"Hello!\xde\xad\xbe\xef"
+        );
+        assert!(matches!(
+            key_of(b"not base32!"),
+            Err(ImportError::NotBase32)
+        ));
         assert!(matches!(key_of(b"JBSW"), Err(ImportError::NotBase32)));
     }
 }

@@ -92,7 +92,12 @@ impl SqlStore {
 
     /// Adds an enrolment brought from elsewhere (upstream's export): active or pending, no
     /// step taken yet. False, and nothing changed, when `email` has one already.
-    pub async fn import_totp(&self, email: &str, secret: Vec<u8>, active: bool) -> Result<bool, Error> {
+    pub async fn import_totp(
+        &self,
+        email: &str,
+        secret: Vec<u8>,
+        active: bool,
+    ) -> Result<bool, Error> {
         let inserted = sqlx::query(
             "INSERT INTO myc_totp (email, secret, active, last_step, failures, updated_at) \
              VALUES ($1, $2, $3, 0, 0, $4) ON CONFLICT DO NOTHING",
