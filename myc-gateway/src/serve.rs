@@ -474,6 +474,10 @@ pub async fn serve(
         }
         None => None,
     };
+    let admin_api = match &login {
+        Some(_) => admin_api.with_public_methods(myc_directory::login::rpc::SPECS),
+        None => admin_api,
+    };
     let mut admin_routes = myc_directory::rpc::router::router(admin_api.clone())
         .merge(myc_directory::rest::router(admin_api))
         .layer(

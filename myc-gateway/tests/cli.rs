@@ -263,5 +263,8 @@ fn admin_calls_go_through_the_use_cases() {
     // Every method is listed with its REST endpoint.
     let out = gateway(&dir, &["admin", "methods"], true);
     assert!(text(&out.stdout).contains("tenantOwner.owner.guest\tPOST /_adm/tenant-owner/owners"));
+    assert!(text(&out.stdout).contains(
+        "beginners.users.checkEmailPasswordValidity\tPOST /_adm/beginners/users/login\t"
+    ));
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -1113,6 +1113,57 @@ async fn beginners_users_methods_over_json_rpc_need_no_credential_and_open_nothi
         call("managers.tenants.list", json!({})),
     ]);
     assert_eq!(rpc_public(&base, batch).await.0, 401);
+    // rpc.discover lists them, marked; sent with a credential in a mixed batch, one is
+    // refused with a hint (the other still answers).
+    let account = rpc(
+        &base,
+        &token,
+        "beginners.accounts.create",
+        json!({"name": "Rio"}),
+    )
+    .await;
+    assert!(account.get("result").is_some(), "{account}");
+    let mixed = json!([
+        {"jsonrpc": "2.0", "id": 1, "method": "beginners.users.startPasswordRedefinition",
+         "params": {"email": "rio@example.com"}},
+        {"jsonrpc": "2.0", "id": 2, "method": "rpc.discover"},
+    ]);
+    let answers: Value = reqwest::Client::new()
+        .post(format!("{base}/_adm/rpc"))
+        .bearer_auth(&token)
+        .json(&mixed)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let by_id = |id: u64| {
+        answers
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == id)
+            .unwrap_or_else(|| panic!("{answers}"))
+            .clone()
+    };
+    assert_eq!(by_id(1)["error"]["code"], -32600, "{answers}");
+    assert!(
+        by_id(1)["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("needs no credential"),
+        "{answers}"
+    );
+    let methods = by_id(2)["result"]["methods"].as_array().unwrap().clone();
+    let public: Vec<&str> = methods
+        .iter()
+        .filter(|m| m["x-authentication"] == "none")
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(public.len(), 9, "{public:?}");
+    assert!(public.contains(&"beginners.users.totpCheckToken"));
+    assert!(public.iter().all(|m| m.starts_with("beginners.users.")));
     std::fs::remove_dir_all(&site.dir).unwrap();
 }
 

@@ -23,6 +23,7 @@ pub struct Api {
     invitations: Option<crate::mail::invitations::Invitations>,
     webhook_keys: Option<std::sync::Arc<crate::webhooks::WebhookKeys>>,
     descriptions: std::sync::Arc<super::describe::Descriptions>,
+    public: &'static [MethodSpec],
 }
 
 impl std::fmt::Debug for Api {
@@ -45,6 +46,7 @@ impl Api {
             invitations: None,
             webhook_keys: None,
             descriptions: std::sync::Arc::default(),
+            public: &[],
         }
     }
 
@@ -143,6 +145,20 @@ impl Api {
             .ok_or(UseCaseError::NotConfigured("connection strings"))
     }
 
+    /// Lists `specs` in `rpc.discover` as methods answered before authentication (by a layer
+    /// in front of this API, such as [`crate::login::rpc::public_first`]); a call of one that
+    /// reaches this API anyway (in a batch with other methods) is refused with a hint.
+    #[must_use]
+    pub fn with_public_methods(mut self, specs: &'static [MethodSpec]) -> Self {
+        self.public = specs;
+        self
+    }
+
+    /// The methods answered before authentication, as listed by [`Self::with_public_methods`].
+    pub fn public_methods(&self) -> &'static [MethodSpec] {
+        self.public
+    }
+
     /// The store the use cases run on.
     pub fn store(&self) -> &SqlStore {
         &self.store
@@ -151,6 +167,15 @@ impl Api {
     /// The result of one call.
     pub async fn call(&self, caller: &Caller, call: Call) -> Result<Value, ErrorObject> {
         let Some(spec) = methods::find(&call.method) else {
+            if self.public.iter().any(|m| m.name == call.method) {
+                return Err(ErrorObject::new(
+                    codes::INVALID_REQUEST,
+                    format!(
+                        "{} needs no credential: send it alone, or in a batch of only such methods",
+                        call.method
+                    ),
+                ));
+            }
             return Err(ErrorObject::new(
                 codes::METHOD_NOT_FOUND,
                 format!(

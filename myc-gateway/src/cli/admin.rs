@@ -38,6 +38,12 @@ pub(crate) async fn run(command: AdminCommand, cx: &Context) -> Result<(), CliEr
                     m.name, m.rest.method, m.rest.path, m.summary
                 );
             }
+            for m in myc_directory::login::rpc::SPECS {
+                println!(
+                    "{}\t{} {}\t{} (no credential; served with [smtp])",
+                    m.name, m.rest.method, m.rest.path, m.summary
+                );
+            }
             Ok(())
         }
         AdminCommand::Call { method, params } => {

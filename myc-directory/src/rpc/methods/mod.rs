@@ -98,7 +98,7 @@ pub(super) async fn run(
 ) -> Result<Value, UseCaseError> {
     let namespace = name.split_once('.').map_or(name, |(ns, _)| ns);
     match namespace {
-        "rpc" => Ok(super::discover::document()),
+        "rpc" => Ok(super::discover::document_with(api.public_methods())),
         "beginners" => beginners::run(api, caller, name, params).await,
         "managers" => managers::run(api, caller, name, params).await,
         "tenantOwner" => tenant_owner::run(api, caller, name, params).await,
