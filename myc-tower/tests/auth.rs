@@ -1111,3 +1111,101 @@ async fn unknown_accounts_pass_only_where_admitted() {
     assert_eq!(get("/signup", hs("alice@example.com")).await.0, 403);
     assert_eq!(get("/signup", "not-a-token".into()).await.0, 401);
 }
+
+/// An internal issuer configured without audiences (upstream's tokens carry none) skips the
+/// `aud` check for its own keys only; an OIDC provider configured without audiences takes
+/// nothing. Tried as an attacker would: IdP tokens for another application, IdP-signed
+/// tokens claiming the internal issuer, the internal secret claiming the IdP.
+#[tokio::test]
+async fn empty_audiences_open_nothing_beyond_the_internal_keys() {
+    let jwks = Jwks::default();
+    jwks.set(vec![public_jwk("rsa1", "rsa-1")]);
+    let url = jwks.serve().await;
+    let cache = |url: &str| {
+        Arc::new(JwksCache::new(
+            url.to_owned(),
+            Arc::new(HttpFetcher::new().unwrap()),
+            JwksPolicy::default(),
+        ))
+    };
+    const OPEN_ISS: &str = "https://open.example.test";
+    let verifier = JwtVerifier::new()
+        .internal(InternalIssuer {
+            issuer: INTERNAL_ISS.into(),
+            audiences: Vec::new(),
+            keys: vec![LocalKey::hmac(None, Algorithm::HS512, HMAC_SECRET).unwrap()],
+        })
+        .provider(OidcProvider {
+            issuer: IDP_ISS.into(),
+            audiences: vec![AUD.into()],
+            algorithms: vec![Algorithm::RS256],
+            jwks: cache(&url),
+            userinfo: None,
+            email: EmailPolicy::default(),
+        })
+        .provider(OidcProvider {
+            issuer: OPEN_ISS.into(),
+            audiences: Vec::new(),
+            algorithms: vec![Algorithm::RS256],
+            jwks: cache(&url),
+            userinfo: None,
+            email: EmailPolicy::default(),
+        });
+    let auth = Arc::new(Authenticator::new(verifier, Arc::new(Store::new())));
+    let base = serve(app(auth)).await;
+    let status = |token: String| {
+        let request = reqwest::Client::new()
+            .get(format!("{base}/authn"))
+            .bearer_auth(token);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    let with = |iss: &str, aud: Option<Value>| {
+        let mut c = claims(iss, "alice@example.com");
+        match aud {
+            Some(aud) => c["aud"] = aud,
+            None => {
+                c.as_object_mut().unwrap().remove("aud");
+            }
+        }
+        c
+    };
+    let internal = |c: &Value| mint(Algorithm::HS512, "hmac", None, c);
+    let idp = |c: &Value| mint(Algorithm::RS256, "rsa1", Some("rsa-1"), c);
+
+    // The internal issuer's own tokens: with no aud, or any, as upstream mints them.
+    assert_eq!(status(internal(&with(INTERNAL_ISS, None))).await, 200);
+    assert_eq!(
+        status(internal(&with(INTERNAL_ISS, Some(json!("x"))))).await,
+        200
+    );
+    // The IdP's key cannot stand in for the internal issuer, aud or not.
+    assert_eq!(status(idp(&with(INTERNAL_ISS, None))).await, 401);
+    assert_eq!(
+        status(idp(&with(INTERNAL_ISS, Some(json!(AUD))))).await,
+        401
+    );
+    // The internal secret cannot mint for the IdP.
+    assert_eq!(
+        status(internal(&with(IDP_ISS, Some(json!(AUD))))).await,
+        401
+    );
+    // The IdP still checks its audience: none, another application's, or a list without it.
+    assert_eq!(status(idp(&with(IDP_ISS, Some(json!(AUD))))).await, 200);
+    assert_eq!(status(idp(&with(IDP_ISS, None))).await, 401);
+    assert_eq!(
+        status(idp(&with(IDP_ISS, Some(json!("other-app"))))).await,
+        401
+    );
+    assert_eq!(
+        status(idp(&with(IDP_ISS, Some(json!(["other-app", "more"]))))).await,
+        401
+    );
+    // A provider configured without audiences takes no token at all, whatever its aud.
+    for aud in [None, Some(json!(AUD)), Some(json!("")), Some(json!([]))] {
+        assert_eq!(
+            status(idp(&with(OPEN_ISS, aud.clone()))).await,
+            401,
+            "{aud:?}"
+        );
+    }
+}
