@@ -13,6 +13,15 @@ use myc_directory::mail::templates::Sender;
 use myc_directory::store::SqlStore;
 
 fn links(store: &SqlStore, master: Arc<myc_crypto::MasterKey>) -> MagicLinks {
+    links_with(store, master, 100, 100)
+}
+
+fn links_with(
+    store: &SqlStore,
+    master: Arc<myc_crypto::MasterKey>,
+    per_address: u32,
+    per_client: u32,
+) -> MagicLinks {
     let mint: TokenMinter = Arc::new(|email: &str, stage: Stage| {
         let kind = if stage == Stage::TotpPending {
             "pending"
@@ -29,8 +38,8 @@ fn links(store: &SqlStore, master: Arc<myc_crypto::MasterKey>) -> MagicLinks {
             locale: "pt-BR".into(),
         },
         lifetime: Duration::from_secs(600),
-        per_address: 100,
-        per_client: 100,
+        per_address,
+        per_client,
         window: Duration::from_secs(60),
     };
     let totp = Totp::new(store.clone(), master.clone(), "Acme".into());
@@ -188,7 +197,47 @@ async fn link_for(store: &SqlStore, keys: &MailKeys, to: &str) -> (String, Strin
     panic!("no message to {to}");
 }
 
+/// Two replicas on one store share the limits, exactly, also when racing.
+async fn replicas_share_the_rate_limits(store: &SqlStore) {
+    use std::net::IpAddr;
+    let master = Arc::new(myc_crypto::MasterKey::from_bytes(&[9; 32]).unwrap());
+    let a = links_with(store, master.clone(), 3, 5);
+    let b = links_with(store, master.clone(), 3, 5);
+    let ip: IpAddr = "203.0.113.7".parse().unwrap();
+    a.request("lim@example.com", Some(ip)).await.unwrap();
+    b.request("LIM@example.com", Some(ip)).await.unwrap();
+    a.request("lim@example.com", Some(ip)).await.unwrap();
+    assert!(matches!(
+        b.request("lim@example.com", Some(ip)).await,
+        Err(LoginError::RateLimited)
+    ));
+    // The client's fifth request passes, its sixth does not, whatever the address.
+    b.request("other@example.com", Some(ip)).await.unwrap();
+    assert!(matches!(
+        a.request("third@example.com", Some(ip)).await,
+        Err(LoginError::RateLimited)
+    ));
+    a.request("fresh@example.com", Some("198.51.100.1".parse().unwrap()))
+        .await
+        .unwrap();
+    // Twelve requests racing on both replicas for one address: exactly three pass.
+    let mut racing = tokio::task::JoinSet::new();
+    for n in 0..12u8 {
+        let replica = if n % 2 == 0 { a.clone() } else { b.clone() };
+        let ip: IpAddr = format!("192.0.2.{}", n + 1).parse().unwrap();
+        racing.spawn(async move { replica.request("race@example.com", Some(ip)).await });
+    }
+    let passed = racing
+        .join_all()
+        .await
+        .into_iter()
+        .filter(Result::is_ok)
+        .count();
+    assert_eq!(passed, 3);
+}
+
 async fn journey(store: SqlStore) {
+    replicas_share_the_rate_limits(&store).await;
     use myc_directory::store::Store;
     store
         .create_account(myc_directory::store::NewAccount::user("ada@example.com"))

@@ -1,9 +1,9 @@
 //! [`MagicLinks`]: request, reveal and verify.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -79,29 +79,6 @@ pub enum LoginError {
     Mail(#[from] crate::mail::MailError),
 }
 
-/// Counts per key in fixed windows (per replica).
-#[derive(Default)]
-struct Limiter(Mutex<HashMap<String, (Instant, u32)>>);
-
-impl Limiter {
-    /// Counts one for `key`; false when over `limit` in the current `window`.
-    fn allow(&self, key: &str, limit: u32, window: Duration) -> bool {
-        let Ok(mut map) = self.0.lock() else {
-            return false;
-        };
-        let now = Instant::now();
-        if map.len() > 100_000 {
-            map.retain(|_, (start, _)| now.duration_since(*start) < window);
-        }
-        let entry = map.entry(key.to_owned()).or_insert((now, 0));
-        if now.duration_since(entry.0) >= window {
-            *entry = (now, 0);
-        }
-        entry.1 += 1;
-        entry.1 <= limit
-    }
-}
-
 /// The magic-link login (cheap to clone).
 #[derive(Clone)]
 pub struct MagicLinks(Arc<Inner>);
@@ -113,8 +90,8 @@ struct Inner {
     settings: MagicLinkSettings,
     mint: TokenMinter,
     totp: Option<super::totp::Totp>,
-    addresses: Limiter,
-    clients: Limiter,
+    /// When counters were last pruned (Unix seconds).
+    pruned: AtomicI64,
 }
 
 impl std::fmt::Debug for MagicLinks {
@@ -143,8 +120,7 @@ impl MagicLinks {
             settings,
             mint,
             totp,
-            addresses: Limiter::default(),
-            clients: Limiter::default(),
+            pruned: AtomicI64::new(0),
         }))
     }
 
@@ -176,16 +152,37 @@ impl MagicLinks {
         hex::encode(self.hmac("code-hash", &[email, code]))
     }
 
+    /// Counts a request under `kind`/`value` in the store (shared by replicas); false when
+    /// over `limit` in the window. Counters are keyed by HMAC: no address is stored.
+    async fn allow(&self, kind: &str, value: &str, limit: u32) -> Result<bool, LoginError> {
+        let window = i64::try_from(self.0.settings.window.as_secs()).unwrap_or(i64::MAX);
+        let store = &self.0.store;
+        let now = chrono::Utc::now().timestamp();
+        let last = self.0.pruned.load(Ordering::Relaxed);
+        if now - last >= 60
+            && self
+                .0
+                .pruned
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            store.prune_rate_limits(window).await?;
+        }
+        let key = hex::encode(self.hmac("limit", &[kind, value]));
+        Ok(store.hit_rate_limit(&key, window).await? <= u64::from(limit))
+    }
+
     /// `POST …/magic-link/request`: queues a link to `email`, whether it has an account or
-    /// not (the link is also how a new person signs up).
+    /// not (the link is also how a new person signs up). Limited per client address and per
+    /// e-mail address across every replica on the store.
     pub async fn request(&self, email: &str, client: Option<IpAddr>) -> Result<(), LoginError> {
         let s = &self.0.settings;
         let client_key = client.map_or_else(|| "-".to_owned(), |ip| ip.to_string());
-        if !self.0.clients.allow(&client_key, s.per_client, s.window) {
+        if !self.allow("client", &client_key, s.per_client).await? {
             return Err(LoginError::RateLimited);
         }
         let email = myc_profile::email::canonical(email).map_err(|_| LoginError::BadEmail)?;
-        if !self.0.addresses.allow(&email, s.per_address, s.window) {
+        if !self.allow("address", &email, s.per_address).await? {
             return Err(LoginError::RateLimited);
         }
         // Known or not, the same work after the answer: a link also signs a new person up

@@ -4,7 +4,7 @@
 //! - `request` sends a link to any valid address: known or not, the same work happens after
 //!   the same answer (a link is also how a new person signs up: its JWT admits them to
 //!   `beginners.accounts.create` only). It is rate limited per address and per client
-//!   address.
+//!   address, counted in the store, so every replica shares the counts.
 //! - The e-mailed link shows its 6-digit code only on a deliberate action: `GET` renders a
 //!   page with a button, the button `POST`s. A mail scanner or link preview that fetches
 //!   the URL reveals nothing and spends nothing. A link reveals its code once.

@@ -20,6 +20,7 @@
 //! | `myc_deks` | wrapped data keys per scope and generation (myc-crypto) |
 //! | `myc_secrets` | values sealed with a scope's DEK (myc-crypto), by scope and name |
 //! | `myc_telegram_links` | an account's linked Telegram user (one each way) |
+//! | `myc_rate_limits` | request counters per key and window, shared by replicas (login rate limits) |
 //! | `myc_nodes` | nodes the NATS credential issuer serves: SHA-256 of the node token, permissions, JWT lifetime, revocation |
 //!
 //! ```no_run
@@ -42,6 +43,7 @@ mod import;
 mod login_links;
 mod mail;
 mod passwords;
+mod rate_limits;
 mod resolve;
 mod roles;
 mod schema;

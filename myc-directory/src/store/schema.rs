@@ -315,6 +315,17 @@ CREATE TABLE myc_user_tokens (
 );
 "#,
     ),
+    (
+        14,
+        r#"
+CREATE TABLE myc_rate_limits (
+    key TEXT PRIMARY KEY,
+    window_start BIGINT NOT NULL,
+    hits BIGINT NOT NULL
+);
+CREATE INDEX myc_rate_limits_window ON myc_rate_limits(window_start);
+"#,
+    ),
 ];
 
 /// The newest schema version this build knows.
