@@ -122,6 +122,23 @@ impl Site {
         }
     }
 
+    /// A site in front of an upstream answering "secret data" on `/private/*`, with an
+    /// account for `email`.
+    async fn with_account(email: &str) -> Self {
+        let upstream =
+            myc_testkit::http::serve(axum::Router::new().fallback(|| async { "secret data" }))
+                .await
+                .to_string();
+        let site = Self::new();
+        site.write_config(&upstream);
+        common::admin(
+            &site.dir,
+            &site.env(),
+            &["accounts", "create", "--email", email],
+        );
+        site
+    }
+
     fn write_config(&self, upstream: &str) {
         std::fs::write(
             self.dir.join("gateway.toml"),
@@ -200,17 +217,7 @@ async fn post(url: &str, body: Value) -> (u16, Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_logs_in_with_the_link_in_their_mail() {
-    let upstream =
-        myc_testkit::http::serve(axum::Router::new().fallback(|| async { "secret data" }))
-            .await
-            .to_string();
-    let site = Site::new();
-    site.write_config(&upstream);
-    common::admin(
-        &site.dir,
-        &site.env(),
-        &["accounts", "create", "--email", "ada@example.com"],
-    );
+    let site = Site::with_account("ada@example.com").await;
     let _smtp = smtp_server(site.smtp_port, &site.maildir);
     let (_gateway, base) = site.serve();
     let magic = format!("{base}/_adm/beginners/users/magic-link");
@@ -753,17 +760,7 @@ async fn post_as(url: &str, token: &str, body: Value) -> (u16, Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_totp_the_link_alone_is_not_enough() {
-    let upstream =
-        myc_testkit::http::serve(axum::Router::new().fallback(|| async { "secret data" }))
-            .await
-            .to_string();
-    let site = Site::new();
-    site.write_config(&upstream);
-    common::admin(
-        &site.dir,
-        &site.env(),
-        &["accounts", "create", "--email", "tia@example.com"],
-    );
+    let site = Site::with_account("tia@example.com").await;
     let _smtp = smtp_server(site.smtp_port, &site.maildir);
     let (_gateway, base) = site.serve();
     let totp = format!("{base}/_adm/beginners/users/totp");
@@ -1198,17 +1195,7 @@ fn import_totp(site: &Site, from: &str, token_secret: &str) -> (bool, String, St
 async fn an_authenticator_app_set_up_upstream_keeps_working_after_the_import() {
     use myc_testkit::upstream::{Format, User, totp_database};
     const TOKEN_SECRET: &str = "7d0f2a61-35c4-4b8e-9a51-0c3e2f6b9d14";
-    let upstream =
-        myc_testkit::http::serve(axum::Router::new().fallback(|| async { "secret data" }))
-            .await
-            .to_string();
-    let site = Site::new();
-    site.write_config(&upstream);
-    common::admin(
-        &site.dir,
-        &site.env(),
-        &["accounts", "create", "--email", "uma@example.com"],
-    );
+    let site = Site::with_account("uma@example.com").await;
     // Upstream's PostgreSQL with uma's verified factor (the app holds JBSWY3DPEHPK3PXP).
     let database = myc_testkit::db::PgSchema::create().await;
     let uma = User {

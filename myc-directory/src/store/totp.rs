@@ -30,18 +30,7 @@ impl SqlStore {
             .execute(&self.pool)
             .await
             .map_err(db)?;
-        let inserted = sqlx::query(
-            "INSERT INTO myc_totp (email, secret, active, last_step, failures, updated_at) \
-             VALUES ($1, $2, 0, 0, 0, $3) ON CONFLICT DO NOTHING",
-        )
-        .bind(email)
-        .bind(secret)
-        .bind(now())
-        .execute(&self.pool)
-        .await
-        .map_err(db)?
-        .rows_affected();
-        Ok(inserted == 1)
+        self.import_totp(email, secret, false).await
     }
 
     /// The enrolment of `email`.
