@@ -918,17 +918,7 @@ fn mailed_code(site: &Site, to: &str, subject: &str) -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn passwords_register_activate_log_in_and_reset() {
-    let upstream =
-        myc_testkit::http::serve(axum::Router::new().fallback(|| async { "secret data" }))
-            .await
-            .to_string();
-    let site = Site::new();
-    site.write_config(&upstream);
-    common::admin(
-        &site.dir,
-        &site.env(),
-        &["accounts", "create", "--email", "pat@example.com"],
-    );
+    let site = Site::with_account("pat@example.com").await;
     let _smtp = smtp_server(site.smtp_port, &site.maildir);
     let (_gateway, base) = site.serve();
     let users = format!("{base}/_adm/beginners/users");
