@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::managers::Page;
 use super::subscriptions_manager::{GuestRecord, ListRoles, RoleId, roles_page};
-use super::{Caller, UseCaseError, audit, holds, require_tenant_manager};
+use super::{Audit, Caller, UseCaseError, holds, require_tenant_manager};
 use crate::store::{GuestRoleDetails, SqlStore};
 
 /// `accountManager.guests.guestToChildrenAccount` params.
@@ -70,15 +70,12 @@ pub async fn guest_to_children(
         .await?;
     let action = "accountManager.guests.guestToChildrenAccount";
     let detail = serde_json::json!({ "email": p.email, "roleId": p.role_id });
-    audit(
-        store,
-        caller,
-        action,
-        Some(p.tenant_id),
-        Some(p.account_id),
-        detail,
-    )
-    .await?;
+    Audit::of(caller, action)
+        .tenant(p.tenant_id)
+        .account(p.account_id)
+        .detail(detail)
+        .record(store)
+        .await?;
     let email = crate::store::normalize_email(&p.email)?;
     let invited = "guestAccount.invited";
     crate::webhooks::fire_guest(store, invited, p.tenant_id, p.account_id, &email, p.role_id).await;

@@ -1,5 +1,6 @@
 //! `beginners.*`: what any authenticated caller may do for itself.
 
+use super::Audit;
 use super::Caller;
 use myc_profile::Profile;
 
@@ -73,15 +74,11 @@ pub async fn accept_invitation(
             "no invitation to that account with that role for the caller".into(),
         ));
     }
-    super::audit(
-        store,
-        caller,
-        "beginners.guests.acceptInvitation",
-        None,
-        Some(params.account_id),
-        serde_json::json!({ "roleId": role.id }),
-    )
-    .await?;
+    Audit::of(caller, "beginners.guests.acceptInvitation")
+        .account(params.account_id)
+        .detail(serde_json::json!({ "roleId": role.id }))
+        .record(store)
+        .await?;
     Ok(email)
 }
 
@@ -132,15 +129,11 @@ pub async fn account_update_name(
     };
     store.update_account(p.account_id, &update).await?;
     let detail = serde_json::json!({ "name": name });
-    super::audit(
-        store,
-        caller,
-        "beginners.accounts.updateName",
-        None,
-        Some(p.account_id),
-        detail,
-    )
-    .await?;
+    Audit::of(caller, "beginners.accounts.updateName")
+        .account(p.account_id)
+        .detail(detail)
+        .record(store)
+        .await?;
     let record = store.account_record(p.account_id).await?;
     let payload = serde_json::json!({ "accountId": record.id, "name": record.name });
     let event = crate::webhooks::Event::now("userAccount.updated", payload);
@@ -163,15 +156,11 @@ pub async fn account_delete(
     };
     store.update_account(p.account_id, &update).await?;
     let detail = serde_json::json!({});
-    super::audit(
-        store,
-        caller,
-        "beginners.accounts.delete",
-        None,
-        Some(p.account_id),
-        detail,
-    )
-    .await?;
+    Audit::of(caller, "beginners.accounts.delete")
+        .account(p.account_id)
+        .detail(detail)
+        .record(store)
+        .await?;
     let payload = serde_json::json!({ "accountId": p.account_id });
     let event = crate::webhooks::Event::now("userAccount.deleted", payload);
     crate::webhooks::fire(store, event).await;
@@ -238,7 +227,11 @@ pub async fn meta(
         }
     };
     let detail = serde_json::json!({ "key": p.key });
-    super::audit(store, caller, name, None, Some(account), detail).await
+    Audit::of(caller, name)
+        .account(account)
+        .detail(detail)
+        .record(store)
+        .await
 }
 
 /// `beginners.tenants.getPublicInfo` params.

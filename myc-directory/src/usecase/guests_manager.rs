@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::{Caller, UseCaseError, audit, require_platform_admin};
+use super::{Audit, Caller, UseCaseError, require_platform_admin};
 use crate::store::{GuestRoleDetails, SqlStore};
 use myc_profile::Permission;
 use uuid::Uuid;
@@ -34,15 +34,12 @@ pub async fn create_guest_role(
     let role = store
         .create_guest_role_described(&params.name, &params.description, permission, params.system)
         .await?;
-    audit(
-        store,
-        caller,
-        "guestManager.guestRoles.create",
-        None,
-        None,
-        serde_json::json!({ "roleId": role.id, "slug": role.slug, "permission": permission }),
-    )
-    .await?;
+    Audit::of(caller, "guestManager.guestRoles.create")
+        .detail(
+            serde_json::json!({ "roleId": role.id, "slug": role.slug, "permission": permission }),
+        )
+        .record(store)
+        .await?;
     Ok(role)
 }
 
@@ -107,15 +104,10 @@ pub async fn delete_guest_role(
     require_platform_admin(caller)?;
     store.delete_guest_role(p.guest_role_id).await?;
     let detail = serde_json::json!({ "roleId": p.guest_role_id });
-    audit(
-        store,
-        caller,
-        "guestManager.guestRoles.delete",
-        None,
-        None,
-        detail,
-    )
-    .await
+    Audit::of(caller, "guestManager.guestRoles.delete")
+        .detail(detail)
+        .record(store)
+        .await
 }
 
 /// `guestManager.guestRoles.updateNameAndDescription` params.
@@ -144,7 +136,10 @@ pub async fn update_guest_role(
         .await?;
     let detail = serde_json::json!({ "roleId": p.guest_role_id, "name": p.name });
     let action = "guestManager.guestRoles.updateNameAndDescription";
-    audit(store, caller, action, None, None, detail).await?;
+    Audit::of(caller, action)
+        .detail(detail)
+        .record(store)
+        .await?;
     Ok(store.guest_role(p.guest_role_id).await?)
 }
 
@@ -169,15 +164,10 @@ pub async fn update_permission(
         .set_guest_role_permission(p.guest_role_id, p.permission)
         .await?;
     let detail = serde_json::json!({ "roleId": p.guest_role_id, "permission": p.permission });
-    audit(
-        store,
-        caller,
-        "guestManager.guestRoles.updatePermission",
-        None,
-        None,
-        detail,
-    )
-    .await?;
+    Audit::of(caller, "guestManager.guestRoles.updatePermission")
+        .detail(detail)
+        .record(store)
+        .await?;
     Ok(store.guest_role(p.guest_role_id).await?)
 }
 
@@ -213,6 +203,9 @@ pub async fn role_child(
         "guestManager.guestRoles.removeRoleChild"
     };
     let detail = serde_json::json!({ "roleId": p.guest_role_id, "childId": p.child_id });
-    audit(store, caller, action, None, None, detail).await?;
+    Audit::of(caller, action)
+        .detail(detail)
+        .record(store)
+        .await?;
     Ok(store.guest_role(p.guest_role_id).await?)
 }

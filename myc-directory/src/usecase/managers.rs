@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Caller, UseCaseError, require_platform_admin};
+use super::{Audit, Caller, UseCaseError, require_platform_admin};
 use crate::store::{Store, Tenant};
 
 /// `managers.tenants.list` params (upstream's names; every one optional).
@@ -163,15 +163,11 @@ pub async fn tenants_create(
     if let Some(description) = params.description.as_deref().filter(|d| !d.is_empty()) {
         store.describe_tenant(tenant.id, description).await?;
     }
-    super::audit(
-        store,
-        caller,
-        "managers.tenants.create",
-        Some(tenant.id),
-        None,
-        serde_json::json!({ "name": tenant.name, "ownerId": params.owner_id }),
-    )
-    .await?;
+    Audit::of(caller, "managers.tenants.create")
+        .tenant(tenant.id)
+        .detail(serde_json::json!({ "name": tenant.name, "ownerId": params.owner_id }))
+        .record(store)
+        .await?;
     Ok((tenant.into(), owner))
 }
 
@@ -195,7 +191,11 @@ pub async fn create_system_account(
     let account = store.create_system_account(&p.name, &p.actor).await?;
     let detail = serde_json::json!({ "name": account.name, "actor": p.actor });
     let action = "managers.accounts.createSystemAccount";
-    super::audit(store, caller, action, None, Some(account.id), detail).await?;
+    Audit::of(caller, action)
+        .account(account.id)
+        .detail(detail)
+        .record(store)
+        .await?;
     Ok(account)
 }
 
@@ -208,15 +208,10 @@ pub async fn create_system_roles(
     require_platform_admin(caller)?;
     let roles = store.create_system_roles().await?;
     let detail = serde_json::json!({ "count": roles.len() });
-    super::audit(
-        store,
-        caller,
-        "managers.guestRoles.createSystemRoles",
-        None,
-        None,
-        detail,
-    )
-    .await?;
+    Audit::of(caller, "managers.guestRoles.createSystemRoles")
+        .detail(detail)
+        .record(store)
+        .await?;
     Ok(roles)
 }
 
@@ -238,15 +233,11 @@ pub async fn tenants_delete(
     let name = super::tenant_name(store, p.id).await?;
     store.delete_tenant(p.id).await?;
     let detail = serde_json::json!({ "name": name });
-    super::audit(
-        store,
-        caller,
-        "managers.tenants.delete",
-        Some(p.id),
-        None,
-        detail,
-    )
-    .await
+    Audit::of(caller, "managers.tenants.delete")
+        .tenant(p.id)
+        .detail(detail)
+        .record(store)
+        .await
 }
 
 /// `managers.tenants.includeTenantOwner` / `excludeTenantOwner` params.
@@ -281,5 +272,9 @@ pub async fn tenant_owner(
         "managers.tenants.excludeTenantOwner"
     };
     let detail = serde_json::json!({ "ownerId": p.owner_id });
-    super::audit(store, caller, action, Some(p.id), None, detail).await
+    Audit::of(caller, action)
+        .tenant(p.id)
+        .detail(detail)
+        .record(store)
+        .await
 }

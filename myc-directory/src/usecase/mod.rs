@@ -203,28 +203,64 @@ pub(crate) async fn tenant_name(
         .ok_or_else(|| UseCaseError::NotFound(format!("tenant {tenant} not found")))
 }
 
-/// Records a mutation in the audit trail.
-pub(crate) async fn audit(
-    store: &crate::store::SqlStore,
-    caller: &Caller,
-    action: &str,
+/// The audit event of a use case's change: who (the caller; `via: "cli"` for the local
+/// operator), what (`action`), where (tenant, account) and details, recorded once the change
+/// succeeded.
+pub(crate) struct Audit<'a> {
+    caller: &'a Caller,
+    action: &'a str,
     tenant: Option<Uuid>,
     account: Option<Uuid>,
-    mut detail: serde_json::Value,
-) -> Result<(), UseCaseError> {
-    let operator = caller.is_local_operator();
-    if operator && let Some(map) = detail.as_object_mut() {
-        map.insert("via".into(), "cli".into());
-    }
-    store
-        .record_audit(crate::store::NewAuditEvent {
-            actor_account: (!operator).then_some(caller.profile.acc_id),
-            actor_email: caller.email(),
+    detail: serde_json::Value,
+}
+
+impl<'a> Audit<'a> {
+    /// `action` by `caller`, with no tenant, account or details yet.
+    pub(crate) fn of(caller: &'a Caller, action: &'a str) -> Self {
+        Self {
+            caller,
             action,
-            tenant_id: tenant,
-            account_id: account,
-            detail,
-        })
-        .await?;
-    Ok(())
+            tenant: None,
+            account: None,
+            detail: serde_json::json!({}),
+        }
+    }
+
+    /// The tenant it concerns.
+    pub(crate) fn tenant(mut self, tenant: impl Into<Option<Uuid>>) -> Self {
+        self.tenant = tenant.into();
+        self
+    }
+
+    /// The account it concerns.
+    pub(crate) fn account(mut self, account: impl Into<Option<Uuid>>) -> Self {
+        self.account = account.into();
+        self
+    }
+
+    /// What changed (a JSON object).
+    pub(crate) fn detail(mut self, detail: serde_json::Value) -> Self {
+        self.detail = detail;
+        self
+    }
+
+    /// Records it in the audit trail.
+    pub(crate) async fn record(self, store: &crate::store::SqlStore) -> Result<(), UseCaseError> {
+        let operator = self.caller.is_local_operator();
+        let mut detail = self.detail;
+        if operator && let Some(map) = detail.as_object_mut() {
+            map.insert("via".into(), "cli".into());
+        }
+        store
+            .record_audit(crate::store::NewAuditEvent {
+                actor_account: (!operator).then_some(self.caller.profile.acc_id),
+                actor_email: self.caller.email(),
+                action: self.action,
+                tenant_id: self.tenant,
+                account_id: self.account,
+                detail,
+            })
+            .await?;
+        Ok(())
+    }
 }

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{Caller, UseCaseError, audit, require_staff};
+use super::{Audit, Caller, UseCaseError, require_staff};
 use crate::store::{AccountRecord, SqlStore};
 
 /// `staff.accounts.upgradePrivileges` / `downgradePrivileges` params.
@@ -47,14 +47,10 @@ pub async fn change_privileges(
     } else {
         "staff.accounts.downgradePrivileges"
     };
-    audit(
-        store,
-        caller,
-        action,
-        None,
-        Some(p.account_id),
-        serde_json::json!({ "to": to }),
-    )
-    .await?;
+    Audit::of(caller, action)
+        .account(p.account_id)
+        .detail(serde_json::json!({ "to": to }))
+        .record(store)
+        .await?;
     Ok(store.account_record(p.account_id).await?)
 }

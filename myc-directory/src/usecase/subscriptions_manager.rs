@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::managers::Page;
-use super::{Caller, UseCaseError, audit, require_tenant_manager};
+use super::{Audit, Caller, UseCaseError, require_tenant_manager};
 use crate::store::{
     AccountDetails, AccountRecord, GuestRoleDetails, SqlStore, SubscriptionAccount,
     TenantAccountKind,
@@ -56,14 +56,14 @@ pub async fn create_subscription_account(
     let account = store
         .create_subscription_account(params.tenant_id, &params.name)
         .await?;
-    audit(
-        store,
+    Audit::of(
         caller,
         "subscriptionsManager.accounts.createSubscriptionAccount",
-        Some(params.tenant_id),
-        Some(account.id),
-        serde_json::json!({ "name": account.name }),
     )
+    .tenant(params.tenant_id)
+    .account(account.id)
+    .detail(serde_json::json!({ "name": account.name }))
+    .record(store)
     .await?;
     let record = SubscriptionAccountRecord::from(account);
     fire_account(store, "subscriptionAccount.created", &record).await;
@@ -130,15 +130,12 @@ pub async fn propagate(
     let deliveries = store.enqueue_event(event.name, |id| event.body(id)).await?;
     let action = "subscriptionsManager.accounts.propagateSubscriptionAccount";
     let detail = serde_json::json!({ "deliveries": deliveries });
-    audit(
-        store,
-        caller,
-        action,
-        Some(p.tenant_id),
-        Some(p.account_id),
-        detail,
-    )
-    .await?;
+    Audit::of(caller, action)
+        .tenant(p.tenant_id)
+        .account(p.account_id)
+        .detail(detail)
+        .record(store)
+        .await?;
     Ok(Propagated {
         account: record,
         deliveries,
@@ -245,14 +242,14 @@ pub async fn guest_user(
         .guest(params.account_id, &params.email, params.role_id)
         .await?
         .ok_or_else(|| UseCaseError::NotFound("the invitation vanished".into()))?;
-    audit(
-        store,
+    Audit::of(
         caller,
         "subscriptionsManager.guests.guestUserToSubscriptionAccount",
-        Some(params.tenant_id),
-        Some(params.account_id),
-        serde_json::json!({ "email": guest.email, "roleId": params.role_id }),
     )
+    .tenant(params.tenant_id)
+    .account(params.account_id)
+    .detail(serde_json::json!({ "email": guest.email, "roleId": params.role_id }))
+    .record(store)
     .await?;
     let (tenant, account, role) = (params.tenant_id, params.account_id, params.role_id);
     let invited = "guestAccount.invited";
@@ -284,14 +281,14 @@ pub async fn revoke_guest(
             params.email
         )));
     }
-    audit(
-        store,
+    Audit::of(
         caller,
         "subscriptionsManager.guests.revokeUserGuestToSubscriptionAccount",
-        Some(params.tenant_id),
-        Some(params.account_id),
-        serde_json::json!({ "email": params.email, "roleId": params.role_id }),
     )
+    .tenant(params.tenant_id)
+    .account(params.account_id)
+    .detail(serde_json::json!({ "email": params.email, "roleId": params.role_id }))
+    .record(store)
     .await?;
     let (tenant, account, role) = (params.tenant_id, params.account_id, params.role_id);
     let email = crate::store::normalize_email(&params.email)?;
@@ -357,15 +354,12 @@ pub async fn create_role_associated_account(
         .await?;
     let action = "subscriptionsManager.accounts.createRoleAssociatedAccount";
     let detail = serde_json::json!({ "name": account.name, "roleName": p.role_name });
-    audit(
-        store,
-        caller,
-        action,
-        Some(p.tenant_id),
-        Some(account.id),
-        detail,
-    )
-    .await?;
+    Audit::of(caller, action)
+        .tenant(p.tenant_id)
+        .account(account.id)
+        .detail(detail)
+        .record(store)
+        .await?;
     Ok(account)
 }
 
@@ -492,15 +486,12 @@ pub async fn update_account(
     let detail = serde_json::json!({
         "name": p.name, "isActive": p.is_active, "isChecked": p.is_checked, "isArchived": p.is_archived,
     });
-    audit(
-        store,
-        caller,
-        action,
-        Some(p.tenant_id),
-        Some(p.account_id),
-        detail,
-    )
-    .await?;
+    Audit::of(caller, action)
+        .tenant(p.tenant_id)
+        .account(p.account_id)
+        .detail(detail)
+        .record(store)
+        .await?;
     let record = store.account_record(p.account_id).await?;
     if record.account_type.get("subscription").is_some() {
         let payload = serde_json::json!({
@@ -597,15 +588,12 @@ pub async fn update_guest_flags(
     let action = "subscriptionsManager.guests.updateFlagsFromSubscriptionAccount";
     let detail =
         serde_json::json!({ "roleId": p.role_id, "permitFlags": permit, "denyFlags": deny });
-    audit(
-        store,
-        caller,
-        action,
-        Some(p.tenant_id),
-        Some(p.account_id),
-        detail,
-    )
-    .await
+    Audit::of(caller, action)
+        .tenant(p.tenant_id)
+        .account(p.account_id)
+        .detail(detail)
+        .record(store)
+        .await
 }
 
 /// `subscriptionsManager.guests.listGuestOnSubscriptionAccount` params.

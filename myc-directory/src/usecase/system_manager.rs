@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::managers::Page;
 use super::subscriptions_manager::paging;
-use super::{Caller, UseCaseError, audit};
+use super::{Audit, Caller, UseCaseError};
 use crate::store::{Delivery, DeliveryStatus, NewWebhook, SqlStore, WebhookRecord};
 use crate::webhooks::{EVENTS, HttpSecret, WebhookKeys};
 
@@ -132,15 +132,10 @@ pub async fn create(
     };
     let webhook = store.create_webhook(id, &new, secret).await?;
     let detail = serde_json::json!({ "webhookId": id, "trigger": p.trigger, "url": p.url });
-    audit(
-        store,
-        caller,
-        "systemManager.webhooks.create",
-        None,
-        None,
-        detail,
-    )
-    .await?;
+    Audit::of(caller, "systemManager.webhooks.create")
+        .detail(detail)
+        .record(store)
+        .await?;
     Ok(CreatedWebhook {
         webhook,
         signing_secret: keys.map(|k| k.signing_secret(id).to_string()),
@@ -231,15 +226,10 @@ pub async fn update(
     let detail = serde_json::json!({
         "webhookId": p.webhook_id, "isActive": p.is_active, "secretChanged": p.secret.is_some(),
     });
-    audit(
-        store,
-        caller,
-        "systemManager.webhooks.update",
-        None,
-        None,
-        detail,
-    )
-    .await?;
+    Audit::of(caller, "systemManager.webhooks.update")
+        .detail(detail)
+        .record(store)
+        .await?;
     Ok(webhook)
 }
 
@@ -256,15 +246,10 @@ pub async fn delete(store: &SqlStore, caller: &Caller, p: WebhookId) -> Result<(
     require_system_manager(caller)?;
     store.delete_webhook(p.webhook_id).await?;
     let detail = serde_json::json!({ "webhookId": p.webhook_id });
-    audit(
-        store,
-        caller,
-        "systemManager.webhooks.delete",
-        None,
-        None,
-        detail,
-    )
-    .await
+    Audit::of(caller, "systemManager.webhooks.delete")
+        .detail(detail)
+        .record(store)
+        .await
 }
 
 /// `systemManager.webhooks.listDeliveries` params (beyond upstream).
@@ -393,15 +378,10 @@ pub async fn create_error_code(
         )
         .await?;
     let detail = serde_json::json!({ "code": code.name });
-    audit(
-        store,
-        caller,
-        "systemManager.errorCodes.create",
-        None,
-        None,
-        detail,
-    )
-    .await?;
+    Audit::of(caller, "systemManager.errorCodes.create")
+        .detail(detail)
+        .record(store)
+        .await?;
     Ok(code)
 }
 
@@ -447,7 +427,10 @@ pub async fn reword_error_code(
         .await?;
     let detail = serde_json::json!({ "code": code.name });
     let action = "systemManager.errorCodes.updateMessageAndDetails";
-    audit(store, caller, action, None, None, detail).await?;
+    Audit::of(caller, action)
+        .detail(detail)
+        .record(store)
+        .await?;
     Ok(code)
 }
 
@@ -460,13 +443,8 @@ pub async fn delete_error_code(
     require_system_manager(caller)?;
     store.delete_error_code(&p.prefix, p.code).await?;
     let detail = serde_json::json!({ "code": format!("{}{:05}", p.prefix, p.code) });
-    audit(
-        store,
-        caller,
-        "systemManager.errorCodes.delete",
-        None,
-        None,
-        detail,
-    )
-    .await
+    Audit::of(caller, "systemManager.errorCodes.delete")
+        .detail(detail)
+        .record(store)
+        .await
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::tenant_owner::{TenantAccount, TenantId};
-use super::{Caller, SUBSCRIPTIONS_MANAGER_ROLE, UseCaseError, audit, require_tenant_admin};
+use super::{Audit, Caller, SUBSCRIPTIONS_MANAGER_ROLE, UseCaseError, require_tenant_admin};
 use crate::store::{AccountRecord, SqlStore, Tag, TenantAccountKind, TenantDetails};
 
 /// The system role `slug` with `permission`, which must exist
@@ -47,15 +47,12 @@ pub async fn create_subscription_manager_account(
         .await?;
     let action = "tenantManager.accounts.createSubscriptionManagerAccount";
     let detail = serde_json::json!({ "name": account.name });
-    audit(
-        store,
-        caller,
-        action,
-        Some(p.tenant_id),
-        Some(account.id),
-        detail,
-    )
-    .await?;
+    Audit::of(caller, action)
+        .tenant(p.tenant_id)
+        .account(account.id)
+        .detail(detail)
+        .record(store)
+        .await?;
     Ok(account)
 }
 
@@ -70,15 +67,11 @@ pub async fn delete_subscription_account(
         .delete_tenant_account(p.tenant_id, p.account_id, "subscription")
         .await?;
     let action = "tenantManager.accounts.deleteSubscriptionAccount";
-    audit(
-        store,
-        caller,
-        action,
-        Some(p.tenant_id),
-        Some(p.account_id),
-        serde_json::json!({}),
-    )
-    .await?;
+    Audit::of(caller, action)
+        .tenant(p.tenant_id)
+        .account(p.account_id)
+        .record(store)
+        .await?;
     let payload = serde_json::json!({ "accountId": p.account_id, "tenantId": p.tenant_id });
     let event = crate::webhooks::Event::now("subscriptionAccount.deleted", payload);
     crate::webhooks::fire(store, event).await;
@@ -129,15 +122,12 @@ pub async fn guest_to_manager_account(
     let created = store.invite_guest(p.account_id, &p.email, role).await?;
     let action = "tenantManager.guests.guestUserToSubscriptionManagerAccount";
     let detail = serde_json::json!({ "email": p.email, "roleId": role });
-    audit(
-        store,
-        caller,
-        action,
-        Some(p.tenant_id),
-        Some(p.account_id),
-        detail,
-    )
-    .await?;
+    Audit::of(caller, action)
+        .tenant(p.tenant_id)
+        .account(p.account_id)
+        .detail(detail)
+        .record(store)
+        .await?;
     let email = crate::store::normalize_email(&p.email)?;
     let invited = "guestAccount.invited";
     crate::webhooks::fire_guest(store, invited, p.tenant_id, p.account_id, &email, role).await;
@@ -184,15 +174,12 @@ pub async fn revoke_from_manager_account(
     }
     let action = "tenantManager.guests.revokeUserGuestToSubscriptionManagerAccount";
     let detail = serde_json::json!({ "email": p.email, "roleId": p.role_id });
-    audit(
-        store,
-        caller,
-        action,
-        Some(p.tenant_id),
-        Some(p.account_id),
-        detail,
-    )
-    .await?;
+    Audit::of(caller, action)
+        .tenant(p.tenant_id)
+        .account(p.account_id)
+        .detail(detail)
+        .record(store)
+        .await?;
     let email = crate::store::normalize_email(&p.email)?;
     let revoked = "guestAccount.revoked";
     let (tenant, account) = (p.tenant_id, p.account_id);
@@ -289,15 +276,12 @@ pub async fn tag(
     let name = format!("{namespace}.tags.{verb}");
     let id = tag.as_ref().map(|t| t.id).or(p.tag_id);
     let detail = serde_json::json!({ "tagId": id, "value": p.value });
-    audit(
-        store,
-        caller,
-        &name,
-        Some(p.tenant_id),
-        p.account_id,
-        detail,
-    )
-    .await?;
+    Audit::of(caller, &name)
+        .tenant(p.tenant_id)
+        .account(p.account_id)
+        .detail(detail)
+        .record(store)
+        .await?;
     Ok(tag)
 }
 

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{Caller, UseCaseError, audit, require_tenant_owner};
+use super::{Audit, Caller, UseCaseError, require_tenant_owner};
 use crate::store::{AccountRecord, SqlStore, TenantAccountKind, TenantFlag};
 
 /// Params naming a tenant only.
@@ -49,15 +49,12 @@ pub async fn create_management_account(
         })?;
     let detail = serde_json::json!({ "name": account.name });
     let action = "tenantOwner.accounts.createManagementAccount";
-    audit(
-        store,
-        caller,
-        action,
-        Some(p.tenant_id),
-        Some(account.id),
-        detail,
-    )
-    .await?;
+    Audit::of(caller, action)
+        .tenant(p.tenant_id)
+        .account(account.id)
+        .detail(detail)
+        .record(store)
+        .await?;
     Ok(account)
 }
 
@@ -72,15 +69,11 @@ pub async fn delete_tenant_manager_account(
         .delete_tenant_account(p.tenant_id, p.account_id, "tenantManager")
         .await?;
     let action = "tenantOwner.accounts.deleteTenantManagerAccount";
-    audit(
-        store,
-        caller,
-        action,
-        Some(p.tenant_id),
-        Some(p.account_id),
-        serde_json::json!({}),
-    )
-    .await
+    Audit::of(caller, action)
+        .tenant(p.tenant_id)
+        .account(p.account_id)
+        .record(store)
+        .await
 }
 
 /// `tenantOwner.meta.create` params.
@@ -116,15 +109,11 @@ pub async fn create_meta(
         .put_tenant_meta(p.tenant_id, &p.key, &p.value, true)
         .await?;
     let detail = serde_json::json!({ "key": p.key });
-    audit(
-        store,
-        caller,
-        "tenantOwner.meta.create",
-        Some(p.tenant_id),
-        None,
-        detail,
-    )
-    .await
+    Audit::of(caller, "tenantOwner.meta.create")
+        .tenant(p.tenant_id)
+        .detail(detail)
+        .record(store)
+        .await
 }
 
 /// `tenantOwner.meta.delete`.
@@ -141,15 +130,11 @@ pub async fn delete_meta(
         )));
     }
     let detail = serde_json::json!({ "key": p.key });
-    audit(
-        store,
-        caller,
-        "tenantOwner.meta.delete",
-        Some(p.tenant_id),
-        None,
-        detail,
-    )
-    .await
+    Audit::of(caller, "tenantOwner.meta.delete")
+        .tenant(p.tenant_id)
+        .detail(detail)
+        .record(store)
+        .await
 }
 
 /// `tenantOwner.owner.guest` / `.revoke` params.
@@ -184,15 +169,11 @@ pub async fn guest_owner(
         )));
     }
     let detail = serde_json::json!({ "email": p.email });
-    audit(
-        store,
-        caller,
-        "tenantOwner.owner.guest",
-        Some(p.tenant_id),
-        None,
-        detail,
-    )
-    .await
+    Audit::of(caller, "tenantOwner.owner.guest")
+        .tenant(p.tenant_id)
+        .detail(detail)
+        .record(store)
+        .await
 }
 
 /// `tenantOwner.owner.revoke`: removes a co-owner; the last owner stays.
@@ -216,15 +197,11 @@ pub async fn revoke_owner(
         )));
     }
     let detail = serde_json::json!({ "email": p.email });
-    audit(
-        store,
-        caller,
-        "tenantOwner.owner.revoke",
-        Some(p.tenant_id),
-        None,
-        detail,
-    )
-    .await
+    Audit::of(caller, "tenantOwner.owner.revoke")
+        .tenant(p.tenant_id)
+        .detail(detail)
+        .record(store)
+        .await
 }
 
 /// `tenantOwner.tenant.updateNameAndDescription` params.
@@ -253,7 +230,11 @@ pub async fn update_tenant(
         .await?;
     let detail = serde_json::json!({ "name": p.name, "description": p.description });
     let action = "tenantOwner.tenant.updateNameAndDescription";
-    audit(store, caller, action, Some(p.tenant_id), None, detail).await
+    Audit::of(caller, action)
+        .tenant(p.tenant_id)
+        .detail(detail)
+        .record(store)
+        .await
 }
 
 /// `tenantOwner.tenant.update{Archiving,Trashing,Verifying}Status` params: the flag is set
@@ -280,5 +261,9 @@ pub async fn set_status(
     store.set_tenant_flag(p.tenant_id, flag, on).await?;
     let detail = serde_json::json!({ "flag": format!("{flag:?}"), "value": on });
     let action = "tenantOwner.tenant.updateStatus";
-    audit(store, caller, action, Some(p.tenant_id), None, detail).await
+    Audit::of(caller, action)
+        .tenant(p.tenant_id)
+        .detail(detail)
+        .record(store)
+        .await
 }

@@ -6,7 +6,7 @@ use myc_profile::{HmacKeyring, Permission};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Caller, UseCaseError, audit};
+use super::{Audit, Caller, UseCaseError};
 use crate::store::{ConnectionStringRecord, SqlStore, Store, TokenRequest};
 
 /// The longest lifetime a caller may give its own connection string (one year).
@@ -119,15 +119,12 @@ pub async fn create(
             },
         )
         .await?;
-    audit(
-        store,
-        caller,
-        "beginners.tokens.create",
-        params.tenant_id,
-        Some(account),
-        serde_json::json!({ "tokenId": record.id, "name": record.name }),
-    )
-    .await?;
+    Audit::of(caller, "beginners.tokens.create")
+        .tenant(params.tenant_id)
+        .account(account)
+        .detail(serde_json::json!({ "tokenId": record.id, "name": record.name }))
+        .record(store)
+        .await?;
     Ok(value)
 }
 
@@ -168,15 +165,11 @@ pub async fn revoke(
         )));
     }
     store.revoke_connection_string(params.token_id).await?;
-    audit(
-        store,
-        caller,
-        "beginners.tokens.revoke",
-        None,
-        Some(account),
-        serde_json::json!({ "tokenId": params.token_id }),
-    )
-    .await?;
+    Audit::of(caller, "beginners.tokens.revoke")
+        .account(account)
+        .detail(serde_json::json!({ "tokenId": params.token_id }))
+        .record(store)
+        .await?;
     Ok(())
 }
 
@@ -198,13 +191,9 @@ pub async fn delete(
         )));
     }
     let detail = serde_json::json!({ "tokenId": params.token_id });
-    audit(
-        store,
-        caller,
-        "beginners.tokens.delete",
-        None,
-        Some(account),
-        detail,
-    )
-    .await
+    Audit::of(caller, "beginners.tokens.delete")
+        .account(account)
+        .detail(detail)
+        .record(store)
+        .await
 }

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{Caller, UseCaseError, audit, require_platform_admin};
+use super::{Audit, Caller, UseCaseError, require_platform_admin};
 use crate::store::{AccountRecord, AccountUpdate, SqlStore};
 
 /// `userManager.account.activate` / `.deactivate` params.
@@ -72,14 +72,9 @@ pub async fn set_state(
     store
         .update_account(params.account_id, &state.update())
         .await?;
-    audit(
-        store,
-        caller,
-        state.action(),
-        None,
-        Some(params.account_id),
-        serde_json::json!({}),
-    )
-    .await?;
+    Audit::of(caller, state.action())
+        .account(params.account_id)
+        .record(store)
+        .await?;
     Ok(store.account_record(params.account_id).await?)
 }
