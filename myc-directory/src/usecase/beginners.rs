@@ -1,8 +1,8 @@
 //! `beginners.*`: what any authenticated caller may do for itself.
 
-use super::Audit;
-use super::Caller;
 use myc_profile::Profile;
+
+use super::{Audit, Caller};
 
 /// `beginners.profile.get` params.
 #[derive(Clone, Copy, Debug, Default, serde::Deserialize)]
