@@ -204,15 +204,15 @@ methods = ["GET"]
     }
 }
 
-async fn post(url: &str, body: Value) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .post(url)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+/// Sends `request` with the JSON `body`; status and answer.
+async fn send(request: reqwest::RequestBuilder, body: Value) -> (u16, Value) {
+    let response = request.json(&body).send().await.unwrap();
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn post(url: &str, body: Value) -> (u16, Value) {
+    send(reqwest::Client::new().post(url), body).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -747,15 +747,7 @@ fn totp_step() -> u64 {
 
 /// `POST path` with `token` as bearer and `body`; status and answer.
 async fn post_as(url: &str, token: &str, body: Value) -> (u16, Value) {
-    let response = reqwest::Client::new()
-        .post(url)
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    send(reqwest::Client::new().post(url).bearer_auth(token), body).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
