@@ -72,10 +72,18 @@ pub enum Imported {
 
 /// Upstream's key material: the KEK from `tokenSecret` and, for `v2:` values, the system
 /// tenant's wrapped DEK.
-#[derive(Debug)]
 pub struct UpstreamKeys {
     kek: UpstreamKek,
     system_dek: Option<String>,
+}
+
+impl std::fmt::Debug for UpstreamKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpstreamKeys")
+            .field("kek", &self.kek)
+            .field("system_dek", &self.system_dek.as_ref().map(|_| "<wrapped>"))
+            .finish()
+    }
 }
 
 impl UpstreamKeys {
@@ -109,13 +117,22 @@ enum UpstreamTotp {
 
 /// The people with an `mfa` value, and the system tenant's wrapped DEK, as upstream's
 /// database holds them.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct UpstreamExport {
     /// `(email, mfa JSON)`.
     pub users: Vec<(String, String)>,
     /// `tenant.encrypted_dek` of the system tenant (absent before upstream's envelope
     /// encryption).
     pub system_dek: Option<String>,
+}
+
+impl std::fmt::Debug for UpstreamExport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpstreamExport")
+            .field("users", &self.users.len())
+            .field("system_dek", &self.system_dek.as_ref().map(|_| "<wrapped>"))
+            .finish()
+    }
 }
 
 /// Reads `user.email`/`user.mfa` and the system tenant's DEK from upstream's database at
@@ -216,6 +233,22 @@ impl Totp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_shows_no_key_material() {
+        let keys = UpstreamKeys::new(
+            "550e8400-e29b-41d4-a716-446655440000",
+            Some("v2:c2VjcmV0".into()),
+        )
+        .unwrap();
+        let export = UpstreamExport {
+            users: vec![("a@example.com".into(), "{\"totp\":\"v2:c2VjcmV0\"}".into())],
+            system_dek: Some("v2:c2VjcmV0".into()),
+        };
+        for text in [format!("{keys:?}"), format!("{export:?}")] {
+            assert!(!text.contains("c2VjcmV0"), "{text}");
+        }
+    }
 
     #[test]
     fn base32_as_upstream_writes_it() {
