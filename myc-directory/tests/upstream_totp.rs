@@ -71,32 +71,49 @@ async fn import(source: &str, store: SqlStore) {
     .unwrap();
     let (email, mfa) = &export.users[0];
     assert!(matches!(
-        totp.import_upstream(email, mfa, &wrong).await,
+        totp.import_upstream(email, mfa, &wrong, false).await,
         Err(ImportError::Open(_))
     ));
     assert!(!totp.enabled("ann@example.com").await.unwrap());
     // Neither does a v2 value without the system DEK.
     let no_dek = UpstreamKeys::new(TOKEN_SECRET, None).unwrap();
-    assert!(totp.import_upstream(email, mfa, &no_dek).await.is_err());
+    assert!(
+        totp.import_upstream(email, mfa, &no_dek, false)
+            .await
+            .is_err()
+    );
     assert!(matches!(
         UpstreamKeys::new("not a uuid", None),
         Err(ImportError::Open(_))
     ));
 
     let keys = UpstreamKeys::new(TOKEN_SECRET, export.system_dek.clone()).unwrap();
+    let expected = [
+        Imported::Added { active: true },
+        Imported::Added { active: true },
+        Imported::Added { active: false },
+        Imported::NoFactor,
+    ];
+    // A dry run opens every secret, tells the same outcomes and writes nothing.
+    for (n, (email, mfa)) in export.users.iter().enumerate() {
+        let outcome = totp.import_upstream(email, mfa, &keys, true).await.unwrap();
+        assert_eq!(outcome, expected[n]);
+    }
+    assert!(!totp.enabled("ann@example.com").await.unwrap());
+    assert!(
+        totp.import_upstream(email, mfa, &wrong, true)
+            .await
+            .is_err()
+    );
     let mut outcomes = Vec::new();
     for (email, mfa) in &export.users {
-        outcomes.push(totp.import_upstream(email, mfa, &keys).await.unwrap());
+        outcomes.push(
+            totp.import_upstream(email, mfa, &keys, false)
+                .await
+                .unwrap(),
+        );
     }
-    assert_eq!(
-        outcomes,
-        [
-            Imported::Added { active: true },
-            Imported::Added { active: true },
-            Imported::Added { active: false },
-            Imported::NoFactor
-        ]
-    );
+    assert_eq!(outcomes, expected);
     // The apps' codes complete logins (the e-mail is canonical now), once.
     let ann = b"Hello!\xde\xad\xbe\xef";
     let now = step();
@@ -119,10 +136,16 @@ async fn import(source: &str, store: SqlStore) {
     assert!(totp.enabled("cid@example.com").await.unwrap());
     assert!(!totp.enabled("dee@example.com").await.unwrap());
 
-    // Re-running keeps what is there (ann's used step is not reset).
+    // Re-running keeps what is there (ann's used step is not reset); so says a dry run.
     let (email, mfa) = &export.users[0];
     assert_eq!(
-        totp.import_upstream(email, mfa, &keys).await.unwrap(),
+        totp.import_upstream(email, mfa, &keys, true).await.unwrap(),
+        Imported::Kept
+    );
+    assert_eq!(
+        totp.import_upstream(email, mfa, &keys, false)
+            .await
+            .unwrap(),
         Imported::Kept
     );
     assert!(
@@ -132,13 +155,14 @@ async fn import(source: &str, store: SqlStore) {
     );
     // Not upstream's JSON, or too long: typed refusals.
     assert!(matches!(
-        totp.import_upstream("eve@example.com", "{\"totp\": 3}", &keys)
+        totp.import_upstream("eve@example.com", "{\"totp\": 3}", &keys, false)
             .await,
         Err(ImportError::Mfa(_))
     ));
     let long = format!("{{\"x\": \"{}\"}}", "a".repeat(20_000));
     assert!(matches!(
-        totp.import_upstream("eve@example.com", &long, &keys).await,
+        totp.import_upstream("eve@example.com", &long, &keys, false)
+            .await,
         Err(ImportError::Mfa(_))
     ));
 }

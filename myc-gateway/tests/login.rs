@@ -1148,10 +1148,17 @@ async fn beginners_users_methods_over_json_rpc_need_no_credential_and_open_nothi
 
 /// `myc-gateway directory import-totp --from URL` with `token_secret` on stdin: (success,
 /// stdout, stderr).
-fn import_totp(site: &Site, from: &str, token_secret: &str) -> (bool, String, String) {
+fn import_totp(
+    site: &Site,
+    from: &str,
+    token_secret: &str,
+    extra: &[&str],
+) -> (bool, String, String) {
     use std::io::Write;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_myc-gateway"))
-        .args(["directory", "import-totp", "--from", from, "--config"])
+        .args(["directory", "import-totp", "--from", from])
+        .args(extra)
+        .arg("--config")
         .arg(site.dir.join("gateway.toml"))
         .envs(site.env())
         .stdin(std::process::Stdio::piped())
@@ -1188,18 +1195,28 @@ async fn an_authenticator_app_set_up_upstream_keeps_working_after_the_import() {
     };
     totp_database(&database.url, TOKEN_SECRET, &[uma]).await;
     // The wrong tokenSecret opens nothing: one line per person, a failing exit.
-    let (ok, out, err) = import_totp(&site, &database.url, "00000000-0000-4000-8000-000000000000");
+    let (ok, out, err) = import_totp(
+        &site,
+        &database.url,
+        "00000000-0000-4000-8000-000000000000",
+        &[],
+    );
     assert!(!ok && out.contains("1 failed"), "{out} / {err}");
     assert!(
         err.contains("uma@example.com: the secret does not open"),
         "{err}"
     );
-    let (ok, _, err) = import_totp(&site, &database.url, "not a uuid");
+    let (ok, _, err) = import_totp(&site, &database.url, "not a uuid", &[]);
     assert!(!ok && err.contains("tokenSecret"), "{err}");
-    let (ok, out, err) = import_totp(&site, &database.url, TOKEN_SECRET);
+    let (ok, out, err) = import_totp(&site, &database.url, TOKEN_SECRET, &["--dry-run"]);
+    assert!(
+        ok && out.contains("dry run") && out.contains("1 active"),
+        "{out} / {err}"
+    );
+    let (ok, out, err) = import_totp(&site, &database.url, TOKEN_SECRET, &[]);
     assert!(ok, "{err}");
     assert!(out.contains("1 active, 0 pending, 0 kept"), "{out}");
-    let (ok, out, _) = import_totp(&site, &database.url, TOKEN_SECRET);
+    let (ok, out, _) = import_totp(&site, &database.url, TOKEN_SECRET, &[]);
     assert!(ok && out.contains("0 active, 0 pending, 1 kept"), "{out}");
     database.drop_schema().await;
 

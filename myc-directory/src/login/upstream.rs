@@ -190,40 +190,81 @@ fn key_of(text: &[u8]) -> Result<Zeroizing<Vec<u8>>, ImportError> {
     Ok(Zeroizing::new(key))
 }
 
+/// An upstream enrolment, opened: the TOTP key and whether upstream had it verified.
+pub struct OpenedTotp {
+    /// The key (the bytes behind the app's base32 text).
+    pub key: Zeroizing<Vec<u8>>,
+    /// Whether the person confirmed it upstream.
+    pub verified: bool,
+}
+
+impl std::fmt::Debug for OpenedTotp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenedTotp")
+            .field("verified", &self.verified)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Opens the factor in upstream's `mfa` JSON; `None` when there is none.
+pub fn open_upstream(mfa: &str, keys: &UpstreamKeys) -> Result<Option<OpenedTotp>, ImportError> {
+    if mfa.len() > MAX_MFA_BYTES {
+        return Err(ImportError::Mfa(format!(
+            "longer than {MAX_MFA_BYTES} bytes"
+        )));
+    }
+    let parsed: Mfa = serde_json::from_str(mfa).map_err(|e| ImportError::Mfa(e.to_string()))?;
+    let (verified, secret) = match parsed.totp {
+        UpstreamTotp::Unknown | UpstreamTotp::Disabled => return Ok(None),
+        UpstreamTotp::Enabled { secret: None, .. } => return Ok(None),
+        UpstreamTotp::Enabled {
+            verified,
+            secret: Some(secret),
+            ..
+        } => (verified, secret),
+    };
+    let text = keys.kek.open_any(
+        keys.system_dek.as_deref(),
+        uuid::Uuid::nil(),
+        TOTP_FIELD,
+        &secret,
+    )?;
+    Ok(Some(OpenedTotp {
+        key: key_of(&text)?,
+        verified,
+    }))
+}
+
 impl Totp {
-    /// Imports the upstream enrolment of `email` from its `mfa` JSON.
+    /// Imports the upstream enrolment of `email` from its `mfa` JSON; with `dry_run`, opens
+    /// it and tells what would happen, writing nothing.
     pub async fn import_upstream(
         &self,
         email: &str,
         mfa: &str,
         keys: &UpstreamKeys,
+        dry_run: bool,
     ) -> Result<Imported, ImportError> {
         let email = myc_profile::email::canonical(email).map_err(|_| ImportError::BadEmail)?;
-        if mfa.len() > MAX_MFA_BYTES {
-            return Err(ImportError::Mfa(format!(
-                "longer than {MAX_MFA_BYTES} bytes"
-            )));
-        }
-        let parsed: Mfa = serde_json::from_str(mfa).map_err(|e| ImportError::Mfa(e.to_string()))?;
-        let (verified, secret) = match parsed.totp {
-            UpstreamTotp::Unknown | UpstreamTotp::Disabled => return Ok(Imported::NoFactor),
-            UpstreamTotp::Enabled { secret: None, .. } => return Ok(Imported::NoFactor),
-            UpstreamTotp::Enabled {
-                verified,
-                secret: Some(secret),
-                ..
-            } => (verified, secret),
+        let Some(opened) = open_upstream(mfa, keys)? else {
+            return Ok(Imported::NoFactor);
         };
-        let text = keys.kek.open_any(
-            keys.system_dek.as_deref(),
-            uuid::Uuid::nil(),
-            TOTP_FIELD,
-            &secret,
-        )?;
-        let key = key_of(&text)?;
-        let sealed = self.seal(&email, &key).map_err(|()| ImportError::Seal)?;
-        if self.store().import_totp(&email, sealed, verified).await? {
-            Ok(Imported::Added { active: verified })
+        let added = Imported::Added {
+            active: opened.verified,
+        };
+        if dry_run {
+            let exists = self.store().totp(&email).await?.is_some();
+            return Ok(if exists { Imported::Kept } else { added });
+        }
+        let sealed = self
+            .seal(&email, &opened.key)
+            .map_err(|()| ImportError::Seal)?;
+        if self
+            .store()
+            .import_totp(&email, sealed, opened.verified)
+            .await?
+        {
+            Ok(added)
         } else {
             Ok(Imported::Kept)
         }

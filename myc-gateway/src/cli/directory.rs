@@ -24,6 +24,9 @@ pub(crate) enum DirectoryCommand {
         /// Upstream's database (`postgres://…` or `sqlite://…`), read only.
         #[arg(long = "from", value_name = "URL")]
         from: String,
+        /// Open every secret and report what would happen; write nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -44,7 +47,7 @@ fn read_bounded(path: &Path) -> Result<String, CliError> {
 pub(crate) async fn run(command: DirectoryCommand, cx: &Context) -> Result<(), CliError> {
     match command {
         DirectoryCommand::Import { file } => import(file, cx).await,
-        DirectoryCommand::ImportTotp { from } => import_totp(&from, cx).await,
+        DirectoryCommand::ImportTotp { from, dry_run } => import_totp(&from, dry_run, cx).await,
     }
 }
 
@@ -60,7 +63,7 @@ async fn import(file: PathBuf, cx: &Context) -> Result<(), CliError> {
     Ok(())
 }
 
-async fn import_totp(from: &str, cx: &Context) -> Result<(), CliError> {
+async fn import_totp(from: &str, dry_run: bool, cx: &Context) -> Result<(), CliError> {
     use myc_directory::login::totp::Totp;
     use myc_directory::login::upstream::{Imported, UpstreamKeys, read_database};
     let config = cx.config()?;
@@ -85,7 +88,7 @@ async fn import_totp(from: &str, cx: &Context) -> Result<(), CliError> {
     let totp = Totp::new(store, secrets.master.clone(), String::new());
     let (mut active, mut pending, mut kept, mut none, mut failed) = (0, 0, 0, 0, 0);
     for (email, mfa) in &export.users {
-        match totp.import_upstream(email, mfa, &keys).await {
+        match totp.import_upstream(email, mfa, &keys, dry_run).await {
             Ok(Imported::Added { active: true }) => active += 1,
             Ok(Imported::Added { active: false }) => pending += 1,
             Ok(Imported::Kept) => kept += 1,
@@ -96,8 +99,13 @@ async fn import_totp(from: &str, cx: &Context) -> Result<(), CliError> {
             }
         }
     }
+    let mode = if dry_run {
+        " (dry run: nothing written)"
+    } else {
+        ""
+    };
     println!(
-        "TOTP from upstream: {active} active, {pending} pending, {kept} kept, {none} without a factor, {failed} failed"
+        "TOTP from upstream{mode}: {active} active, {pending} pending, {kept} kept, {none} without a factor, {failed} failed"
     );
     if failed > 0 {
         return Err(CliError::Refused(format!(
