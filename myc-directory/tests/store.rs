@@ -607,6 +607,61 @@ async fn login_links(f: &Fixture) {
     assert_eq!(s.login_links_since("a@example.com", 0).await.unwrap(), 2);
 }
 
+/// Mailed one-use codes: taken once, for their address and purpose only, never once
+/// expired.
+async fn user_tokens(f: &Fixture) {
+    let s = &f.store;
+    s.create_user_token("a@example.com", "reset", "h1", 600)
+        .await
+        .unwrap();
+    s.create_user_token("a@example.com", "reset", "h0", -1)
+        .await
+        .unwrap();
+    assert!(
+        !s.take_user_token("a@example.com", "reset", "h0")
+            .await
+            .unwrap(),
+        "expired"
+    );
+    assert!(
+        !s.take_user_token("b@example.com", "reset", "h1")
+            .await
+            .unwrap(),
+        "another address"
+    );
+    assert!(
+        !s.take_user_token("a@example.com", "activate", "h1")
+            .await
+            .unwrap(),
+        "another purpose"
+    );
+    assert!(
+        s.take_user_token("a@example.com", "reset", "h1")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.take_user_token("a@example.com", "reset", "h1")
+            .await
+            .unwrap(),
+        "used once"
+    );
+}
+
+/// Rate-limit counters: per key, reset when their window is over, pruned when old.
+async fn rate_limits(f: &Fixture) {
+    let s = &f.store;
+    assert_eq!(s.hit_rate_limit("k", 1).await.unwrap(), 1);
+    assert_eq!(s.hit_rate_limit("k", 1).await.unwrap(), 2);
+    assert_eq!(s.hit_rate_limit("other", 1).await.unwrap(), 1);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(s.hit_rate_limit("k", 1).await.unwrap(), 1, "a new window");
+    assert_eq!(s.hit_rate_limit("k", 3600).await.unwrap(), 2);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(s.prune_rate_limits(1).await.unwrap(), 2);
+    assert_eq!(s.hit_rate_limit("k", 3600).await.unwrap(), 1, "pruned");
+}
+
 macro_rules! suite {
     ($backend:ident) => {
         mod $backend {
@@ -628,6 +683,8 @@ macro_rules! suite {
             case!(directory_import);
             case!(mail_outbox);
             case!(login_links);
+            case!(user_tokens);
+            case!(rate_limits);
         }
     };
 }
