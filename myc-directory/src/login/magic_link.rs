@@ -124,6 +124,11 @@ impl MagicLinks {
         }))
     }
 
+    /// The language of messages and pages (`[core.accountLifeCycle] locale`).
+    pub fn locale(&self) -> &str {
+        &self.0.settings.sender.locale
+    }
+
     fn hmac(&self, label: &str, parts: &[&str]) -> [u8; 32] {
         // A 32-byte HMAC key is the same key zero-padded to the 64-byte block.
         let mut block = Zeroizing::new([0u8; 64]);

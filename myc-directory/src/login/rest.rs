@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{LoginError, MagicLinks};
-use crate::mail::templates::escape;
+use crate::mail::templates::{LinkPage, escape};
 
 /// The magic-link endpoints' common prefix.
 pub const PREFIX: &str = "/_adm/beginners/users/magic-link/";
@@ -284,9 +284,9 @@ async fn request(
     }
 }
 
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
+fn page(status: StatusCode, lang: &str, title: &str, body: &str) -> Response {
     let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title}</title><style>body{{font-family:sans-serif;max-width:28rem;margin:4rem auto;\
          text-align:center}}#code{{font-size:2.5rem;letter-spacing:.4rem;font-family:monospace}}\
@@ -310,37 +310,51 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
     response
 }
 
-/// `GET display`: a button; nothing is spent or shown until it is pressed.
-async fn display(Query(params): Query<LinkParams>) -> Response {
+/// The button page of a link, in `words`' language.
+fn button_page(words: &LinkPage, email: &str, token: &str) -> Response {
     let body = format!(
-        "<h1>Sign in</h1><p>Press the button to show your one-time code for {}.</p>\
-         <form method=\"post\"><input type=\"hidden\" name=\"email\" value=\"{}\">\
-         <input type=\"hidden\" name=\"token\" value=\"{}\">\
-         <button id=\"reveal\" type=\"submit\">Show my code</button></form>",
-        escape(&params.email),
-        escape(&params.email),
-        escape(&params.token)
+        "<h1>{sign_in}</h1><p>{press} {email}.</p>\
+         <form method=\"post\"><input type=\"hidden\" name=\"email\" value=\"{email}\">\
+         <input type=\"hidden\" name=\"token\" value=\"{token}\">\
+         <button id=\"reveal\" type=\"submit\">{button}</button></form>",
+        sign_in = escape(words.sign_in),
+        press = escape(words.press_for),
+        email = escape(email),
+        token = escape(token),
+        button = escape(words.button),
     );
-    page(StatusCode::OK, "Sign in", &body)
+    page(StatusCode::OK, words.lang, words.sign_in, &body)
+}
+
+/// `GET display`: a button; nothing is spent or shown until it is pressed.
+async fn display(State(links): State<MagicLinks>, Query(params): Query<LinkParams>) -> Response {
+    button_page(&LinkPage::of(links.locale()), &params.email, &params.token)
 }
 
 /// `POST display` (the button): the code, once.
 async fn reveal(State(links): State<MagicLinks>, Form(params): Form<LinkParams>) -> Response {
+    let words = LinkPage::of(links.locale());
     match links.reveal(&params.email, &params.token).await {
         Ok(code) => page(
             StatusCode::OK,
-            "Your code",
+            words.lang,
+            words.your_code,
             &format!(
-                "<h1>Your code</h1><p id=\"code\">{}</p><p>Type it where you asked to sign in. \
-                 It works once.</p>",
-                escape(&code)
+                "<h1>{}</h1><p id=\"code\">{}</p><p>{}</p>",
+                escape(words.your_code),
+                escape(&code),
+                escape(words.works_once)
             ),
         ),
         Err(LoginError::InvalidLink) => page(
             StatusCode::GONE,
-            "Link no longer valid",
-            "<h1>This link is no longer valid</h1><p>It expired, or its code was shown \
-             already. Ask for a new one.</p>",
+            words.lang,
+            words.gone_title,
+            &format!(
+                "<h1>{}</h1><p>{}</p>",
+                escape(words.gone_title),
+                escape(words.gone_text)
+            ),
         ),
         Err(e) => refusal(&e),
     }
@@ -438,5 +452,40 @@ async fn finish_reset(
     {
         Ok(()) => Json(json!(true)).into_response(),
         Err(e) => password_refusal(&e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn text(response: Response) -> String {
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap_or_default();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    #[tokio::test]
+    async fn the_button_page_speaks_the_configured_language_and_escapes_what_it_echoes() {
+        let pt = text(button_page(
+            &LinkPage::of("pt-BR"),
+            "a@b.example",
+            "t\"><x>",
+        ))
+        .await;
+        assert!(
+            pt.contains("lang=\"pt-BR\"") && pt.contains("Mostrar meu código"),
+            "{pt}"
+        );
+        assert!(
+            pt.contains("t&quot;&gt;&lt;x&gt;") && !pt.contains("<x>"),
+            "{pt}"
+        );
+        let en = text(button_page(&LinkPage::of("fr-FR"), "a@b.example", "t")).await;
+        assert!(
+            en.contains("lang=\"en\"") && en.contains("Show my code"),
+            "{en}"
+        );
     }
 }

@@ -34,6 +34,56 @@ impl Locale {
     }
 }
 
+/// The words of the magic-link page: the button that reveals the code, the code, and the
+/// page of a spent or expired link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinkPage {
+    /// The page's `lang`.
+    pub lang: &'static str,
+    /// Title and heading of the button page.
+    pub sign_in: &'static str,
+    /// Before the address on the button page.
+    pub press_for: &'static str,
+    /// The button.
+    pub button: &'static str,
+    /// Title and heading of the code page.
+    pub your_code: &'static str,
+    /// Under the code.
+    pub works_once: &'static str,
+    /// Title of the spent-link page.
+    pub gone_title: &'static str,
+    /// Text of the spent-link page.
+    pub gone_text: &'static str,
+}
+
+impl LinkPage {
+    /// The words in `locale` (a tag, as [`Locale::of`] reads it).
+    pub fn of(locale: &str) -> Self {
+        match Locale::of(locale) {
+            Locale::PtBr => Self {
+                lang: "pt-BR",
+                sign_in: "Entrar",
+                press_for: "Pressione o botão para ver seu código de uso único para",
+                button: "Mostrar meu código",
+                your_code: "Seu código",
+                works_once: "Digite-o onde você pediu para entrar. Ele vale uma vez.",
+                gone_title: "Este link não vale mais",
+                gone_text: "Ele expirou, ou seu código já foi mostrado. Peça um novo.",
+            },
+            Locale::EnUs => Self {
+                lang: "en",
+                sign_in: "Sign in",
+                press_for: "Press the button to show your one-time code for",
+                button: "Show my code",
+                your_code: "Your code",
+                works_once: "Type it where you asked to sign in. It works once.",
+                gone_title: "This link is no longer valid",
+                gone_text: "It expired, or its code was shown already. Ask for a new one.",
+            },
+        }
+    }
+}
+
 /// `text` safe inside HTML text and attribute values.
 pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
