@@ -188,7 +188,25 @@ fn unauthenticated() -> Response {
         .into_response()
 }
 
-async fn totp_enable(State(routes): State<TotpRoutes>, headers: axum::http::HeaderMap) -> Response {
+/// `totp/enable` query (upstream's `qrCode`).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EnableQuery {
+    #[serde(default)]
+    qr_code: Option<bool>,
+}
+
+async fn totp_enable(
+    State(routes): State<TotpRoutes>,
+    Query(query): Query<EnableQuery>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    if query.qr_code == Some(true) {
+        // Upstream answers a base64 PNG labelled image/jpeg; the URL renders anywhere.
+        let message = "qrCode images are not produced here: render totpUrl (an otpauth URL) \
+                       as a QR code in the client";
+        return (StatusCode::BAD_REQUEST, Json(json!({ "message": message }))).into_response();
+    }
     let routes = &routes;
     as_caller(routes, &headers, false, |email| async move {
         match routes.totp.start(&email).await {
@@ -279,7 +297,8 @@ async fn request(
     Json(body): Json<RequestBody>,
 ) -> Response {
     match links.request(&body.email, client(asserted, peer)).await {
-        Ok(()) => (StatusCode::ACCEPTED, Json(json!({ "sent": true }))).into_response(),
+        // Upstream answers 200 (its clients check for it), whatever happens next.
+        Ok(()) => Json(json!({ "sent": true })).into_response(),
         Err(e) => refusal(&e),
     }
 }
