@@ -151,6 +151,7 @@ async fn passwords(store: &SqlStore) {
     pw.finish_reset(email, &code, "a brand new password")
         .await
         .unwrap();
+    code_for(store, &keys, email, "password was changed").await;
     assert!(pw.login(email, "a brand new password").await.is_ok());
     assert!(pw.login(email, "correct horse battery").await.is_err());
     assert!(
@@ -292,7 +293,48 @@ async fn journey(store: SqlStore) {
     ));
     totp_factor(&store, master_of()).await;
     passwords(&store).await;
+    notices(&store).await;
     store.close().await;
+}
+
+/// Turning TOTP on and off is told to the person by mail (last: it claims the outbox).
+async fn notices(store: &SqlStore) {
+    use myc_directory::mail::notices::Notices;
+    let master = master_of();
+    let keys = MailKeys::new(master.clone());
+    let sender = Sender {
+        domain_name: "Acme".into(),
+        domain_url: "https://acme.example".into(),
+        locale: "en-US".into(),
+    };
+    let totp = Totp::new(store.clone(), master, "Acme".into())
+        .with_notices(Notices::new(keys.clone(), sender));
+    let email = "dan@example.com";
+    let url = totp.start(email).await.unwrap();
+    let secret = url
+        .split("secret=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let secret = data_encoding::BASE32_NOPAD
+        .decode(secret.as_bytes())
+        .unwrap();
+    assert!(
+        store.mail_status(email).await.unwrap().is_empty(),
+        "nothing on start"
+    );
+    let now = step();
+    totp.finish(email, &code_at(&secret, now)).await.unwrap();
+    code_for(store, &keys, email, "turned on").await;
+    // A wrong code changes nothing and tells nothing.
+    assert!(totp.disable(email, "000000x").await.is_err());
+    assert_eq!(store.mail_status(email).await.unwrap().len(), 1);
+    totp.disable(email, &code_at(&secret, now + 1))
+        .await
+        .unwrap();
+    code_for(store, &keys, email, "turned off").await;
 }
 
 fn master_of() -> Arc<myc_crypto::MasterKey> {

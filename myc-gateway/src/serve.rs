@@ -150,11 +150,16 @@ fn start_login(
             .map(|token| (token, lifetime))
             .map_err(|e| e.to_string())
     });
+    let notices = myc_directory::mail::notices::Notices::new(
+        myc_directory::mail::MailKeys::new(secrets.master.clone()),
+        mail_sender_info(mail),
+    );
     let totp = myc_directory::login::totp::Totp::new(
         store.clone(),
         secrets.master.clone(),
         mail.domain_name.clone(),
-    );
+    )
+    .with_notices(notices);
     let verifier = authenticator.clone();
     let check: myc_directory::login::TokenCheck = Arc::new(move |token: String, pending: bool| {
         let verifier = verifier.clone();

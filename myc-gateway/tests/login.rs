@@ -577,14 +577,16 @@ async fn log_in(site: &Site, base: &str, email: &str) -> String {
     let magic = format!("{base}/_adm/beginners/users/magic-link");
     let before = messages(&site.maildir)
         .iter()
-        .filter(|m| m.contains(&format!("To: {email}")) && m.contains("sign-in"))
+        .filter(|m| m.contains(&format!("To: {email}")) && m.contains("Subject: Your sign-in link"))
         .count();
     post(&format!("{magic}/request"), json!({ "email": email })).await;
     let mut link = String::new();
     wait_for("the sign-in message", || {
         let mine: Vec<String> = messages(&site.maildir)
             .into_iter()
-            .filter(|m| m.contains(&format!("To: {email}")) && m.contains("sign-in"))
+            .filter(|m| {
+                m.contains(&format!("To: {email}")) && m.contains("Subject: Your sign-in link")
+            })
             .collect();
         if mine.len() > before {
             link = link_in(mine.iter().find(|m| !m.is_empty()).unwrap());
@@ -790,6 +792,13 @@ async fn with_totp_the_link_alone_is_not_enough() {
         .await,
         (200, json!({"finished": true}))
     );
+    wait_for("the notice", || {
+        messages(&site.maildir).iter().any(|m| {
+            m.contains("To: tia@example.com")
+                && m.contains("Subject: Two-step verification turned on for Acme")
+        })
+    })
+    .await;
     // The next login ends half-way: its token opens nothing but the check.
     let magic = format!("{base}/_adm/beginners/users/magic-link");
     post(
@@ -800,14 +809,16 @@ async fn with_totp_the_link_alone_is_not_enough() {
     wait_for("the second link", || {
         messages(&site.maildir)
             .iter()
-            .filter(|m| m.contains("To: tia@example.com"))
+            .filter(|m| {
+                m.contains("To: tia@example.com") && m.contains("Subject: Your sign-in link")
+            })
             .count()
             == 2
     })
     .await;
     let second = messages(&site.maildir)
         .into_iter()
-        .filter(|m| m.contains("To: tia@example.com"))
+        .filter(|m| m.contains("To: tia@example.com") && m.contains("Subject: Your sign-in link"))
         .map(|m| link_in(&m))
         .collect::<Vec<_>>();
     let mut pending = None;
@@ -992,6 +1003,13 @@ async fn passwords_register_activate_log_in_and_reset() {
         (200, json!(true))
     );
     assert_eq!(post(&format!("{users}/login"), login).await.0, 401);
+    wait_for("the notice", || {
+        messages(&site.maildir).iter().any(|m| {
+            m.contains("To: pat@example.com")
+                && m.contains("Subject: Your Acme password was changed")
+        })
+    })
+    .await;
     let fresh = json!({"email": "pat@example.com", "password": "a brand new password"});
     assert_eq!(post(&format!("{users}/login"), fresh).await.0, 200);
     std::fs::remove_dir_all(&site.dir).unwrap();

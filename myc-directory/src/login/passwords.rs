@@ -27,7 +27,8 @@ use zeroize::Zeroizing;
 
 use super::answer::{Factor, LoginAnswer, Provider};
 use super::magic_link::{LoginError, TokenMinter};
-use crate::mail::templates::{self, CodePurpose, Sender};
+use crate::mail::notices::Notices;
+use crate::mail::templates::{self, CodePurpose, Notice, Sender};
 use crate::mail::{Mail, MailKeys};
 use crate::store::SqlStore;
 
@@ -317,6 +318,10 @@ impl Passwords {
             return Err(PasswordError::InvalidCode);
         }
         self.0.store.set_password(&email, &hash).await?;
+        let notices = Notices::new(self.0.mail.clone(), self.0.settings.sender.clone());
+        notices
+            .send(&self.0.store, &email, Notice::PasswordChanged)
+            .await;
         Ok(())
     }
 }

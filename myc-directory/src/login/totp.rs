@@ -17,6 +17,8 @@ use sha1::Sha1;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+use crate::mail::notices::Notices;
+use crate::mail::templates::Notice;
 use crate::store::SqlStore;
 
 /// Seconds per step.
@@ -84,6 +86,7 @@ struct Inner {
     store: SqlStore,
     master: Arc<MasterKey>,
     issuer: String,
+    notices: Option<Notices>,
 }
 
 impl std::fmt::Debug for Totp {
@@ -101,7 +104,26 @@ impl Totp {
             store,
             master,
             issuer,
+            notices: None,
         }))
+    }
+
+    /// The same factor, telling people by mail when it is turned on or off for them.
+    #[must_use]
+    pub fn with_notices(self, notices: Notices) -> Self {
+        let inner = &self.0;
+        Self(Arc::new(Inner {
+            store: inner.store.clone(),
+            master: inner.master.clone(),
+            issuer: inner.issuer.clone(),
+            notices: Some(notices),
+        }))
+    }
+
+    async fn notify(&self, email: &str, what: Notice) {
+        if let Some(notices) = &self.0.notices {
+            notices.send(&self.0.store, email, what).await;
+        }
     }
 
     /// The name authenticator apps show.
@@ -150,7 +172,9 @@ impl Totp {
 
     /// Confirms the enrolment of `email` with a first code.
     pub async fn finish(&self, email: &str, code: &str) -> Result<(), TotpError> {
-        self.accept(email, code, false).await
+        self.accept(email, code, false).await?;
+        self.notify(email, Notice::TotpEnabled).await;
+        Ok(())
     }
 
     /// The code completing a login of `email`.
@@ -162,6 +186,7 @@ impl Totp {
     pub async fn disable(&self, email: &str, code: &str) -> Result<(), TotpError> {
         self.accept(email, code, true).await?;
         self.0.store.delete_totp(email).await?;
+        self.notify(email, Notice::TotpDisabled).await;
         Ok(())
     }
 

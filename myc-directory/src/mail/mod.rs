@@ -5,6 +5,7 @@
 //! Messages are plain text and HTML, written from [`templates`] in the reader's locale.
 
 pub mod invitations;
+pub mod notices;
 #[cfg(feature = "mail")]
 pub mod smtp;
 pub mod templates;

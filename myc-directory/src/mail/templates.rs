@@ -130,6 +130,65 @@ pub fn magic_link(sender: &Sender, link: &str, minutes: u64) -> (String, String,
     (subject, text, html)
 }
 
+/// A change to how someone signs in, told to them by mail so that a change they did not make
+/// does not go unnoticed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Notice {
+    /// A TOTP authenticator now completes their logins.
+    TotpEnabled,
+    /// Their TOTP factor was removed.
+    TotpDisabled,
+    /// Their password was changed.
+    PasswordChanged,
+}
+
+/// Subject, text and HTML of the notice `what`.
+pub fn notice(sender: &Sender, what: Notice) -> (String, String, String) {
+    let name = &sender.domain_name;
+    let (subject, body, not_you) = match (Locale::of(&sender.locale), what) {
+        (Locale::PtBr, Notice::TotpEnabled) => (
+            format!("Verificação em duas etapas ativada em {name}"),
+            "Um aplicativo autenticador agora completa seus acessos.",
+            "Se não foi você, fale com o suporte agora.",
+        ),
+        (Locale::PtBr, Notice::TotpDisabled) => (
+            format!("Verificação em duas etapas desativada em {name}"),
+            "Seus acessos não pedem mais o código do aplicativo autenticador.",
+            "Se não foi você, fale com o suporte agora.",
+        ),
+        (Locale::PtBr, Notice::PasswordChanged) => (
+            format!("Sua senha de {name} foi alterada"),
+            "A senha da sua conta acabou de ser alterada.",
+            "Se não foi você, fale com o suporte agora.",
+        ),
+        (Locale::EnUs, Notice::TotpEnabled) => (
+            format!("Two-step verification turned on for {name}"),
+            "An authenticator app now completes your sign-ins.",
+            "If this was not you, contact support now.",
+        ),
+        (Locale::EnUs, Notice::TotpDisabled) => (
+            format!("Two-step verification turned off for {name}"),
+            "Your sign-ins no longer ask for an authenticator code.",
+            "If this was not you, contact support now.",
+        ),
+        (Locale::EnUs, Notice::PasswordChanged) => (
+            format!("Your {name} password was changed"),
+            "The password of your account was just changed.",
+            "If this was not you, contact support now.",
+        ),
+    };
+    let text = format!("{body}\n{not_you}\n\n-- \n{name} {}\n", sender.domain_url);
+    let html = format!(
+        "<!doctype html><html><body><p>{}</p><p>{}</p><p>{} &middot; {}</p></body></html>",
+        escape(body),
+        escape(not_you),
+        escape(name),
+        escape(&sender.domain_url)
+    );
+    (subject, text, html)
+}
+
 /// What a one-use code message is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
