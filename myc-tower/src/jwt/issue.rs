@@ -26,7 +26,9 @@ impl std::fmt::Debug for SigningKey {
     }
 }
 
-/// The PKCS#8 v1 prefix of an Ed25519 private key (RFC 8410): the 32-byte seed follows.
+/// The PKCS#8 v1 prefix of an Ed25519 private key (RFC 8410 §10.3): the 32-byte seed
+/// follows. A fixed 16-byte header, so the key needs neither ed25519-dalek's `pkcs8` feature
+/// (and its DER stack) nor an error path; both JWT backends read it (`jwt::backend` tests).
 const PKCS8_ED25519: [u8; 16] = [
     0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
 ];
