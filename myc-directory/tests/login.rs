@@ -154,6 +154,25 @@ async fn passwords(store: &SqlStore) {
     code_for(store, &keys, email, "password was changed").await;
     assert!(pw.login(email, "a brand new password").await.is_ok());
     assert!(pw.login(email, "correct horse battery").await.is_err());
+    // A flood of logins (hashes queue, one per CPU at a time): every answer still right.
+    let mut flood = tokio::task::JoinSet::new();
+    for n in 0..24 {
+        let pw = pw.clone();
+        flood.spawn(async move {
+            // Three wrong passwords in all: under the lockout, whatever the order.
+            let (who, password) = match (n % 3, n < 9) {
+                (0, _) => (email, "a brand new password"),
+                (2, true) => (email, "not the password at all"),
+                _ => ("nobody@example.com", "a brand new password"),
+            };
+            (n % 3, pw.login(who, password).await.is_ok())
+        });
+    }
+    let answers = flood.join_all().await;
+    assert!(
+        answers.iter().all(|(kind, ok)| *ok == (*kind == 0)),
+        "{answers:?}"
+    );
     assert!(
         store
             .password(email)

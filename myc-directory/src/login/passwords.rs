@@ -3,7 +3,8 @@
 //!
 //! - Hashes are Argon2id PHC strings, peppered with a key derived from the master key (a
 //!   copy of the table alone cannot be attacked offline); parameters in [`HashCost`],
-//!   OWASP's 19 MiB × 2 passes by default. Hashing runs on the blocking pool.
+//!   OWASP's 19 MiB × 2 passes by default. Hashing runs on the blocking pool, at most one
+//!   hash per CPU at a time: a flood of logins waits instead of holding 19 MiB each.
 //! - Login answers the same for an unknown address, a wrong password and an inactive
 //!   credential, and costs the same: an unknown address is checked against a dummy hash.
 //!   [`MAX_FAILURES`] wrong passwords in a row lock the credential for [`LOCKOUT`].
@@ -130,6 +131,8 @@ struct Inner {
     mint: TokenMinter,
     totp: Option<super::totp::Totp>,
     dummy: String,
+    /// Hashes running at once: each holds `cost.memory_kib` of memory.
+    hashing: tokio::sync::Semaphore,
 }
 
 impl std::fmt::Debug for Passwords {
@@ -163,6 +166,7 @@ impl Passwords {
             mint,
             totp,
             dummy: String::new(),
+            hashing: tokio::sync::Semaphore::new(hashing_slots()),
         };
         this.dummy = hash_with(&this, b"not anybody's password")?;
         Ok(Self(Arc::new(this)))
@@ -177,6 +181,12 @@ impl Passwords {
     }
 
     async fn hash(&self, password: &str) -> Result<String, PasswordError> {
+        let _slot = self
+            .0
+            .hashing
+            .acquire()
+            .await
+            .map_err(|_| PasswordError::Hash)?;
         let this = self.clone();
         let password = Zeroizing::new(password.to_owned());
         tokio::task::spawn_blocking(move || hash_with(&this.0, password.as_bytes()))
@@ -185,6 +195,9 @@ impl Passwords {
     }
 
     async fn matches(&self, hash: String, password: &str) -> bool {
+        let Ok(_slot) = self.0.hashing.acquire().await else {
+            return false;
+        };
         let this = self.clone();
         let password = Zeroizing::new(password.to_owned());
         tokio::task::spawn_blocking(move || {
@@ -324,6 +337,12 @@ impl Passwords {
             .await;
         Ok(())
     }
+}
+
+/// How many hashes may run at once: one per CPU (at least two). More would only queue on
+/// the CPUs while each held its memory; callers past the limit wait their turn.
+fn hashing_slots() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().max(2))
 }
 
 fn canonical(email: &str) -> Result<String, PasswordError> {
