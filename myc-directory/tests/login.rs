@@ -256,8 +256,35 @@ async fn replicas_share_the_rate_limits(store: &SqlStore) {
     assert_eq!(passed, 3);
 }
 
+/// Wrong codes are counted per address over all its links: past the cap even the right code
+/// of a fresh link is refused, for that address only.
+async fn guessing_is_capped_per_address(store: &SqlStore) {
+    use myc_directory::login::MAX_FAILURES_PER_WINDOW;
+    let master = master_of();
+    let keys = MailKeys::new(master.clone());
+    let links = links(store, master);
+    for _ in 0..MAX_FAILURES_PER_WINDOW {
+        assert!(matches!(
+            links.verify("vic@example.com", "000000x").await,
+            Err(LoginError::InvalidCode)
+        ));
+    }
+    links.request("vic@example.com", None).await.unwrap();
+    let (email, token) = link_for(store, &keys, "vic@example.com").await;
+    let code = links.reveal(&email, &token).await.unwrap();
+    assert!(matches!(
+        links.verify("vic@example.com", &code).await,
+        Err(LoginError::RateLimited)
+    ));
+    links.request("val@example.com", None).await.unwrap();
+    let (email, token) = link_for(store, &keys, "val@example.com").await;
+    let code = links.reveal(&email, &token).await.unwrap();
+    assert!(links.verify("val@example.com", &code).await.is_ok());
+}
+
 async fn journey(store: SqlStore) {
     replicas_share_the_rate_limits(&store).await;
+    guessing_is_capped_per_address(&store).await;
     use myc_directory::store::Store;
     store
         .create_account(myc_directory::store::NewAccount::user("ada@example.com"))

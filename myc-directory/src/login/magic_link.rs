@@ -21,6 +21,16 @@ use crate::store::SqlStore;
 /// Wrong codes a link allows before it dies.
 pub const MAX_ATTEMPTS: u32 = 5;
 
+/// Wrong codes an address allows per [`FAILURE_WINDOW`], over all its links; past them its
+/// codes are refused (429) until the window ends. Guessing a 6-digit code then succeeds
+/// with odds of at most 480 in a million a day (five times fewer guesses than the request
+/// limits alone allow), while someone who floods an address with wrong codes locks its
+/// link logins for at most an hour (passwords and TOTP are not affected).
+pub const MAX_FAILURES_PER_WINDOW: u64 = 20;
+
+/// The window of [`MAX_FAILURES_PER_WINDOW`].
+pub const FAILURE_WINDOW: Duration = Duration::from_secs(3600);
+
 /// How far a login got.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -258,6 +268,12 @@ impl MagicLinks {
     /// link of `email`.
     pub async fn verify(&self, email: &str, code: &str) -> Result<LoginAnswer, LoginError> {
         let email = myc_profile::email::canonical(email).map_err(|_| LoginError::InvalidCode)?;
+        let window = i64::try_from(FAILURE_WINDOW.as_secs()).unwrap_or(i64::MAX);
+        let failures_key = hex::encode(self.hmac("limit", &["verify-failures", &email]));
+        let store = &self.0.store;
+        if store.rate_limit_hits(&failures_key, window).await? >= MAX_FAILURES_PER_WINDOW {
+            return Err(LoginError::RateLimited);
+        }
         let given = self.code_hash(&email, code.trim());
         let pending = self.0.store.pending_logins(&email).await?;
         let live: Vec<_> = pending
@@ -271,6 +287,7 @@ impl MagicLinks {
             if let Some(newest) = live.first() {
                 self.0.store.fail_login_attempt(newest.id).await?;
             }
+            store.hit_rate_limit(&failures_key, window).await?;
             return Err(LoginError::InvalidCode);
         };
         if !self.0.store.use_login_link(link.id).await? {
