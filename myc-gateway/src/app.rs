@@ -187,14 +187,18 @@ struct Mount {
 }
 
 impl Mount {
-    fn covers(&self, path: &str) -> bool {
-        self.paths.iter().any(|p| {
-            if p.ends_with('/') {
-                path.starts_with(p.as_str())
-            } else {
-                path == p
-            }
-        })
+    /// The path of this mount that answers `path` (a bounded metrics label), if any.
+    fn covering(&self, path: &str) -> Option<&str> {
+        self.paths
+            .iter()
+            .find(|p| {
+                if p.ends_with('/') {
+                    path.starts_with(p.as_str())
+                } else {
+                    path == p.as_str()
+                }
+            })
+            .map(String::as_str)
     }
 }
 
@@ -301,12 +305,27 @@ impl App {
     /// [`Self::handle`] after CORS: mounted routers, fixed endpoints, routes.
     async fn route(&self, peer: SocketAddr, mut request: Request<Body>) -> Response<Body> {
         let inner = &*self.0;
-        if let Some(mount) = inner.mounts.iter().find(|m| m.covers(request.uri().path())) {
+        let path = request.uri().path();
+        if let Some((mount, label)) = inner
+            .mounts
+            .iter()
+            .find_map(|m| m.covering(path).map(|label| (m, label)))
+        {
+            // Counted and logged like routed requests, under the mount's path.
+            let started = std::time::Instant::now();
+            let method = request.method().clone();
             request.extensions_mut().insert(ConnectInfo(peer));
-            return match mount.router.clone().oneshot(request).await {
+            let response = match mount.router.clone().oneshot(request).await {
                 Ok(response) => response,
                 Err(never) => match never {},
             };
+            let elapsed = started.elapsed();
+            inner
+                .gateway
+                .metrics
+                .observe(label, response.status().as_u16(), elapsed);
+            access_log(&method, label, &response, elapsed);
+            return response;
         }
         if crate::grpc_status::is_grpc(&request) {
             let response = dispatch(&inner.gateway, peer, request).await;

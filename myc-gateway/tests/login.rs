@@ -349,6 +349,18 @@ async fn a_person_logs_in_with_the_link_in_their_mail() {
         );
     }
     assert_eq!(statuses, [200, 200, 200, 200, 200, 429]);
+    // Login endpoints are counted like routes, under their mount path (bounded labels).
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let label = "route=\"/_adm/beginners/users/magic-link/\"";
+    for status in ["200", "401", "410", "429"] {
+        let series = format!("myc_gateway_requests_total{{{label},status=\"{status}\"}} ");
+        assert!(metrics.contains(&series), "{series} in\n{metrics}");
+    }
     std::fs::remove_dir_all(&site.dir).unwrap();
 }
 
