@@ -357,16 +357,7 @@ async fn notices(store: &SqlStore) {
         .with_notices(Notices::new(keys.clone(), sender));
     let email = "dan@example.com";
     let url = totp.start(email).await.unwrap();
-    let secret = url
-        .split("secret=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap();
-    let secret = data_encoding::BASE32_NOPAD
-        .decode(secret.as_bytes())
-        .unwrap();
+    let secret = secret_of(&url);
     assert!(
         store.mail_status(email).await.unwrap().is_empty(),
         "nothing on start"
@@ -381,6 +372,20 @@ async fn notices(store: &SqlStore) {
         .await
         .unwrap();
     code_for(store, &keys, email, "turned off").await;
+}
+
+/// The key an authenticator app reads from an otpauth URL.
+fn secret_of(url: &str) -> Vec<u8> {
+    let secret = url
+        .split("secret=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    data_encoding::BASE32_NOPAD
+        .decode(secret.as_bytes())
+        .unwrap()
 }
 
 fn master_of() -> Arc<myc_crypto::MasterKey> {
@@ -409,16 +414,7 @@ async fn totp_factor(store: &SqlStore, master: Arc<myc_crypto::MasterKey>) {
         "{}",
         *url
     );
-    let secret = url
-        .split("secret=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap();
-    let secret = data_encoding::BASE32_NOPAD
-        .decode(secret.as_bytes())
-        .unwrap();
+    let secret = secret_of(&url);
     assert!(!totp.enabled(email).await.unwrap());
     totp.finish(email, &code_at(&secret, step())).await.unwrap();
     assert!(totp.enabled(email).await.unwrap());
