@@ -256,14 +256,14 @@ async fn replicas_share_the_rate_limits(store: &SqlStore) {
     assert_eq!(passed, 3);
 }
 
-/// Wrong codes are counted per address over all its links: past the cap even the right code
-/// of a fresh link is refused, for that address only.
+/// Codes are counted per address over all its links: past the cap even the right code of a
+/// fresh link is refused, for that address only.
 async fn guessing_is_capped_per_address(store: &SqlStore) {
-    use myc_directory::login::MAX_FAILURES_PER_WINDOW;
+    use myc_directory::login::MAX_CODES_PER_WINDOW;
     let master = master_of();
     let keys = MailKeys::new(master.clone());
     let links = links(store, master);
-    for _ in 0..MAX_FAILURES_PER_WINDOW {
+    for _ in 0..MAX_CODES_PER_WINDOW {
         assert!(matches!(
             links.verify("vic@example.com", "000000x").await,
             Err(LoginError::InvalidCode)

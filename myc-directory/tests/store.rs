@@ -598,13 +598,33 @@ async fn login_links(f: &Fixture) {
     );
     assert!(s.reveal_login_link(id).await.unwrap());
     assert!(!s.reveal_login_link(id).await.unwrap(), "shown once");
-    s.fail_login_attempt(id).await.unwrap();
+    let spent = s.spend_login_attempt("a@example.com", 5).await.unwrap();
+    assert_eq!((spent.len(), spent[0].id, spent[0].attempts), (1, id, 1));
     let pending = s.pending_logins("a@example.com").await.unwrap();
     assert_eq!((pending.len(), pending[0].attempts), (1, 1));
     assert!(s.use_login_link(id).await.unwrap());
     assert!(!s.use_login_link(id).await.unwrap(), "used once");
     assert!(s.login_link_by_token("t1").await.unwrap().is_none());
     assert_eq!(s.login_links_since("a@example.com", 0).await.unwrap(), 2);
+    // Forty guesses at once against one link: exactly five get an attempt.
+    let id = s
+        .create_login_link("g@example.com", "tg", "cg", 600)
+        .await
+        .unwrap();
+    assert!(s.reveal_login_link(id).await.unwrap());
+    let mut racing = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let s = s.clone();
+        racing.spawn(async move { s.spend_login_attempt("g@example.com", 5).await.unwrap() });
+    }
+    let reserved: usize = racing.join_all().await.iter().map(Vec::len).sum();
+    assert_eq!(reserved, 5);
+    assert!(
+        s.spend_login_attempt("g@example.com", 5)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 /// Mailed one-use codes: taken once, for their address and purpose only, never once

@@ -21,15 +21,15 @@ use crate::store::SqlStore;
 /// Wrong codes a link allows before it dies.
 pub const MAX_ATTEMPTS: u32 = 5;
 
-/// Wrong codes an address allows per [`FAILURE_WINDOW`], over all its links; past them its
-/// codes are refused (429) until the window ends. Guessing a 6-digit code then succeeds
-/// with odds of at most 480 in a million a day (five times fewer guesses than the request
-/// limits alone allow), while someone who floods an address with wrong codes locks its
-/// link logins for at most an hour (passwords and TOTP are not affected).
-pub const MAX_FAILURES_PER_WINDOW: u64 = 20;
+/// Codes an address may try per [`CODE_WINDOW`], right or wrong, over all its links; past
+/// them its codes are refused (429) until the window ends. Guessing a 6-digit code then
+/// succeeds with odds of at most 480 in a million a day (five times fewer tries than the
+/// request limits alone allow), while someone who floods an address with wrong codes locks
+/// its link logins for at most an hour (passwords and TOTP are not affected).
+pub const MAX_CODES_PER_WINDOW: u64 = 20;
 
-/// The window of [`MAX_FAILURES_PER_WINDOW`].
-pub const FAILURE_WINDOW: Duration = Duration::from_secs(3600);
+/// The window of [`MAX_CODES_PER_WINDOW`].
+pub const CODE_WINDOW: Duration = Duration::from_secs(3600);
 
 /// How far a login got.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -181,7 +181,9 @@ impl MagicLinks {
                 .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok()
         {
-            store.prune_rate_limits(window).await?;
+            // Only counters past the longest window in use (the code counters').
+            let codes = i64::try_from(CODE_WINDOW.as_secs()).unwrap_or(i64::MAX);
+            store.prune_rate_limits(window.max(codes)).await?;
         }
         let key = hex::encode(self.hmac("limit", &[kind, value]));
         Ok(store.hit_rate_limit(&key, window).await? <= u64::from(limit))
@@ -265,29 +267,23 @@ impl MagicLinks {
     }
 
     /// `POST …/magic-link/verify`: the login token when `code` is the shown code of a live
-    /// link of `email`.
+    /// link of `email`. Every try spends, atomically and before any comparison, one of the
+    /// address's [`MAX_CODES_PER_WINDOW`] and one attempt of each of its live links: however
+    /// many guesses arrive at once, none is compared past those limits.
     pub async fn verify(&self, email: &str, code: &str) -> Result<LoginAnswer, LoginError> {
         let email = myc_profile::email::canonical(email).map_err(|_| LoginError::InvalidCode)?;
-        let window = i64::try_from(FAILURE_WINDOW.as_secs()).unwrap_or(i64::MAX);
-        let failures_key = hex::encode(self.hmac("limit", &["verify-failures", &email]));
+        let window = i64::try_from(CODE_WINDOW.as_secs()).unwrap_or(i64::MAX);
+        let tries_key = hex::encode(self.hmac("limit", &["verify", &email]));
         let store = &self.0.store;
-        if store.rate_limit_hits(&failures_key, window).await? >= MAX_FAILURES_PER_WINDOW {
+        if store.hit_rate_limit(&tries_key, window).await? > MAX_CODES_PER_WINDOW {
             return Err(LoginError::RateLimited);
         }
         let given = self.code_hash(&email, code.trim());
-        let pending = self.0.store.pending_logins(&email).await?;
-        let live: Vec<_> = pending
-            .into_iter()
-            .filter(|l| l.attempts < MAX_ATTEMPTS)
-            .collect();
-        let hit = live
+        let reserved = store.spend_login_attempt(&email, MAX_ATTEMPTS).await?;
+        let hit = reserved
             .iter()
             .find(|l| bool::from(l.code_hash.as_bytes().ct_eq(given.as_bytes())));
         let Some(link) = hit else {
-            if let Some(newest) = live.first() {
-                self.0.store.fail_login_attempt(newest.id).await?;
-            }
-            store.hit_rate_limit(&failures_key, window).await?;
             return Err(LoginError::InvalidCode);
         };
         if !self.0.store.use_login_link(link.id).await? {

@@ -8,8 +8,9 @@
 //! - The e-mailed link shows its 6-digit code only on a deliberate action: `GET` renders a
 //!   page with a button, the button `POST`s. A mail scanner or link preview that fetches
 //!   the URL reveals nothing and spends nothing. A link reveals its code once.
-//! - A code allows [`MAX_ATTEMPTS`] wrong guesses, then dies; an address allows
-//!   [`MAX_FAILURES_PER_WINDOW`] wrong codes an hour over all its links; codes and links expire after
+//! - A code allows [`MAX_ATTEMPTS`] wrong guesses, then dies; an address may try
+//!   [`MAX_CODES_PER_WINDOW`] codes an hour over all its links (both counted atomically
+//!   before any comparison, so concurrent guesses gain nothing); codes and links expire after
 //!   the configured temporary lifetime (`tmpExpiresIn`) and work once. The store keeps only
 //!   keyed hashes (HMAC-SHA256 under a key derived from the master key) of link tokens and
 //!   codes; the code is derived from its link token, so it is never stored.
@@ -29,8 +30,8 @@ pub mod upstream;
 
 pub use answer::{LoginAnswer, LoginUser, Provider};
 pub use magic_link::{
-    FAILURE_WINDOW, LoginError, MAX_ATTEMPTS, MAX_FAILURES_PER_WINDOW, MagicLinkSettings,
-    MagicLinks, Stage, TokenMinter,
+    CODE_WINDOW, LoginError, MAX_ATTEMPTS, MAX_CODES_PER_WINDOW, MagicLinkSettings, MagicLinks,
+    Stage, TokenMinter,
 };
 
 /// Verifies a bearer token for the TOTP endpoints: `(token, pending)` → its e-mail, when the

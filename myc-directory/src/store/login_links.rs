@@ -21,6 +21,8 @@ pub struct LoginLink {
     pub attempts: u32,
     /// Whether the code was shown.
     pub revealed: bool,
+    /// When it was requested (Unix seconds).
+    pub created_at: i64,
 }
 
 fn link(row: &sqlx::any::AnyRow) -> Result<LoginLink, Error> {
@@ -33,10 +35,11 @@ fn link(row: &sqlx::any::AnyRow) -> Result<LoginLink, Error> {
         code_hash: row.try_get(2).map_err(db)?,
         attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
         revealed: revealed.is_some(),
+        created_at: row.try_get(5).map_err(db)?,
     })
 }
 
-const COLUMNS: &str = "id, email, code_hash, attempts, revealed_at";
+const COLUMNS: &str = "id, email, code_hash, attempts, revealed_at, created_at";
 
 impl SqlStore {
     /// Records a login request for `email` valid `ttl_secs`.
@@ -102,11 +105,28 @@ impl SqlStore {
             .collect()
     }
 
-    /// Counts a wrong code against `id`; its attempts now.
-    pub async fn fail_login_attempt(&self, id: Uuid) -> Result<(), Error> {
-        let sql = "UPDATE myc_login_links SET attempts = attempts + 1 WHERE id = $1";
-        self.execute(sql, args![id]).await?;
-        Ok(())
+    /// Spends one attempt on every pending, shown login of `email` that has fewer than
+    /// `max_attempts`: the logins a code may now be compared with (newest first). One
+    /// statement, so concurrent guesses never get more than `max_attempts` comparisons per
+    /// login between them.
+    pub async fn spend_login_attempt(
+        &self,
+        email: &str,
+        max_attempts: u32,
+    ) -> Result<Vec<LoginLink>, Error> {
+        let sql = format!(
+            "UPDATE myc_login_links SET attempts = attempts + 1 WHERE email = $1 \
+             AND used_at IS NULL AND revealed_at IS NOT NULL AND expires_at > $2 \
+             AND attempts < $3 RETURNING {COLUMNS}"
+        );
+        let mut links: Vec<LoginLink> = self
+            .fetch(&sql, args![email, now(), i64::from(max_attempts)])
+            .await?
+            .iter()
+            .map(link)
+            .collect::<Result<_, _>>()?;
+        links.sort_by_key(|l| std::cmp::Reverse(l.created_at));
+        Ok(links)
     }
 
     /// Uses `id`; false when another request used it first (a replay).
