@@ -682,6 +682,75 @@ async fn rate_limits(f: &Fixture) {
     assert_eq!(s.hit_rate_limit("k", 3600).await.unwrap(), 1, "pruned");
 }
 
+/// Password and TOTP tries are spent before a check, in one statement: forty guesses at once
+/// get exactly five checks; a right answer clears the count; the lock ends.
+async fn tries_are_spent_atomically(f: &Fixture) {
+    let s = &f.store;
+    assert!(
+        s.create_password("p@example.com", "$argon2id$x")
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.import_totp("p@example.com", vec![1, 2, 3], true)
+            .await
+            .unwrap()
+    );
+    let mut racing = tokio::task::JoinSet::new();
+    for n in 0..40 {
+        let s = s.clone();
+        racing.spawn(async move {
+            if n % 2 == 0 {
+                s.spend_password_try("p@example.com", 5, 900)
+                    .await
+                    .unwrap()
+                    .is_some()
+            } else {
+                s.spend_totp_try("p@example.com", true, 5, 900)
+                    .await
+                    .unwrap()
+                    .is_some()
+            }
+        });
+    }
+    let granted = racing.join_all().await;
+    assert_eq!(granted.iter().filter(|g| **g).count(), 10, "five of each");
+    assert!(
+        s.spend_password_try("p@example.com", 5, 900)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        s.spend_totp_try("p@example.com", true, 5, 900)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // A pending enrolment is not an active one.
+    assert!(
+        s.spend_totp_try("p@example.com", false, 5, 900)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // The lock ends (here: a zero-second lockout), counting again from one.
+    let again = s
+        .spend_password_try("p@example.com", 5, 0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.failures, 1);
+    // A right answer clears the count.
+    s.clear_password_failures("p@example.com").await.unwrap();
+    assert_eq!(
+        s.password("p@example.com").await.unwrap().unwrap().failures,
+        0
+    );
+    assert!(s.take_totp_step("p@example.com", 7).await.unwrap());
+    assert_eq!(s.totp("p@example.com").await.unwrap().unwrap().failures, 0);
+}
+
 macro_rules! suite {
     ($backend:ident) => {
         mod $backend {
@@ -705,6 +774,7 @@ macro_rules! suite {
             case!(login_links);
             case!(user_tokens);
             case!(rate_limits);
+            case!(tries_are_spent_atomically);
         }
     };
 }

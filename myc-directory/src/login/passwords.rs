@@ -7,7 +7,9 @@
 //!   hash per CPU at a time: a flood of logins waits instead of holding 19 MiB each.
 //! - Login answers the same for an unknown address, a wrong password and an inactive
 //!   credential, and costs the same: an unknown address is checked against a dummy hash.
-//!   [`MAX_FAILURES`] wrong passwords in a row lock the credential for [`LOCKOUT`].
+//!   [`MAX_FAILURES`] tries in a row without the right password lock the credential for
+//!   [`LOCKOUT`]; a try is spent atomically before the check, so concurrent guesses gain
+//!   nothing, and unknown addresses lock alike.
 //! - Registering answers the same whether the address has a credential or not (a second
 //!   registration mails nothing). Codes are 32 random bytes (base64url), kept as keyed
 //!   hashes, used once, valid the temporary lifetime (`tmpExpiresIn`).
@@ -270,31 +272,40 @@ impl Passwords {
     }
 
     /// `POST …/login`: the login token when `password` is right for an active credential.
+    /// The try is spent (atomically) before the password is checked, for known and unknown
+    /// addresses alike, so concurrent guesses gain nothing and every address answers the
+    /// same way, lockout included.
     pub async fn login(&self, email: &str, password: &str) -> Result<LoginAnswer, PasswordError> {
         let email = canonical(email).map_err(|_| PasswordError::Invalid)?;
         let store = &self.0.store;
-        let record = store.password(&email).await?;
-        let Some(record) = record else {
-            // The same cost as a real check.
+        let lockout = i64::try_from(LOCKOUT.as_secs()).unwrap_or(i64::MAX);
+        let Some(record) = store
+            .spend_password_try(&email, MAX_FAILURES, lockout)
+            .await?
+        else {
+            // No credential, or a locked one: the same cost as a real check, and an unknown
+            // address locks like a known one (its tries are counted apart).
             let _ = self.matches(self.0.dummy.clone(), password).await;
-            return Err(PasswordError::Invalid);
+            let locked = match store.password(&email).await? {
+                Some(_) => true,
+                None => {
+                    let key = self.token_hash(&format!("unknown-tries\0{email}"));
+                    store.hit_rate_limit(&key, lockout).await? > u64::from(MAX_FAILURES)
+                }
+            };
+            return Err(if locked {
+                PasswordError::Locked
+            } else {
+                PasswordError::Invalid
+            });
         };
-        let since = chrono::Utc::now().timestamp() - record.updated_at;
-        let lock_over = since >= i64::try_from(LOCKOUT.as_secs()).unwrap_or(i64::MAX);
-        if record.failures >= MAX_FAILURES && !lock_over {
-            let _ = self.matches(self.0.dummy.clone(), password).await;
-            return Err(PasswordError::Locked);
-        }
         if password.len() > MAX_LENGTH || !self.matches(record.hash.clone(), password).await {
-            store
-                .fail_password(&email, record.failures >= MAX_FAILURES && lock_over)
-                .await?;
-            return Err(PasswordError::Invalid);
-        }
-        if !record.active {
             return Err(PasswordError::Invalid);
         }
         store.clear_password_failures(&email).await?;
+        if !record.active {
+            return Err(PasswordError::Invalid);
+        }
         let finish = super::answer::Finish {
             store,
             totp: self.0.totp.as_ref(),

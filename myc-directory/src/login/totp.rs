@@ -3,8 +3,9 @@
 //! and `disable` (needs a code). The secret is sealed in the store under a key derived from
 //! the master key, bound to the address. A code is taken at most once: the step it was
 //! accepted for is recorded and no code of that step or an earlier one passes again. The
-//! clock may be one step off either way. [`MAX_FAILURES`] wrong codes in a row lock the
-//! factor for [`LOCKOUT`].
+//! clock may be one step off either way. [`MAX_FAILURES`] tries in a row without a right
+//! code lock the factor for [`LOCKOUT`]; each try is spent atomically before the comparison,
+//! so concurrent guesses gain nothing.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -190,18 +191,21 @@ impl Totp {
         Ok(())
     }
 
-    /// Takes `code` for `email`, whose enrolment must be active (`active`) or pending.
+    /// Takes `code` for `email`, whose enrolment must be active (`active`) or pending. The
+    /// try is spent (atomically, as a wrong code) before the code is compared, and given
+    /// back when it is right: concurrent guesses never exceed [`MAX_FAILURES`].
     async fn accept(&self, email: &str, code: &str, active: bool) -> Result<(), TotpError> {
         let store = &self.0.store;
-        let record = store.totp(email).await?.ok_or(TotpError::NotEnabled)?;
-        if record.active != active {
-            return Err(TotpError::NotEnabled);
-        }
-        let since = chrono::Utc::now().timestamp() - record.updated_at;
-        let lock_over = since >= i64::try_from(LOCKOUT.as_secs()).unwrap_or(i64::MAX);
-        if record.failures >= MAX_FAILURES && !lock_over {
-            return Err(TotpError::Locked);
-        }
+        let lockout = i64::try_from(LOCKOUT.as_secs()).unwrap_or(i64::MAX);
+        let Some(record) = store
+            .spend_totp_try(email, active, MAX_FAILURES, lockout)
+            .await?
+        else {
+            return Err(match store.totp(email).await? {
+                Some(r) if r.active == active => TotpError::Locked,
+                _ => TotpError::NotEnabled,
+            });
+        };
         let secret = crate::sealed::open(&self.sealer(), email.as_bytes(), &record.secret)
             .map_err(|_| TotpError::Secret)?;
         let now = step_now();
@@ -210,15 +214,13 @@ impl Totp {
             let step_i = i64::try_from(step).unwrap_or(i64::MAX);
             let matches = bool::from(code_at(&secret, step).as_bytes().ct_eq(given));
             if matches && step_i > record.last_step {
+                // Clears the count, the try included; false: a replay, or a race lost.
                 if store.take_totp_step(email, step_i).await? {
                     return Ok(());
                 }
                 break;
             }
         }
-        store
-            .fail_totp(email, record.failures >= MAX_FAILURES && lock_over)
-            .await?;
         Err(TotpError::InvalidCode)
     }
 }

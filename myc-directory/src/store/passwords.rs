@@ -28,6 +28,17 @@ impl std::fmt::Debug for PasswordRecord {
     }
 }
 
+fn record(row: &sqlx::any::AnyRow) -> Result<PasswordRecord, Error> {
+    let active: i64 = row.try_get(1).map_err(db)?;
+    let failures: i64 = row.try_get(2).map_err(db)?;
+    Ok(PasswordRecord {
+        hash: row.try_get(0).map_err(db)?,
+        active: active == 1,
+        failures: u32::try_from(failures).unwrap_or(u32::MAX),
+        updated_at: row.try_get(3).map_err(db)?,
+    })
+}
+
 impl SqlStore {
     /// Records the inactive credential of `email`; false when one exists.
     pub async fn create_password(&self, email: &str, hash: &str) -> Result<bool, Error> {
@@ -40,17 +51,30 @@ impl SqlStore {
     pub async fn password(&self, email: &str) -> Result<Option<PasswordRecord>, Error> {
         let sql = "SELECT hash, active, failures, updated_at FROM myc_passwords WHERE email = $1";
         let rows = self.fetch(sql, args![email]).await?;
-        let Some(row) = rows.first() else {
-            return Ok(None);
-        };
-        let active: i64 = row.try_get(1).map_err(db)?;
-        let failures: i64 = row.try_get(2).map_err(db)?;
-        Ok(Some(PasswordRecord {
-            hash: row.try_get(0).map_err(db)?,
-            active: active == 1,
-            failures: u32::try_from(failures).unwrap_or(u32::MAX),
-            updated_at: row.try_get(3).map_err(db)?,
-        }))
+        rows.first().map(record).transpose()
+    }
+
+    /// Spends one try of the credential of `email` before a password is checked: it counts
+    /// as a wrong password until [`Self::clear_password_failures`] (a right one) clears the
+    /// count. `None` when there is no credential or it is locked (`max` tries, the last less
+    /// than `lockout_secs` ago). One statement, so concurrent guesses never get more than
+    /// `max` checks between them.
+    pub async fn spend_password_try(
+        &self,
+        email: &str,
+        max: u32,
+        lockout_secs: i64,
+    ) -> Result<Option<PasswordRecord>, Error> {
+        let at = now();
+        let sql = "UPDATE myc_passwords SET \
+                   failures = CASE WHEN failures >= $1 THEN 1 ELSE failures + 1 END, \
+                   updated_at = $2 \
+                   WHERE email = $3 AND (failures < $1 OR updated_at <= $4) \
+                   RETURNING hash, active, failures, updated_at";
+        let rows = self
+            .fetch(sql, args![i64::from(max), at, email, at - lockout_secs])
+            .await?;
+        rows.first().map(record).transpose()
     }
 
     /// Activates the credential of `email`.
@@ -64,17 +88,6 @@ impl SqlStore {
         let sql = "UPDATE myc_passwords SET hash = $1, active = 1, failures = 0, updated_at = $2 \
                    WHERE email = $3";
         Ok(self.execute(sql, args![hash, now(), email]).await? == 1)
-    }
-
-    /// Counts a wrong password for `email`; `reset` starts the count again first.
-    pub async fn fail_password(&self, email: &str, reset: bool) -> Result<(), Error> {
-        let sql = if reset {
-            "UPDATE myc_passwords SET failures = 1, updated_at = $1 WHERE email = $2"
-        } else {
-            "UPDATE myc_passwords SET failures = failures + 1, updated_at = $1 WHERE email = $2"
-        };
-        self.execute(sql, args![now(), email]).await?;
-        Ok(())
     }
 
     /// Clears the wrong-password count of `email`.

@@ -21,6 +21,18 @@ pub struct TotpRecord {
     pub updated_at: i64,
 }
 
+fn record(row: &sqlx::any::AnyRow) -> Result<TotpRecord, Error> {
+    let active: i64 = row.try_get(1).map_err(db)?;
+    let failures: i64 = row.try_get(3).map_err(db)?;
+    Ok(TotpRecord {
+        secret: row.try_get(0).map_err(db)?,
+        active: active == 1,
+        last_step: row.try_get(2).map_err(db)?,
+        failures: u32::try_from(failures).unwrap_or(u32::MAX),
+        updated_at: row.try_get(4).map_err(db)?,
+    })
+}
+
 impl SqlStore {
     /// Starts (or restarts, while not active) the enrolment of `email`; false when an active
     /// one exists.
@@ -38,18 +50,7 @@ impl SqlStore {
         let sql = "SELECT secret, active, last_step, failures, updated_at FROM myc_totp \
                    WHERE email = $1";
         let rows = self.fetch(sql, args![email]).await?;
-        let Some(row) = rows.first() else {
-            return Ok(None);
-        };
-        let active: i64 = row.try_get(1).map_err(db)?;
-        let failures: i64 = row.try_get(3).map_err(db)?;
-        Ok(Some(TotpRecord {
-            secret: row.try_get(0).map_err(db)?,
-            active: active == 1,
-            last_step: row.try_get(2).map_err(db)?,
-            failures: u32::try_from(failures).unwrap_or(u32::MAX),
-            updated_at: row.try_get(4).map_err(db)?,
-        }))
+        rows.first().map(record).transpose()
     }
 
     /// Takes a code of `step` for `email` (activating the enrolment): false when that step
@@ -60,15 +61,33 @@ impl SqlStore {
         Ok(self.execute(sql, args![step, now(), email]).await? == 1)
     }
 
-    /// Counts a wrong code for `email`; `reset` starts the count again first.
-    pub async fn fail_totp(&self, email: &str, reset: bool) -> Result<(), Error> {
-        let sql = if reset {
-            "UPDATE myc_totp SET failures = 1, updated_at = $1 WHERE email = $2"
-        } else {
-            "UPDATE myc_totp SET failures = failures + 1, updated_at = $1 WHERE email = $2"
-        };
-        self.execute(sql, args![now(), email]).await?;
-        Ok(())
+    /// Spends one try of the enrolment of `email` (active or pending, as `active` says)
+    /// before a code is compared: it counts as a wrong code until [`Self::take_totp_step`]
+    /// (a right one) clears the count. `None` when there is no such enrolment or it is locked
+    /// (`max` tries, the last less than `lockout_secs` ago). One statement, so concurrent
+    /// guesses never get more than `max` comparisons between them.
+    pub async fn spend_totp_try(
+        &self,
+        email: &str,
+        active: bool,
+        max: u32,
+        lockout_secs: i64,
+    ) -> Result<Option<TotpRecord>, Error> {
+        let at = now();
+        let sql = "UPDATE myc_totp SET \
+                   failures = CASE WHEN failures >= $1 THEN 1 ELSE failures + 1 END, \
+                   updated_at = $2 \
+                   WHERE email = $3 AND active = $4 AND (failures < $1 OR updated_at <= $5) \
+                   RETURNING secret, active, last_step, failures, updated_at";
+        let args = args![
+            i64::from(max),
+            at,
+            email,
+            i64::from(active),
+            at - lockout_secs
+        ];
+        let rows = self.fetch(sql, args).await?;
+        rows.first().map(record).transpose()
     }
 
     /// Removes the enrolment of `email`.
