@@ -30,21 +30,6 @@ impl SqlStore {
         Ok(u64::try_from(hits).unwrap_or(0))
     }
 
-    /// The hits of `key` in its current window of `window_secs` (0 when it is over).
-    pub async fn rate_limit_hits(&self, key: &str, window_secs: i64) -> Result<u64, Error> {
-        let sql = "SELECT hits FROM myc_rate_limits WHERE key = $1 AND window_start > $2";
-        let rows = self
-            .fetch(sql, args![key, now() - window_secs.max(1)])
-            .await?;
-        match rows.first() {
-            None => Ok(0),
-            Some(row) => {
-                let hits: i64 = row.try_get(0).map_err(db)?;
-                Ok(u64::try_from(hits).unwrap_or(0))
-            }
-        }
-    }
-
     /// Forgets counters whose window began more than `older_than_secs` ago.
     pub async fn prune_rate_limits(&self, older_than_secs: i64) -> Result<u64, Error> {
         let sql = "DELETE FROM myc_rate_limits WHERE window_start <= $1";
